@@ -1,0 +1,133 @@
+"""Exceptions raised by hposampler.
+
+Every error a user can cause derives from :class:`HposamplerError` and also from
+the built-in exception a Python programmer would expect (``ValueError`` for bad
+values, ``LookupError`` for unknown names, ...), so code can catch either.
+Messages name the culprit (a parameter path, a sampler, a plugin) and the fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+__all__ = [
+    "HposamplerError",
+    "MetricsError",
+    "MissingDependencyError",
+    "PluginError",
+    "SamplerLockedError",
+    "SamplerOptionsError",
+    "SearchSpaceError",
+    "StorageError",
+    "StudyError",
+    "UnknownSamplerError",
+    "UnknownTrialError",
+]
+
+
+class HposamplerError(Exception):
+    """Base class of every error raised by hposampler."""
+
+
+class UnknownSamplerError(HposamplerError, LookupError):
+    """No installed plugin provides a sampler (or executor) of that name.
+
+    Attributes
+    ----------
+    name : str
+        The name that was asked for.
+    suggestions : list of str
+        Close matches among the installed names.
+    installed : list of str
+        Every installed name.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        installed: Iterable[str],
+        suggestions: Iterable[str] = (),
+        kind: str = "sampler",
+    ) -> None:
+        self.name = name
+        self.installed = sorted(installed)
+        self.suggestions = list(suggestions)
+        msg = f"unknown {kind} {name!r}."
+        if self.suggestions:
+            msg += " Did you mean " + " or ".join(repr(s) for s in self.suggestions) + "?"
+        if self.installed:
+            msg += f" Installed {kind}s: " + ", ".join(self.installed) + "."
+        else:
+            msg += (
+                f" No {kind}s are installed: install a plugin distribution,"
+                " e.g. `pip install hposampler-grid hposampler-optuna`."
+            )
+        super().__init__(msg)
+
+    def __str__(self) -> str:  # LookupError would repr() the message otherwise
+        return str(self.args[0])
+
+
+class SearchSpaceError(HposamplerError, ValueError):
+    """A search space (or a config checked against one) is malformed.
+
+    Attributes
+    ----------
+    path : str
+        The full path of the offending parameter, e.g.
+        ``train_config.optimizer_config.subspaces[1].arguments.lr``.
+    reason : str
+        What is wrong, without the path.
+    """
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: {reason}" if path else reason)
+
+    def under(self, prefix: str) -> SearchSpaceError:
+        """Return the same error with ``prefix`` put in front of its path."""
+        if not prefix:
+            return self
+        if not self.path:
+            path = prefix
+        elif self.path.startswith("["):
+            path = prefix + self.path
+        else:
+            path = f"{prefix}.{self.path}"
+        return SearchSpaceError(path, self.reason)
+
+
+class MetricsError(HposamplerError, ValueError):
+    """Metrics do not match the study's ``optim_metrics`` (names, directions, values)."""
+
+
+class UnknownTrialError(HposamplerError, KeyError):
+    """A trial id that the sampler never issued (or that was dropped)."""
+
+    def __str__(self) -> str:  # KeyError would repr() the message otherwise
+        return str(self.args[0])
+
+
+class SamplerLockedError(HposamplerError, RuntimeError):
+    """``eager_sample`` / ``unlock`` were called out of order."""
+
+
+class SamplerOptionsError(HposamplerError, TypeError):
+    """A backend option is unknown or has the wrong type; the message lists the valid ones."""
+
+
+class MissingDependencyError(HposamplerError, ImportError):
+    """A sampler needs an optional library that is not installed."""
+
+
+class PluginError(HposamplerError, RuntimeError):
+    """A plugin failed to load or registered something invalid or clashing."""
+
+
+class StudyError(HposamplerError, RuntimeError):
+    """A study cannot be created, loaded or run as asked (e.g. it already exists)."""
+
+
+class StorageError(HposamplerError, ValueError):
+    """Stored study data is missing, corrupted or of an unknown schema version."""

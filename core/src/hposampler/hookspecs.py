@@ -1,0 +1,111 @@
+"""The hooks a plugin can implement.
+
+A plugin is a module (named by an entry point in the ``hposampler`` group) with
+functions decorated by :data:`hposampler.hookimpl` and named after these hooks.
+Implement only the hooks you need; argument names must match, and a hook may
+take a subset of the arguments.
+
+Every hook here is documented in ``docs/plugins.md``; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from .sampler import BaseSampler
+    from .spec import ExecutorSpec, SamplerSpec
+    from .trial import TrialState
+
+__all__ = ["hookimpl", "hookspec"]
+
+#: Marks the hook specifications below (for hposampler's own use).
+hookspec = pluggy.HookspecMarker("hposampler")
+#: Marks a plugin's hook implementations: ``@hookimpl def register_samplers(register): ...``
+hookimpl = pluggy.HookimplMarker("hposampler")
+
+
+@hookspec
+def register_samplers(register: Callable[[SamplerSpec], None]) -> None:
+    """Register the sampler backends this plugin provides.
+
+    Called once, when samplers are first needed. Call ``register`` once per
+    backend with a :class:`~hposampler.SamplerSpec`. Do not import heavy
+    libraries here: the factory should import them when a sampler is built.
+
+    Parameters
+    ----------
+    register : callable
+        ``register(spec)``; raises :class:`~hposampler.errors.PluginError` for a
+        name or alias that another plugin already registered.
+    """
+
+
+@hookspec
+def register_executors(register: Callable[[ExecutorSpec], None]) -> None:
+    """Register executors (ways to run objectives) this plugin provides.
+
+    Called once, when executors are first needed. Call ``register`` once per
+    executor with an :class:`~hposampler.spec.ExecutorSpec`. The core registers
+    ``thread`` and ``process`` this way.
+
+    Parameters
+    ----------
+    register : callable
+        ``register(spec)``.
+    """
+
+
+@hookspec
+def trial_sampled(sampler: BaseSampler, trial_id: int, config: dict[str, Any]) -> None:
+    """Called by every sampler after ``eager_sample`` produced a trial (still locked).
+
+    Parameters
+    ----------
+    sampler : BaseSampler
+        The sampler that produced the trial.
+    trial_id : int
+        The trial's id.
+    config : dict
+        The sampled configuration; treat it as read-only.
+    """
+
+
+@hookspec
+def trial_unlocked(sampler: BaseSampler, trial_id: int, dropped: bool) -> None:
+    """Called by every sampler after ``unlock`` accepted or dropped a trial.
+
+    Parameters
+    ----------
+    sampler : BaseSampler
+        The sampler.
+    trial_id : int
+        The trial's id (a dropped id will be handed out again).
+    dropped : bool
+        Whether the trial was dropped.
+    """
+
+
+@hookspec
+def trial_updated(
+    sampler: BaseSampler,
+    trial_id: int,
+    metrics: dict[str, float | None] | None,
+    state: TrialState,
+) -> None:
+    """Called by every sampler after ``update_trial`` recorded metrics and a state.
+
+    Parameters
+    ----------
+    sampler : BaseSampler
+        The sampler.
+    trial_id : int
+        The trial's id.
+    metrics : dict or None
+        The validated metrics (``None`` values mean "worst").
+    state : TrialState
+        The new state.
+    """

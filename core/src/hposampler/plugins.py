@@ -1,0 +1,347 @@
+"""Plugin discovery and the sampler / executor registry.
+
+Plugins are found through the ``hposampler`` entry-point group, lazily (on first
+use) and once per process. Each entry point is loaded on its own: one that fails
+to import or to register is recorded as a :class:`PluginFailure` and the others
+still load.
+
+Environment variables
+---------------------
+``HPOSAMPLER_STRICT_PLUGINS=1``
+    Re-raise plugin failures (as :class:`~hposampler.errors.PluginError`) instead
+    of recording them.
+``HPOSAMPLER_DISABLE_PLUGINS=a,b``
+    Do not load these entry points (by entry-point or distribution name).
+``HPOSAMPLER_PLUGINS=pkg.mod1,pkg.mod2``
+    Also register these modules as plugins (handy while developing one).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+import threading
+from collections.abc import Callable, Iterator
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import pluggy
+
+from . import hookspecs
+from .errors import PluginError
+from .spec import ExecutorSpec, SamplerSpec
+
+if TYPE_CHECKING:
+    from importlib import metadata
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "DisabledPlugin",
+    "PluginFailure",
+    "PluginInfo",
+    "PluginRegistry",
+    "get_plugin_manager",
+    "get_registry",
+    "reset_plugins",
+]
+
+#: The entry-point group plugins declare themselves in.
+ENTRY_POINT_GROUP = "hposampler"
+ENV_STRICT = "HPOSAMPLER_STRICT_PLUGINS"
+ENV_DISABLE = "HPOSAMPLER_DISABLE_PLUGINS"
+ENV_EXTRA = "HPOSAMPLER_PLUGINS"
+
+# Modules of the core that are plugins too (registered before entry points).
+_BUILTIN_PLUGINS = ("hposampler.executors",)
+
+
+@attrs.frozen
+class PluginInfo:
+    """A loaded plugin: where it came from."""
+
+    name: str
+    module: str
+    distribution: str | None = None
+    version: str | None = None
+    source: str = "entry-point"
+
+    @property
+    def label(self) -> str:
+        """``name (distribution version)`` for messages."""
+        if self.distribution:
+            return f"{self.name} ({self.distribution} {self.version or '?'})"
+        return f"{self.name} ({self.source})"
+
+
+@attrs.frozen
+class PluginFailure:
+    """A plugin that could not be imported or could not register."""
+
+    name: str
+    distribution: str | None
+    version: str | None
+    stage: str
+    error: str
+
+    def __str__(self) -> str:
+        dist = f" from {self.distribution} {self.version or '?'}" if self.distribution else ""
+        return f"plugin {self.name!r}{dist} failed to {self.stage}: {self.error}"
+
+
+@attrs.frozen
+class DisabledPlugin:
+    """An entry point skipped because of ``HPOSAMPLER_DISABLE_PLUGINS``."""
+
+    name: str
+    distribution: str | None
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _split_env(name: str) -> list[str]:
+    return [part.strip() for part in os.environ.get(name, "").split(",") if part.strip()]
+
+
+def _canon(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+class PluginRegistry:
+    """Everything the loaded plugins provide.
+
+    Attributes
+    ----------
+    pm : pluggy.PluginManager
+        The plugin manager (hooks are called through ``pm.hook``).
+    plugins : dict of str to PluginInfo
+        Loaded plugins by name.
+    failures : list of PluginFailure
+        Plugins that failed to import or register.
+    disabled : list of DisabledPlugin
+        Entry points skipped by ``HPOSAMPLER_DISABLE_PLUGINS``.
+    """
+
+    def __init__(self, pm: pluggy.PluginManager, strict: bool) -> None:
+        self.pm = pm
+        self.strict = strict
+        self.plugins: dict[str, PluginInfo] = {}
+        self.failures: list[PluginFailure] = []
+        self.disabled: list[DisabledPlugin] = []
+        self._samplers: dict[str, tuple[SamplerSpec, PluginInfo]] | None = None
+        self._aliases: dict[str, str] = {}
+        self._executors: dict[str, tuple[ExecutorSpec, PluginInfo]] | None = None
+        self._lock = threading.RLock()
+
+    # -- loading ------------------------------------------------------------------
+
+    def _fail(self, info: PluginInfo, stage: str, exc: BaseException) -> None:
+        failure = PluginFailure(info.name, info.distribution, info.version, stage, _describe(exc))
+        if self.strict:
+            raise PluginError(f"{failure} (set {ENV_STRICT}=0 to skip broken plugins)") from exc
+        self.failures.append(failure)
+
+    def add(self, module: ModuleType | object, info: PluginInfo) -> None:
+        """Register ``module`` as a plugin (a failure is recorded, or raised if strict)."""
+        try:
+            self.pm.register(module, name=info.name)
+        except ValueError as exc:  # already registered (same name or object)
+            other = self.plugins.get(info.name)
+            where = f" as {other.label}" if other else ""
+            self._fail(info, "register", PluginError(f"{exc}{where}"))
+            return
+        except pluggy.PluginValidationError as exc:
+            self._fail(info, "register", exc)
+            return
+        self.plugins[info.name] = info
+
+    def load(self) -> None:
+        """Register built-in plugins, entry points and ``HPOSAMPLER_PLUGINS`` modules."""
+        for modname in _BUILTIN_PLUGINS:
+            self.add(
+                importlib.import_module(modname), PluginInfo(modname, modname, source="builtin")
+            )
+        blocked = {_canon(n) for n in _split_env(ENV_DISABLE)}
+        for ep in _entry_points():
+            dist = getattr(ep, "dist", None)
+            dist_name = dist.metadata["Name"] if dist is not None else None
+            version = dist.version if dist is not None else None
+            if _canon(ep.name) in blocked or (dist_name and _canon(dist_name) in blocked):
+                self.disabled.append(DisabledPlugin(ep.name, dist_name))
+                self.pm.set_blocked(ep.name)
+                continue
+            info = PluginInfo(ep.name, ep.value, dist_name, version)
+            if ep.name in self.plugins:
+                self._fail(
+                    info,
+                    "register",
+                    PluginError(
+                        f"entry point name {ep.name!r} is already used by "
+                        f"{self.plugins[ep.name].label}; rename one of them"
+                    ),
+                )
+                continue
+            try:
+                module = ep.load()
+            except Exception as exc:  # a broken plugin must not break the others
+                self._fail(info, "import", exc)
+                continue
+            self.add(module, info)
+        for modname in _split_env(ENV_EXTRA):
+            info = PluginInfo(modname, modname, source=ENV_EXTRA)
+            try:
+                module = importlib.import_module(modname)
+            except Exception as exc:
+                self._fail(info, "import", exc)
+                continue
+            self.add(module, info)
+        try:
+            self.pm.check_pending()
+        except pluggy.PluginValidationError as exc:
+            plugin = getattr(exc, "plugin", None)
+            name = self.pm.get_name(plugin) if plugin is not None else "?"
+            raise PluginError(
+                f"plugin {name!r} implements a hook hposampler does not define: {exc}; "
+                "check the function names against hposampler.hookspecs"
+            ) from exc
+
+    # -- collecting registrations ----------------------------------------------------
+
+    def _collect(
+        self, hook_name: str, kind: type[Any], check: Callable[[Any, PluginInfo], None]
+    ) -> Iterator[tuple[Any, PluginInfo]]:
+        caller = getattr(self.pm.hook, hook_name)
+        for impl in reversed(caller.get_hookimpls()):  # registration order
+            info = self.plugins.get(impl.plugin_name) or PluginInfo(
+                impl.plugin_name, impl.plugin_name, source="direct"
+            )
+            got: list[Any] = []
+
+            def register(spec: Any, _got: list[Any] = got, _info: PluginInfo = info) -> None:
+                if not isinstance(spec, kind):
+                    raise TypeError(
+                        f"plugin {_info.label} registered {spec!r}; expected a {kind.__name__}"
+                    )
+                check(spec, _info)
+                _got.append(spec)
+
+            kwargs = {"register": register}
+            try:
+                impl.function(**{k: kwargs[k] for k in impl.argnames})
+            except PluginError:
+                raise
+            except Exception as exc:
+                self._fail(info, hook_name, exc)
+                continue
+            for spec in got:
+                yield spec, info
+
+    def _check_sampler(self, spec: SamplerSpec, info: PluginInfo) -> None:
+        assert self._samplers is not None
+        for name in (spec.name, *spec.aliases):
+            owner = self._samplers.get(name) or self._samplers.get(self._aliases.get(name, ""))
+            if owner is not None:
+                what = "name" if name == spec.name else "alias"
+                raise PluginError(
+                    f"sampler {what} {name!r} from plugin {info.label} clashes with sampler "
+                    f"{owner[0].name!r} from plugin {owner[1].label}; uninstall or disable one "
+                    f"of them ({ENV_DISABLE}=...)"
+                )
+        self._samplers[spec.name] = (spec, info)
+        for alias in spec.aliases:
+            self._aliases[alias] = spec.name
+
+    def samplers(self) -> dict[str, tuple[SamplerSpec, PluginInfo]]:
+        """Registered samplers by name, with the plugin that registered each."""
+        with self._lock:
+            if self._samplers is None:
+                self._samplers = {}
+                self._aliases = {}
+                try:
+                    for _ in self._collect("register_samplers", SamplerSpec, self._check_sampler):
+                        pass
+                except BaseException:
+                    self._samplers = None
+                    raise
+            return self._samplers
+
+    def aliases(self) -> dict[str, str]:
+        """Alias -> sampler name."""
+        self.samplers()
+        return dict(self._aliases)
+
+    def executors(self) -> dict[str, tuple[ExecutorSpec, PluginInfo]]:
+        """Registered executors by name, with the plugin that registered each."""
+        with self._lock:
+            if self._executors is None:
+                found: dict[str, tuple[ExecutorSpec, PluginInfo]] = {}
+
+                def check(spec: ExecutorSpec, info: PluginInfo) -> None:
+                    if spec.name in found:
+                        raise PluginError(
+                            f"executor {spec.name!r} from plugin {info.label} clashes with the "
+                            f"one from plugin {found[spec.name][1].label}"
+                        )
+                    found[spec.name] = (spec, info)
+
+                for _ in self._collect("register_executors", ExecutorSpec, check):
+                    pass
+                self._executors = found
+            return self._executors
+
+
+def _entry_points() -> list[metadata.EntryPoint]:
+    from importlib import metadata
+
+    eps = metadata.entry_points(group=ENTRY_POINT_GROUP)
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for ep in eps:  # the same distribution can be visible twice on sys.path
+        key = (ep.name, ep.value)
+        if key not in seen:
+            seen.add(key)
+            out.append(ep)
+    return out
+
+
+_registry: PluginRegistry | None = None
+_registry_lock = threading.Lock()
+
+
+def get_registry() -> PluginRegistry:
+    """The process-wide registry, discovering plugins on first call."""
+    global _registry
+    if _registry is None:
+        with _registry_lock:
+            if _registry is None:
+                pm = pluggy.PluginManager("hposampler")
+                pm.add_hookspecs(hookspecs)
+                registry = PluginRegistry(pm, strict=_truthy(os.environ.get(ENV_STRICT)))
+                registry.load()
+                _registry = registry
+    return _registry
+
+
+def get_plugin_manager() -> pluggy.PluginManager:
+    """The process-wide pluggy plugin manager (plugins loaded)."""
+    return get_registry().pm
+
+
+def reset_plugins(registry: PluginRegistry | None = None) -> None:
+    """Forget loaded plugins so the next use discovers them again (for tests).
+
+    Parameters
+    ----------
+    registry : PluginRegistry, optional
+        Use this registry instead of discovering one.
+    """
+    global _registry
+    with _registry_lock:
+        _registry = registry

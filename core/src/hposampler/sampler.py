@@ -1,0 +1,324 @@
+"""The sampler contract: ablator's ``BaseSampler``, with its rules enforced.
+
+A sampler hands out trials one at a time. :meth:`BaseSampler.eager_sample`
+returns ``(trial_id, config, internal_repr)`` and *locks* the sampler until the
+caller has checked the config and called :meth:`BaseSampler.unlock`
+(``drop=True`` forgets the trial and its id is handed out again). Results come
+back through :meth:`BaseSampler.update_trial`.
+
+Backends implement four methods: :meth:`~BaseSampler._eager_sample`,
+:meth:`~BaseSampler._drop`, :meth:`~BaseSampler._update_trial` and
+:meth:`~BaseSampler.internal_repr`. Everything users can get wrong (lock order,
+unknown trial ids, metric names, ``None`` metrics) is checked here, once, for
+all backends.
+"""
+
+from __future__ import annotations
+
+import abc
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal, final
+
+from .errors import MetricsError, SamplerLockedError, UnknownTrialError
+from .tree import SpaceTree, compile_space
+from .trial import Trial, TrialState
+
+__all__ = ["BaseSampler", "Direction", "normalize_optim_metrics"]
+
+#: Optimisation direction of a metric.
+Direction = Literal["min", "max"]
+
+
+def normalize_optim_metrics(
+    optim_metrics: Mapping[str, Any] | Iterable[tuple[str, Any]] | None,
+) -> dict[str, Direction]:
+    """Validate ``{metric: "min" | "max"}`` (order kept) and return a plain dict.
+
+    Accepts a mapping or ``(name, direction)`` pairs; directions may be strings in
+    any case or enum members whose ``value`` is ``"min"``/``"max"`` (ablator's
+    ``Optim``). ``None`` means no metrics.
+
+    Raises
+    ------
+    MetricsError
+        Naming the metric with a bad direction.
+    """
+    if optim_metrics is None:
+        return {}
+    items = optim_metrics.items() if isinstance(optim_metrics, Mapping) else optim_metrics
+    out: dict[str, Direction] = {}
+    try:
+        pairs = list(items)
+    except TypeError:
+        raise MetricsError(
+            f"optim_metrics must map metric names to 'min' or 'max', got {optim_metrics!r}"
+        ) from None
+    for pair in pairs:
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise MetricsError(f"optim_metrics entries must be (name, direction), got {pair!r}")
+        name, direction = pair
+        if not isinstance(name, str) or not name:
+            raise MetricsError(f"metric names must be non-empty strings, got {name!r}")
+        raw = getattr(direction, "value", direction)
+        text = raw.lower() if isinstance(raw, str) else raw
+        if text not in ("min", "max"):
+            raise MetricsError(
+                f"metric {name!r}: direction must be 'min' or 'max', got {direction!r}"
+            )
+        if name in out:
+            raise MetricsError(f"metric {name!r} is given twice in optim_metrics")
+        out[name] = "min" if text == "min" else "max"
+    return out
+
+
+def worst_value(direction: Direction) -> float:
+    """The worst possible value of a metric with this direction (``+inf`` for min)."""
+    return math.inf if direction == "min" else -math.inf
+
+
+class BaseSampler(abc.ABC):
+    """Base class of every sampler: ablator's contract, with its rules enforced.
+
+    Parameters
+    ----------
+    search_space : mapping
+        ``{path: SearchSpace | ablator-style dict | nested dict | constant}``;
+        parsed and compiled into :attr:`tree`.
+    optim_metrics : mapping, optional
+        Ordered ``{metric: "min" | "max"}``; several metrics = multi-objective.
+    trials : iterable of Trial or dict, optional
+        Earlier trials to resume from; new ids continue after the largest one.
+    seed : int, optional
+        Seed for the backend's randomness; the same seed gives the same sequence.
+
+    Attributes
+    ----------
+    tree : SpaceTree
+        The compiled search space, shared by all backends.
+    optim_metrics : dict
+        The normalised metrics and directions.
+    trials : list of Trial
+        The trials the sampler was resumed from.
+    seed : int or None
+        The seed.
+    """
+
+    def __init__(
+        self,
+        search_space: Mapping[str, Any] | SpaceTree,
+        *,
+        optim_metrics: Mapping[str, Any] | None = None,
+        trials: Iterable[Trial | Mapping[str, Any]] | None = None,
+        seed: int | None = None,
+    ) -> None:
+        self.tree: SpaceTree = compile_space(search_space)
+        self.search_space = self.tree.search_space
+        self.optim_metrics = normalize_optim_metrics(optim_metrics)
+        self.trials: list[Trial] = [Trial.from_dict(t) for t in (trials or [])]
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise TypeError(f"seed must be an int or None, got {seed!r}")
+        self.seed = seed
+        self._states: dict[int, TrialState] = {}
+        for trial in self.trials:
+            if trial.trial_id in self._states:
+                raise MetricsError(
+                    f"trial {trial.trial_id} appears twice in the trials to resume from"
+                )
+            self._states[trial.trial_id] = trial.state
+        self._next_id = max(self._states, default=-1) + 1
+        self._locked_id: int | None = None
+
+    # -- the public contract (final) ------------------------------------------
+
+    @final
+    def eager_sample(self) -> tuple[int, dict[str, Any], dict[str, Any] | None]:
+        """Sample a trial and lock the sampler until :meth:`unlock`.
+
+        Returns
+        -------
+        trial_id : int
+            Dense id (a dropped id is handed out again).
+        config : dict
+            The sampled configuration.
+        internal : dict or None
+            :meth:`internal_repr` of the trial.
+
+        Raises
+        ------
+        SamplerLockedError
+            If the previous sample was not unlocked.
+        StopIteration
+            When the sampler has nothing more to sample.
+        """
+        if self._locked_id is not None:
+            raise SamplerLockedError(
+                f"trial {self._locked_id} is still locked: call unlock(drop=...) after "
+                "eager_sample() before sampling again"
+            )
+        trial_id, config = self._eager_sample()
+        self._locked_id = trial_id
+        self._states[trial_id] = TrialState.RUNNING
+        self._next_id = max(self._next_id, trial_id + 1)
+        _hooks().trial_sampled(sampler=self, trial_id=trial_id, config=config)
+        return trial_id, config, self.internal_repr(trial_id)
+
+    @final
+    def unlock(self, drop: bool) -> None:
+        """Accept the locked trial, or forget it with ``drop=True``.
+
+        ``unlock(drop=False)`` while unlocked does nothing (ablator's behaviour).
+
+        Raises
+        ------
+        SamplerLockedError
+            On ``drop=True`` with no locked trial.
+        """
+        trial_id = self._locked_id
+        if trial_id is None:
+            if drop:
+                raise SamplerLockedError(
+                    "nothing to drop: call eager_sample() before unlock(drop=True)"
+                )
+            return
+        if drop:
+            self._drop()
+            del self._states[trial_id]
+            if trial_id == self._next_id - 1:
+                self._next_id = trial_id
+        self._locked_id = None
+        _hooks().trial_unlocked(sampler=self, trial_id=trial_id, dropped=bool(drop))
+
+    @final
+    def update_trial(
+        self,
+        trial_id: int,
+        metrics: Mapping[str, float | None] | None,
+        state: TrialState | int,
+    ) -> None:
+        """Report metrics and/or a new state for a trial.
+
+        Parameters
+        ----------
+        trial_id : int
+            An id returned by :meth:`eager_sample` (or of a resumed trial).
+        metrics : dict or None
+            ``{metric: value}`` with exactly the names of ``optim_metrics``;
+            ``None``/``NaN`` values mean the worst value for that metric's direction.
+        state : TrialState
+            The trial's new state.
+
+        Raises
+        ------
+        UnknownTrialError
+            If the sampler never issued ``trial_id`` (or it was dropped).
+        MetricsError
+            If metric names differ from ``optim_metrics`` or values are not numbers.
+        """
+        state = TrialState(state)
+        if trial_id not in self._states:
+            raise UnknownTrialError(
+                f"trial {trial_id!r} is unknown to this sampler (issued ids: "
+                f"{_id_summary(self._states)}); update only trials returned by eager_sample()"
+            )
+        checked = self.check_metrics(metrics)
+        self._update_trial(trial_id, checked, state)
+        self._states[trial_id] = state
+        _hooks().trial_updated(sampler=self, trial_id=trial_id, metrics=checked, state=state)
+
+    # -- what backends implement --------------------------------------------------
+
+    @abc.abstractmethod
+    def _eager_sample(self) -> tuple[int, dict[str, Any]]:
+        """Sample the next trial; return ``(trial_id, config)``.
+
+        Use :meth:`new_trial_id` for the id. Raise ``StopIteration`` when done.
+        """
+
+    @abc.abstractmethod
+    def _drop(self) -> None:
+        """Forget the locked trial (:attr:`locked_trial_id`); its id will be reused."""
+
+    @abc.abstractmethod
+    def _update_trial(
+        self, trial_id: int, metrics: dict[str, float | None] | None, state: TrialState
+    ) -> None:
+        """Record already-validated metrics and state for a known trial."""
+
+    @abc.abstractmethod
+    def internal_repr(self, trial_id: int) -> dict[str, Any] | None:
+        """The JSON-serialisable internal state of a trial, or ``None`` if not kept."""
+
+    # -- helpers for backends -----------------------------------------------------
+
+    @property
+    def locked_trial_id(self) -> int | None:
+        """The id of the trial awaiting :meth:`unlock`, if any."""
+        return self._locked_id
+
+    @property
+    def trial_states(self) -> dict[int, TrialState]:
+        """Known trials' current states, by id (a copy)."""
+        return dict(self._states)
+
+    def new_trial_id(self) -> int:
+        """The id for the next sample: one more than the largest issued id."""
+        return self._next_id
+
+    def check_metrics(
+        self, metrics: Mapping[str, float | None] | None
+    ) -> dict[str, float | None] | None:
+        """Validate reported metrics against ``optim_metrics``.
+
+        Returns the metrics as floats (``NaN`` becomes ``None``), or ``None``.
+        With no ``optim_metrics`` any numeric metrics are accepted.
+
+        Raises
+        ------
+        MetricsError
+            Naming the missing / unexpected metrics, or the non-numeric value.
+        """
+        if metrics is None:
+            return None
+        if not isinstance(metrics, Mapping):
+            raise MetricsError(f"metrics must be a dict of numbers, got {metrics!r}")
+        out: dict[str, float | None] = {}
+        for name, value in metrics.items():
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, (int, float))
+            ):
+                raise MetricsError(f"metric {name!r} must be a number or None, got {value!r}")
+            out[name] = None if value is None or math.isnan(value) else float(value)
+        if self.optim_metrics and set(out) != set(self.optim_metrics):
+            missing = sorted(set(self.optim_metrics) - set(out))
+            extra = sorted(set(out) - set(self.optim_metrics))
+            raise MetricsError(
+                f"reported metrics {sorted(out)} do not match optim_metrics "
+                f"{list(self.optim_metrics)} (missing: {missing or 'none'}, "
+                f"unexpected: {extra or 'none'}); report exactly the optimised metrics"
+            )
+        if self.optim_metrics:
+            out = {name: out[name] for name in self.optim_metrics}
+        return out
+
+    def worst_filled(self, metrics: Mapping[str, float | None]) -> dict[str, float]:
+        """Metrics with every ``None`` replaced by the worst value for its direction."""
+        return {
+            name: worst_value(self.optim_metrics.get(name, "min")) if v is None else float(v)
+            for name, v in metrics.items()
+        }
+
+
+def _id_summary(states: Mapping[int, Any]) -> str:
+    ids = sorted(states)
+    if not ids:
+        return "none"
+    if ids == list(range(ids[0], ids[-1] + 1)) and len(ids) > 3:
+        return f"{ids[0]}..{ids[-1]}"
+    return ", ".join(map(str, ids))
+
+
+def _hooks() -> Any:
+    from .plugins import get_plugin_manager
+
+    return get_plugin_manager().hook

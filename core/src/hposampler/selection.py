@@ -1,0 +1,276 @@
+"""Choosing a sampler by name: :func:`make_sampler`, :class:`SamplerConfig`."""
+
+from __future__ import annotations
+
+import difflib
+import importlib.util
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import attrs
+import cattrs
+
+from ._convert import converter
+from .errors import (
+    MetricsError,
+    MissingDependencyError,
+    PluginError,
+    SamplerOptionsError,
+    SearchSpaceError,
+    UnknownSamplerError,
+)
+from .plugins import PluginInfo, get_registry
+from .sampler import BaseSampler, normalize_optim_metrics
+from .space import dump_search_space, parse_search_space
+from .spec import SamplerSpec
+from .tree import compile_space
+from .trial import Trial
+
+__all__ = [
+    "SamplerConfig",
+    "available_samplers",
+    "get_sampler_spec",
+    "make_sampler",
+    "sampler_plugin",
+]
+
+
+def available_samplers() -> list[SamplerSpec]:
+    """Every installed sampler's spec, sorted by name."""
+    return [spec for _, (spec, _) in sorted(get_registry().samplers().items())]
+
+
+def _resolve(name: str) -> tuple[SamplerSpec, PluginInfo]:
+    if not isinstance(name, str):
+        raise UnknownSamplerError(repr(name), get_registry().samplers())
+    registry = get_registry()
+    samplers = registry.samplers()
+    key = name.strip().lower()
+    if key in samplers:
+        return samplers[key]
+    aliases = registry.aliases()
+    if key in aliases:
+        return samplers[aliases[key]]
+    names = sorted(set(samplers) | set(aliases))
+    suggestions = difflib.get_close_matches(key, names, n=3, cutoff=0.5)
+    # "cmaes" -> "optuna:cmaes": match on the algorithm part as well
+    suggestions += [n for n in samplers if n.split(":", 1)[1] == key and n not in suggestions]
+    raise UnknownSamplerError(name, samplers, suggestions)
+
+
+def get_sampler_spec(name: str) -> SamplerSpec:
+    """The spec of the sampler called ``name`` (exact name first, then alias).
+
+    Raises
+    ------
+    UnknownSamplerError
+        With close matches and the installed names.
+    """
+    return _resolve(name)[0]
+
+
+def sampler_plugin(name: str) -> PluginInfo:
+    """The plugin that provides the sampler called ``name``."""
+    return _resolve(name)[1]
+
+
+def _check_capabilities(
+    spec: SamplerSpec, metrics: Mapping[str, str], search_space: Mapping[str, Any]
+) -> None:
+    if len(metrics) > 1 and not spec.multi_objective:
+        multi = [s.name for s in available_samplers() if s.multi_objective]
+        raise MetricsError(
+            f"sampler {spec.name!r} optimises a single metric but {len(metrics)} were given "
+            f"({', '.join(metrics)}); keep one metric or use a multi-objective sampler"
+            + (f": {', '.join(multi)}" if multi else "")
+        )
+    if spec.needs_metrics and not metrics:
+        raise MetricsError(
+            f"sampler {spec.name!r} learns from results and needs optim_metrics, e.g. "
+            'optim_metrics={"loss": "min"}'
+        )
+    if spec.exhaustive:
+        compile_space(search_space).grid_size()  # names a range without n_bins
+
+
+def _check_requirements(spec: SamplerSpec) -> None:
+    for module in spec.requires:
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            hint = spec.install_hint or f"pip install {module}"
+            raise MissingDependencyError(
+                f"sampler {spec.name!r} needs the {module!r} module, which is not installed; "
+                f"install it with `{hint}`"
+            )
+
+
+def make_sampler(
+    name: str,
+    search_space: Mapping[str, Any],
+    *,
+    optim_metrics: Mapping[str, Any] | None = None,
+    trials: Iterable[Trial | Mapping[str, Any]] | None = None,
+    seed: int | None = None,
+    **options: Any,
+) -> BaseSampler:
+    """Build the sampler called ``name`` for a search space.
+
+    Parameters
+    ----------
+    name : str
+        A sampler name (``"optuna:tpe"``) or alias (``"tpe"``, ``"grid"``, ``"random"``).
+    search_space : mapping
+        ``{path: SearchSpace | ablator-style dict | nested dict | constant}``.
+    optim_metrics : mapping, optional
+        Ordered ``{metric: "min" | "max"}``; several metrics = multi-objective.
+    trials : iterable of Trial or dict, optional
+        Earlier trials to resume from.
+    seed : int, optional
+        Seed; the same seed gives the same sequence (for deterministic samplers).
+    **options
+        Backend options, validated against the sampler's :class:`SamplerSpec`.
+
+    Returns
+    -------
+    BaseSampler
+
+    Raises
+    ------
+    UnknownSamplerError
+        No such sampler; the message suggests close names.
+    SamplerOptionsError
+        An unknown option or a value of the wrong type; lists the valid options.
+    MetricsError
+        Metrics the sampler cannot handle (e.g. two metrics on a single-objective one).
+    SearchSpaceError
+        A malformed search space, or one the sampler cannot handle.
+    MissingDependencyError
+        The sampler needs an optional library that is not installed.
+    PluginError
+        The plugin's factory failed or returned something that is not a sampler.
+
+    Examples
+    --------
+    >>> sampler = make_sampler("grid", {"x": {"categorical_values": [1, 2]}}, seed=0)
+    >>> trial_id, config, _ = sampler.eager_sample()
+    >>> sampler.unlock(drop=False)
+    >>> trial_id, config in ({"x": 1}, {"x": 2})
+    (0, True)
+    """
+    spec = get_sampler_spec(name)
+    metrics = normalize_optim_metrics(optim_metrics)
+    space = parse_search_space(search_space)
+    checked = spec.check_options(options)
+    _check_capabilities(spec, metrics, space)
+    _check_requirements(spec)
+    try:
+        sampler = spec.factory(
+            space, optim_metrics=metrics, trials=list(trials or []), seed=seed, **checked
+        )
+    except (SearchSpaceError, MetricsError, SamplerOptionsError, MissingDependencyError):
+        raise
+    except Exception as exc:
+        if getattr(exc, "__module__", "").startswith("hposampler"):
+            raise
+        info = sampler_plugin(spec.name)
+        raise PluginError(
+            f"sampler {spec.name!r} from plugin {info.label} failed to build: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+    if not isinstance(sampler, BaseSampler):
+        info = sampler_plugin(spec.name)
+        raise PluginError(
+            f"the factory of sampler {spec.name!r} (plugin {info.label}) returned "
+            f"{type(sampler).__name__}, not a hposampler.BaseSampler"
+        )
+    return sampler
+
+
+@attrs.frozen
+class SamplerConfig:
+    """A sampler choice as it appears in a config file (ablator's ``search_algo``).
+
+    Parameters
+    ----------
+    sampler : str
+        Sampler name or alias.
+    search_space : dict
+        The search-space mapping (validated on construction).
+    optim_metrics : dict
+        Ordered ``{metric: "min" | "max"}``.
+    seed : int, optional
+        Seed.
+    options : dict
+        Backend options (validated when the sampler is created).
+
+    Examples
+    --------
+    >>> cfg = SamplerConfig.from_dict({
+    ...     "sampler": "grid",
+    ...     "search_space": {"x": {"categorical_values": ["a", "b"]}},
+    ...     "options": {"exhausted": "stop"},
+    ... })
+    >>> sampler = cfg.create()
+    """
+
+    sampler: str
+    search_space: dict[str, Any] = attrs.field(converter=parse_search_space)
+    optim_metrics: dict[str, str] = attrs.field(factory=dict, converter=normalize_optim_metrics)
+    seed: int | None = None
+    options: dict[str, Any] = attrs.field(factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SamplerConfig:
+        """Structure a JSON/TOML dict; unknown keys and wrong types are errors.
+
+        Raises
+        ------
+        SamplerOptionsError
+            For unknown keys or wrongly typed fields (naming them).
+        SearchSpaceError, MetricsError
+            For a malformed search space or metrics.
+        """
+        try:
+            return converter.structure(dict(data), cls)
+        except cattrs.BaseValidationError as exc:
+            for sub in _leaves(exc):
+                if isinstance(sub, (SearchSpaceError, MetricsError)):
+                    raise sub from None
+            notes = "; ".join(f"{type(e).__name__}: {e}" for e in _leaves(exc))
+            raise SamplerOptionsError(
+                f"invalid sampler config: {notes}; expected keys sampler, search_space, "
+                "optim_metrics, seed, options"
+            ) from None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form; :meth:`from_dict` reads it back."""
+        return {
+            "sampler": self.sampler,
+            "search_space": dump_search_space(self.search_space),
+            "optim_metrics": dict(self.optim_metrics),
+            "seed": self.seed,
+            "options": dict(self.options),
+        }
+
+    def create(self, trials: Iterable[Trial | Mapping[str, Any]] | None = None) -> BaseSampler:
+        """Build the sampler (see :func:`make_sampler`)."""
+        return make_sampler(
+            self.sampler,
+            self.search_space,
+            optim_metrics=self.optim_metrics,
+            trials=trials,
+            seed=self.seed,
+            **self.options,
+        )
+
+
+def _leaves(exc: BaseException) -> list[BaseException]:
+    if isinstance(exc, cattrs.BaseValidationError):
+        out: list[BaseException] = []
+        for sub in exc.exceptions:
+            out.extend(_leaves(sub))
+        return out
+    return [exc]

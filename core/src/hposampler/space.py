@@ -1,0 +1,552 @@
+"""Backend-neutral search spaces, compatible with ablator's ``SearchSpace``.
+
+A search space maps parameter paths to one of:
+
+* a :class:`SearchSpace` (or an ablator-style dict describing one),
+* a plain nested ``dict`` whose values are again search spaces, dicts or constants,
+* a constant (any JSON value), copied into every sampled config.
+
+A :class:`SearchSpace` is exactly one of four kinds:
+
+``value_range``
+    ``[low, high]`` with ``value_type`` ``"int"`` or ``"float"``; ``log`` samples
+    log-uniformly (needs ``low > 0``); ``n_bins`` restricts it to that many grid
+    points (linspace, or geomspace when ``log``).
+``categorical_values``
+    a non-empty list of distinct JSON values; their types are kept.
+``subspaces``
+    a list of alternative search spaces; a sample picks one branch.
+``sub_configuration``
+    a dict whose values are search spaces, nested dicts or constants.
+
+Example
+-------
+>>> space = parse_search_space({
+...     "lr": {"value_range": ["1e-4", "1e-1"], "value_type": "float", "log": True},
+...     "layers": {"categorical_values": [1, 2, 4]},
+... })
+>>> space["lr"].value_range
+(0.0001, 0.1)
+>>> space["layers"].contains(2), space["layers"].contains("2")
+(True, False)
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import attrs
+
+from .errors import SearchSpaceError
+
+__all__ = [
+    "SearchSpace",
+    "SearchSpaceLike",
+    "dump_search_space",
+    "is_search_space_dict",
+    "json_equal",
+    "parse_search_space",
+    "search_space_paths",
+]
+
+#: What a search-space mapping may hold for each path.
+SearchSpaceLike = Any
+
+_KIND_FIELDS = ("value_range", "categorical_values", "subspaces", "sub_configuration")
+_FIELDS = (*_KIND_FIELDS, "value_type", "n_bins", "log")
+# a dict with any of these keys is read as a search space, not a nested dict constant
+_MARKER_FIELDS = frozenset((*_KIND_FIELDS, "value_type", "n_bins"))
+
+
+def _json_key(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, allow_nan=True)
+
+
+def json_equal(a: Any, b: Any) -> bool:
+    """Compare two JSON values keeping their types (``1``, ``1.0`` and ``True`` differ)."""
+    if type(a) is type(b) and isinstance(a, (str, int, float)) and not isinstance(a, bool):
+        return bool(a == b)
+    return _json_key(a) == _json_key(b)
+
+
+def _check_json_value(value: Any, path: str) -> None:
+    if value is None or isinstance(value, (str, bool, int)):
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise SearchSpaceError(path, f"constant {value!r} is not a finite number")
+        return
+    if isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            _check_json_value(item, f"{path}[{i}]")
+        return
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise SearchSpaceError(path, f"dict keys must be strings, got {key!r}")
+            _check_json_value(item, f"{path}.{key}" if path else key)
+        return
+    raise SearchSpaceError(
+        path,
+        f"{type(value).__name__} value {value!r} is not JSON data; constants and "
+        "categorical values must be str, int, float, bool, None, lists or dicts",
+    )
+
+
+def _parse_bound(value: Any, value_type: str, which: str) -> int | float:
+    if isinstance(value, bool):
+        raise SearchSpaceError("", f"value_range {which} bound {value!r} is a bool, not a number")
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            number: float | int = int(text) if value_type == "int" else float(text)
+        except ValueError:
+            try:
+                number = float(text)
+            except ValueError:
+                raise SearchSpaceError(
+                    "", f"value_range {which} bound {value!r} is not a number"
+                ) from None
+    elif isinstance(value, (int, float)):
+        number = value
+    else:
+        raise SearchSpaceError(
+            "", f"value_range {which} bound {value!r} must be a number or a numeric string"
+        )
+    if not math.isfinite(number):
+        raise SearchSpaceError("", f"value_range {which} bound {value!r} is not finite")
+    if value_type == "int":
+        if isinstance(number, float):
+            if not number.is_integer():
+                raise SearchSpaceError(
+                    "",
+                    f"value_range {which} bound {value!r} is not an integer but value_type "
+                    "is 'int'; use value_type 'float' or an integer bound",
+                )
+            number = int(number)
+        return number
+    return float(number)
+
+
+def is_search_space_dict(value: Any) -> bool:
+    """Whether ``value`` is a dict meant to describe a :class:`SearchSpace`.
+
+    A dict is read as a search space when it has any of the keys
+    ``value_range``, ``categorical_values``, ``subspaces``, ``sub_configuration``,
+    ``value_type`` or ``n_bins``; any other dict is a nested group of parameters.
+    """
+    return isinstance(value, Mapping) and any(k in _MARKER_FIELDS for k in value)
+
+
+def _structure_value(value: Any, path: str) -> Any:
+    """Structure one entry of a search-space mapping (space, nested dict or constant)."""
+    if isinstance(value, SearchSpace):
+        return value
+    if is_search_space_dict(value):
+        return _structure_space(value, path)
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise SearchSpaceError(path, f"keys must be strings, got {key!r}")
+            out[key] = _structure_value(item, f"{path}.{key}" if path else key)
+        return out
+    _check_json_value(value, path)
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _structure_space(data: Mapping[str, Any], path: str) -> SearchSpace:
+    unknown = [k for k in data if k not in _FIELDS]
+    if unknown:
+        hints = []
+        for key in unknown:
+            close = difflib.get_close_matches(str(key), _FIELDS, n=1)
+            hints.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        raise SearchSpaceError(
+            path,
+            "unknown search-space field(s) "
+            + ", ".join(hints)
+            + "; valid fields are "
+            + ", ".join(_FIELDS),
+        )
+    try:
+        return SearchSpace(**dict(data))
+    except SearchSpaceError as exc:
+        raise exc.under(path) from None
+
+
+def _as_tuple(value: Any, field: str) -> tuple[Any, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):
+        return tuple(value)
+    raise SearchSpaceError("", f"{field} must be a list, got {type(value).__name__} {value!r}")
+
+
+def _categorical_tuple(value: Any) -> tuple[Any, ...] | None:
+    return _as_tuple(value, "categorical_values")
+
+
+def _subspaces_tuple(value: Any) -> tuple[Any, ...] | None:
+    return _as_tuple(value, "subspaces")
+
+
+@attrs.frozen(eq=True)
+class SearchSpace:
+    """One tunable parameter (or group of them), with ablator's fields and rules.
+
+    Exactly one of ``value_range``, ``categorical_values``, ``subspaces`` and
+    ``sub_configuration`` is set. Construction validates and normalises: numeric
+    strings in ``value_range`` are parsed per ``value_type``, nested dicts become
+    :class:`SearchSpace` objects. Invalid input raises
+    :class:`~hposampler.errors.SearchSpaceError` naming the offending path.
+
+    Parameters
+    ----------
+    value_range : pair of numbers or numeric strings, optional
+        Inclusive ``[low, high]`` bounds; requires ``value_type``.
+    categorical_values : list, optional
+        Distinct JSON values to choose from; types are kept.
+    subspaces : list of SearchSpace or dict, optional
+        Alternative spaces; a sampled value comes from exactly one of them.
+    sub_configuration : dict, optional
+        Maps keys to search spaces, nested dicts or constants; sampled as a dict.
+    value_type : {"int", "float"}, optional
+        Type of a ``value_range``; forbidden with the other kinds.
+    n_bins : int, optional
+        Number of grid points of a range (linspace, or geomspace when ``log``).
+        Accepted on categoricals for ablator compatibility, where it has no effect.
+    log : bool, default False
+        Sample a range on a log scale; needs ``low > 0``.
+    """
+
+    value_range: tuple[int | float, int | float] | None = None
+    categorical_values: tuple[Any, ...] | None = attrs.field(
+        default=None, converter=_categorical_tuple
+    )
+    subspaces: tuple[SearchSpace, ...] | None = attrs.field(
+        default=None, converter=_subspaces_tuple
+    )
+    sub_configuration: dict[str, Any] | None = None
+    value_type: Literal["int", "float"] | None = None
+    n_bins: int | None = None
+    log: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        kinds = [f for f in _KIND_FIELDS if getattr(self, f) is not None]
+        if len(kinds) != 1:
+            found = ", ".join(kinds) if kinds else "none"
+            raise SearchSpaceError(
+                "",
+                "a search space needs exactly one of value_range, categorical_values, "
+                f"subspaces, sub_configuration (found: {found})",
+            )
+        kind = kinds[0]
+        if not isinstance(self.log, bool):
+            raise SearchSpaceError("", f"log must be true or false, got {self.log!r}")
+        if self.n_bins is not None:
+            if isinstance(self.n_bins, bool) or not isinstance(self.n_bins, int):
+                raise SearchSpaceError("", f"n_bins must be an integer, got {self.n_bins!r}")
+            if self.n_bins < 1:
+                raise SearchSpaceError("", f"n_bins must be >= 1, got {self.n_bins}")
+            if kind not in ("value_range", "categorical_values"):
+                raise SearchSpaceError(
+                    "", f"n_bins only applies to value_range or categorical_values, not {kind}"
+                )
+        if kind == "value_range":
+            self._init_range()
+            return
+        if self.value_type is not None:
+            raise SearchSpaceError(
+                "", f"value_type only applies to value_range; remove it from this {kind} space"
+            )
+        if self.log:
+            raise SearchSpaceError("", f"log only applies to value_range, not {kind}")
+        if kind == "categorical_values":
+            self._init_categorical()
+        elif kind == "subspaces":
+            self._init_subspaces()
+        else:
+            self._init_sub_configuration()
+
+    def _init_range(self) -> None:
+        vr = self.value_range
+        if self.value_type not in ("int", "float"):
+            raise SearchSpaceError(
+                "",
+                f"value_type must be 'int' or 'float' with value_range, got {self.value_type!r}",
+            )
+        if not isinstance(vr, (list, tuple)) or len(vr) != 2:
+            raise SearchSpaceError("", f"value_range must be a [low, high] pair, got {vr!r}")
+        low = _parse_bound(vr[0], self.value_type, "low")
+        high = _parse_bound(vr[1], self.value_type, "high")
+        if low > high:
+            raise SearchSpaceError("", f"value_range low {low} > high {high}")
+        if self.log and low <= 0:
+            raise SearchSpaceError("", f"log needs value_range low > 0, got low {low}")
+        object.__setattr__(self, "value_range", (low, high))
+
+    def _init_categorical(self) -> None:
+        values = self.categorical_values or ()
+        if not values:
+            raise SearchSpaceError("", "categorical_values must not be empty")
+        seen: set[str] = set()
+        normalised = []
+        for i, value in enumerate(values):
+            _check_json_value(value, f"categorical_values[{i}]")
+            key = _json_key(value)
+            if key in seen:
+                raise SearchSpaceError("", f"categorical_values has {value!r} twice")
+            seen.add(key)
+            normalised.append(list(value) if isinstance(value, tuple) else value)
+        object.__setattr__(self, "categorical_values", tuple(normalised))
+
+    def _init_subspaces(self) -> None:
+        branches = self.subspaces or ()
+        if not branches:
+            raise SearchSpaceError("", "subspaces must not be empty")
+        out = []
+        for i, branch in enumerate(branches):
+            where = f"subspaces[{i}]"
+            if isinstance(branch, SearchSpace):
+                out.append(branch)
+            elif isinstance(branch, Mapping):
+                out.append(_structure_space(branch, where))
+            else:
+                raise SearchSpaceError(
+                    where, f"a subspace must be a search-space dict, got {branch!r}"
+                )
+        object.__setattr__(self, "subspaces", tuple(out))
+
+    def _init_sub_configuration(self) -> None:
+        sub = self.sub_configuration
+        if not isinstance(sub, Mapping):
+            raise SearchSpaceError(
+                "", f"sub_configuration must be a dict, got {type(sub).__name__}"
+            )
+        out = {}
+        for key, value in sub.items():
+            if not isinstance(key, str):
+                raise SearchSpaceError("", f"sub_configuration keys must be strings: {key!r}")
+            out[key] = _structure_value(value, key)
+        object.__setattr__(self, "sub_configuration", out)
+
+    # -- queries ---------------------------------------------------------------
+
+    @property
+    def kind(self) -> str:
+        """Which of the four kinds this space is, e.g. ``"value_range"``."""
+        return next(f for f in _KIND_FIELDS if getattr(self, f) is not None)
+
+    def grid(self) -> tuple[Any, ...] | None:
+        """The grid points of a range with ``n_bins`` (or the categorical values).
+
+        Floats use linspace (geomspace when ``log``) with exact end points; ints
+        are the distinct rounded points. ``None`` for a continuous range and for
+        ``subspaces`` / ``sub_configuration``.
+        """
+        if self.categorical_values is not None:
+            return self.categorical_values
+        if self.value_range is None or self.n_bins is None:
+            return None
+        return grid_points(
+            self.value_range[0],
+            self.value_range[1],
+            self.n_bins,
+            log=self.log,
+            integer=self.value_type == "int",
+        )
+
+    def contains(self, value: Any) -> bool:
+        """Whether ``value`` could have been sampled from this space.
+
+        Ranges check type, bounds and (with ``n_bins``) grid membership up to
+        float round-off; categoricals compare with types kept; subspaces accept a
+        value of any branch; sub-configurations need the exact keys.
+        """
+        if self.value_range is not None:
+            return _range_contains(self, value)
+        if self.categorical_values is not None:
+            return any(json_equal(value, c) for c in self.categorical_values)
+        if self.subspaces is not None:
+            return any(branch.contains(value) for branch in self.subspaces)
+        return _value_contains(self.sub_configuration, value)
+
+    def paths(self, prefix: str = "") -> list[str]:
+        """Paths of the tunable parameters inside this space.
+
+        A range or categorical is the path itself; ``subspaces`` adds the choice
+        (the path itself) and every branch's paths as ``prefix.subspaces[i]...``;
+        ``sub_configuration`` adds ``prefix.key...`` for each tunable key.
+        """
+        if self.subspaces is not None:
+            out = [prefix]
+            for i, branch in enumerate(self.subspaces):
+                out.extend(
+                    branch.paths(f"{prefix}.subspaces[{i}]" if prefix else f"subspaces[{i}]")
+                )
+            return out
+        if self.sub_configuration is not None:
+            return _value_paths(self.sub_configuration, prefix)
+        return [prefix]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (ablator-style dict); :func:`parse_search_space` reads it back."""
+        out: dict[str, Any] = {}
+        if self.value_range is not None:
+            out["value_range"] = list(self.value_range)
+            out["value_type"] = self.value_type
+        elif self.categorical_values is not None:
+            out["categorical_values"] = list(self.categorical_values)
+        elif self.subspaces is not None:
+            out["subspaces"] = [s.to_dict() for s in self.subspaces]
+        else:
+            out["sub_configuration"] = _dump_value(self.sub_configuration)
+        if self.n_bins is not None:
+            out["n_bins"] = self.n_bins
+        if self.log:
+            out["log"] = True
+        return out
+
+
+def grid_points(
+    low: float, high: float, n: int, *, log: bool = False, integer: bool = False
+) -> tuple[Any, ...]:
+    """``n`` evenly spaced points from ``low`` to ``high`` (geometric when ``log``).
+
+    End points are exact. With ``integer`` the points are rounded and duplicates
+    removed, so an int grid may have fewer than ``n`` points.
+    """
+    if n == 1 or low == high:
+        points: list[float] = [float(low)]
+    elif log:
+        a, b = math.log(low), math.log(high)
+        points = [math.exp(a + (b - a) * i / (n - 1)) for i in range(n)]
+        points[0], points[-1] = float(low), float(high)
+    else:
+        points = [low + (high - low) * i / (n - 1) for i in range(n)]
+        points[0], points[-1] = float(low), float(high)
+    if not integer:
+        return tuple(points)
+    out: list[int] = []
+    for p in points:
+        v = round(p)
+        if not out or out[-1] != v:
+            out.append(v)
+    return tuple(out)
+
+
+def _range_contains(space: SearchSpace, value: Any) -> bool:
+    if space.value_range is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    if space.value_type == "int" and not isinstance(value, int):
+        return False
+    low, high = space.value_range
+    tol = 1e-9 * max(1.0, abs(low), abs(high))
+    if not (low - tol <= value <= high + tol):
+        return False
+    grid = space.grid()
+    if grid is None:
+        return True
+    return any(math.isclose(value, g, rel_tol=1e-9, abs_tol=1e-12) for g in grid)
+
+
+def _value_contains(expected: Any, value: Any) -> bool:
+    if isinstance(expected, SearchSpace):
+        return expected.contains(value)
+    if isinstance(expected, dict):
+        if not isinstance(value, Mapping) or set(value) != set(expected):
+            return False
+        return all(_value_contains(expected[k], value[k]) for k in expected)
+    return json_equal(expected, value)
+
+
+def _value_paths(value: Any, prefix: str) -> list[str]:
+    if isinstance(value, SearchSpace):
+        return value.paths(prefix)
+    if isinstance(value, dict):
+        out: list[str] = []
+        for key, item in value.items():
+            out.extend(_value_paths(item, f"{prefix}.{key}" if prefix else key))
+        return out
+    return []
+
+
+def _dump_value(value: Any) -> Any:
+    if isinstance(value, SearchSpace):
+        return value.to_dict()
+    if isinstance(value, dict):
+        return {k: _dump_value(v) for k, v in value.items()}
+    return value
+
+
+def parse_search_space(search_space: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate and normalise a whole search-space mapping.
+
+    Parameters
+    ----------
+    search_space : mapping
+        ``{path: SearchSpace | ablator-style dict | nested dict | constant}``.
+        Top-level keys are kept as written (dotted paths stay single keys).
+
+    Returns
+    -------
+    dict
+        The same mapping with every search-space dict turned into a
+        :class:`SearchSpace`, nested dicts normalised and constants checked.
+
+    Raises
+    ------
+    SearchSpaceError
+        With the full path of the first offending parameter.
+    """
+    if not isinstance(search_space, Mapping):
+        raise SearchSpaceError(
+            "",
+            "the search space must be a dict mapping parameter paths to search spaces, got "
+            f"{type(search_space).__name__}",
+        )
+    if not search_space:
+        raise SearchSpaceError("", "the search space is empty; give at least one parameter")
+    out: dict[str, Any] = {}
+    for key, value in search_space.items():
+        if not isinstance(key, str) or not key:
+            raise SearchSpaceError("", f"parameter paths must be non-empty strings, got {key!r}")
+        out[key] = _structure_value(value, key)
+    return out
+
+
+def dump_search_space(search_space: Mapping[str, Any]) -> dict[str, Any]:
+    """The JSON form of a (parsed) search-space mapping; exact inverse of parsing."""
+    return {key: _dump_value(value) for key, value in parse_search_space(search_space).items()}
+
+
+def search_space_paths(search_space: Mapping[str, Any]) -> list[str]:
+    """Full paths of every tunable parameter of a search-space mapping."""
+    out: list[str] = []
+    for key, value in parse_search_space(search_space).items():
+        out.extend(_value_paths(value, key))
+    return out
+
+
+def _register_cattrs_hooks() -> None:
+    from ._convert import converter
+
+    converter.register_structure_hook(
+        SearchSpace,
+        lambda data, _: data if isinstance(data, SearchSpace) else _structure_value_strict(data),
+    )
+    converter.register_unstructure_hook(SearchSpace, SearchSpace.to_dict)
+
+
+def _structure_value_strict(data: Any) -> SearchSpace:
+    if not isinstance(data, Mapping):
+        raise SearchSpaceError("", f"a search space must be a dict, got {data!r}")
+    return _structure_space(data, "")
+
+
+_register_cattrs_hooks()

@@ -1,0 +1,216 @@
+"""What a plugin registers: :class:`SamplerSpec`, :class:`OptionSpec`, :class:`ExecutorSpec`."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from .errors import SamplerOptionsError
+
+if TYPE_CHECKING:
+    from .sampler import BaseSampler
+
+__all__ = ["CAPABILITIES", "ExecutorSpec", "OptionSpec", "SamplerSpec"]
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*:[a-z0-9][a-z0-9_.-]*$")
+_ALIAS = re.compile(r"^[a-z0-9][a-z0-9_.:-]*$")
+
+#: The capability flags of a :class:`SamplerSpec`, with what each promises.
+CAPABILITIES: dict[str, str] = {
+    "multi_objective": "accepts two or more optim_metrics",
+    "conditional": "learns conditional spaces (subspaces) natively",
+    "concurrent": "proposes distinct configs while earlier trials are still running",
+    "exhaustive": "enumerates a finite space; stops or cycles when done",
+    "deterministic": "the same seed gives the same sequence of configs",
+    "needs_metrics": "needs optim_metrics (model-based: learns from results)",
+}
+
+
+def _type_names(types: tuple[type, ...]) -> str:
+    return " or ".join("None" if t is type(None) else t.__name__ for t in types)
+
+
+def _is_instance(value: Any, t: type) -> bool:
+    if t is type(None):
+        return value is None
+    if isinstance(value, bool) and t in (int, float):
+        return False  # True is not a count
+    if t is float:
+        return isinstance(value, (int, float))
+    return isinstance(value, t)
+
+
+@attrs.frozen
+class OptionSpec:
+    """One backend option: its name, default, accepted types and documentation.
+
+    Parameters
+    ----------
+    name : str
+        Keyword passed to the factory.
+    default : object
+        The backend's default (for docs and ``hposampler list``); not passed.
+    types : tuple of type, optional
+        Accepted types; ``None`` accepts any value. An ``int`` is accepted where
+        ``float`` is; ``bool`` is never taken for ``int``.
+    doc : str
+        One line of documentation.
+    choices : tuple, optional
+        The only allowed values.
+    """
+
+    name: str
+    default: Any = None
+    types: tuple[type, ...] | None = None
+    doc: str = ""
+    choices: tuple[Any, ...] | None = None
+
+    def check(self, value: Any, sampler: str) -> Any:
+        """Return ``value`` if valid for this option, else raise ``SamplerOptionsError``."""
+        if self.choices is not None:
+            if value not in self.choices:
+                raise SamplerOptionsError(
+                    f"option {self.name!r} of sampler {sampler!r} must be one of "
+                    f"{', '.join(map(repr, self.choices))}; got {value!r}"
+                )
+            return value
+        if self.types is None:
+            return value
+        if not any(_is_instance(value, t) for t in self.types):
+            raise SamplerOptionsError(
+                f"option {self.name!r} of sampler {sampler!r} must be "
+                f"{_type_names(self.types)}; got {type(value).__name__} {value!r}"
+            )
+        return value
+
+
+def _check_name(_: Any, attribute: attrs.Attribute[Any], value: str) -> None:
+    if not isinstance(value, str) or not _NAME.match(value):
+        raise ValueError(
+            f"sampler name {value!r} must look like 'family:algorithm' "
+            "(lowercase letters, digits, '_', '.', '-')"
+        )
+
+
+def _check_aliases(_: Any, attribute: attrs.Attribute[Any], value: tuple[str, ...]) -> None:
+    for alias in value:
+        if not isinstance(alias, str) or not _ALIAS.match(alias):
+            raise ValueError(f"alias {alias!r} must be lowercase letters, digits, '_.:-'")
+
+
+def _options_tuple(value: Any) -> tuple[OptionSpec, ...]:
+    return tuple(value)
+
+
+@attrs.frozen
+class SamplerSpec:
+    """A sampler backend as a plugin registers it.
+
+    Parameters
+    ----------
+    name : str
+        Unique name, ``"family:algorithm"`` (e.g. ``"optuna:tpe"``).
+    factory : callable
+        Called as ``factory(search_space, optim_metrics=..., trials=..., seed=...,
+        **options)``; returns a :class:`~hposampler.BaseSampler`. A ``BaseSampler``
+        subclass is its own factory.
+    aliases : tuple of str
+        Short names (``"tpe"``); must not clash with other samplers.
+    description : str
+        One line for ``hposampler list`` and the docs.
+    options : tuple of OptionSpec
+        The options the factory accepts; anything else is refused.
+    multi_objective, conditional, concurrent, exhaustive, deterministic, needs_metrics : bool
+        Capability flags, see :data:`CAPABILITIES`. The core checks a request
+        against them before calling the factory.
+    requires : tuple of str
+        Modules that must be importable to build the sampler (checked without
+        importing them); ``install_hint`` says how to get them.
+    install_hint : str
+        Shown when a module of ``requires`` is missing.
+    """
+
+    name: str = attrs.field(validator=_check_name)
+    factory: Callable[..., BaseSampler] = attrs.field(validator=attrs.validators.is_callable())
+    aliases: tuple[str, ...] = attrs.field(default=(), converter=tuple, validator=_check_aliases)
+    description: str = ""
+    options: tuple[OptionSpec, ...] = attrs.field(default=(), converter=_options_tuple)
+    multi_objective: bool = False
+    conditional: bool = True
+    concurrent: bool = True
+    exhaustive: bool = False
+    deterministic: bool = True
+    needs_metrics: bool = False
+    requires: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    install_hint: str = ""
+
+    @property
+    def family(self) -> str:
+        """The part of the name before the colon (``"optuna"``)."""
+        return self.name.split(":", 1)[0]
+
+    @property
+    def capabilities(self) -> dict[str, bool]:
+        """The capability flags by name."""
+        return {flag: bool(getattr(self, flag)) for flag in CAPABILITIES}
+
+    def check_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        """Validate options against :attr:`options`; return them unchanged.
+
+        Raises
+        ------
+        SamplerOptionsError
+            For an unknown name (with close matches and the valid names) or a
+            value of the wrong type.
+        """
+        return check_options("sampler", self.name, self.options, options)
+
+
+@attrs.frozen
+class ExecutorSpec:
+    """A way to run objectives (threads, processes, a Ray cluster, ...).
+
+    Parameters
+    ----------
+    name : str
+        Unique name used by ``Study.optimize(executor=...)``.
+    factory : callable
+        Called as ``factory(max_workers=..., **options)``; returns a
+        :class:`~hposampler.executors.Executor`.
+    description : str
+        One line for ``hposampler list``.
+    options : tuple of OptionSpec
+        Options accepted by the factory.
+    """
+
+    name: str
+    factory: Callable[..., Any] = attrs.field(validator=attrs.validators.is_callable())
+    description: str = ""
+    options: tuple[OptionSpec, ...] = attrs.field(default=(), converter=_options_tuple)
+
+    def check_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        """Validate options; see :meth:`SamplerSpec.check_options`."""
+        return check_options("executor", self.name, self.options, options)
+
+
+def check_options(
+    kind: str, owner: str, specs: tuple[OptionSpec, ...], options: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Check ``options`` against ``specs`` for the ``kind`` (sampler/executor) ``owner``."""
+    valid = [o.name for o in specs]
+    out = {}
+    for key, value in options.items():
+        spec = next((o for o in specs if o.name == key), None)
+        if spec is None:
+            close = difflib.get_close_matches(key, valid, n=2)
+            hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
+            listing = ", ".join(valid) if valid else f"none (this {kind} takes no options)"
+            raise SamplerOptionsError(
+                f"{kind} {owner!r} has no option {key!r}.{hint} Valid options: {listing}."
+            )
+        out[key] = spec.check(value, owner)
+    return out

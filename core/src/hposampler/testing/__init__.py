@@ -1,0 +1,1 @@
+"""Testing helpers for sampler authors: hypothesis strategies and the conformance kit."""

@@ -1,0 +1,174 @@
+"""Trials and their states (ablator-compatible)."""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+import cattrs
+
+from ._convert import converter
+from .errors import StorageError
+
+__all__ = ["Trial", "TrialState"]
+
+
+class TrialState(enum.IntEnum):
+    """State of a trial; the values are ablator's, exactly."""
+
+    RUNNING = 0
+    COMPLETE = 1
+    PRUNED = 2
+    FAIL = 3
+    WAITING = 4
+    PRUNED_INVALID = 5
+    PRUNED_DUPLICATE = 6
+    PRUNED_POOR_PERFORMANCE = 7
+    FAIL_RECOVERABLE = 8
+
+    @property
+    def is_finished(self) -> bool:
+        """Whether the trial will not run again (COMPLETE, any PRUNED, FAIL)."""
+        return self not in (TrialState.RUNNING, TrialState.WAITING, TrialState.FAIL_RECOVERABLE)
+
+    @property
+    def is_pruned(self) -> bool:
+        """Whether the state is PRUNED or one of its refinements."""
+        return self in (
+            TrialState.PRUNED,
+            TrialState.PRUNED_INVALID,
+            TrialState.PRUNED_DUPLICATE,
+            TrialState.PRUNED_POOR_PERFORMANCE,
+        )
+
+    @property
+    def is_failed(self) -> bool:
+        """Whether the state is FAIL or FAIL_RECOVERABLE."""
+        return self in (TrialState.FAIL, TrialState.FAIL_RECOVERABLE)
+
+
+def _metric_value(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"metric values must be numbers or None, got {value!r}")
+    value = float(value)
+    return None if math.isnan(value) else value
+
+
+def _metrics_history(value: Any) -> list[dict[str, float | None]]:
+    if isinstance(value, Mapping):  # a single dict of final metrics
+        value = [value]
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(f"metrics must be a list of dicts, got {value!r}")
+    out = []
+    for entry in value:
+        if not isinstance(entry, Mapping):
+            raise TypeError(f"each metrics entry must be a dict, got {entry!r}")
+        out.append({str(k): _metric_value(v) for k, v in entry.items()})
+    return out
+
+
+@attrs.frozen
+class Trial:
+    """One sampled configuration and what became of it.
+
+    Parameters
+    ----------
+    trial_id : int
+        Dense id given by the sampler (0, 1, 2, ...).
+    config : dict
+        The sampled configuration, in ablator's nested shape.
+    state : TrialState
+        Current state.
+    metrics : list of dict
+        History of reported metrics; the last entry is the final one. ``NaN``
+        is stored as ``None`` (the worst value).
+    internal : dict, optional
+        The sampler's JSON-serialisable internal representation, used to resume.
+    """
+
+    trial_id: int = attrs.field(validator=attrs.validators.instance_of(int))
+    config: dict[str, Any] = attrs.field(validator=attrs.validators.instance_of(dict))
+    state: TrialState = attrs.field(converter=TrialState)
+    metrics: list[dict[str, float | None]] = attrs.field(factory=list, converter=_metrics_history)
+    internal: dict[str, Any] | None = None
+
+    @property
+    def final_metrics(self) -> dict[str, float | None] | None:
+        """The last reported metrics, or ``None`` when nothing was reported."""
+        return self.metrics[-1] if self.metrics else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form (plain dicts, lists and numbers)."""
+        data: dict[str, Any] = converter.unstructure(self)
+        data["state"] = int(self.state)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Trial | Mapping[str, Any]) -> Trial:
+        """Validate and structure a JSON record made by :meth:`to_dict`.
+
+        Raises
+        ------
+        StorageError
+            Naming the trial (when known) and what is wrong.
+        """
+        if isinstance(data, Trial):
+            return data
+        try:
+            return converter.structure(dict(data), cls)
+        except (cattrs.BaseValidationError, TypeError, ValueError, KeyError) as exc:
+            tid = data.get("trial_id", "?") if isinstance(data, Mapping) else "?"
+            detail = "; ".join(_flatten(exc))
+            raise StorageError(f"invalid trial record {tid}: {detail}") from None
+
+    def evolve(self, **changes: Any) -> Trial:
+        """A copy with some fields changed."""
+        return attrs.evolve(self, **changes)
+
+
+def _flatten(exc: BaseException) -> list[str]:
+    if isinstance(exc, cattrs.BaseValidationError):
+        notes = []
+        for sub in exc.exceptions:
+            notes.extend(_flatten(sub))
+        return notes or [str(exc)]
+    return [f"{type(exc).__name__}: {exc}"]
+
+
+def _structure_trial(data: Any, _: Any) -> Trial:
+    if not isinstance(data, Mapping):
+        raise TypeError(f"a trial must be a dict, got {data!r}")
+    expected = {"trial_id", "config", "state", "metrics", "internal"}
+    extra = set(data) - expected
+    if extra:
+        raise KeyError(f"unknown field(s) {sorted(extra)}; valid fields are {sorted(expected)}")
+    for key in ("trial_id", "config", "state"):
+        if key not in data:
+            raise KeyError(f"missing field {key!r}")
+    internal = data.get("internal")
+    if internal is not None and not isinstance(internal, dict):
+        raise TypeError(f"internal must be a dict or null, got {internal!r}")
+    tid = data["trial_id"]
+    if isinstance(tid, bool) or not isinstance(tid, int) or tid < 0:
+        raise TypeError(f"trial_id must be a non-negative int, got {tid!r}")
+    state = data["state"]
+    if isinstance(state, str):
+        try:
+            state = TrialState[state]
+        except KeyError:
+            raise ValueError(f"unknown state {state!r}") from None
+    return Trial(
+        trial_id=tid,
+        config=data["config"],
+        state=state,
+        metrics=data.get("metrics", []),
+        internal=internal,
+    )
+
+
+converter.register_structure_hook(Trial, _structure_trial)

@@ -1,0 +1,36 @@
+"""`hposampler list`: table, JSON, empty installation."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from click.testing import CliRunner
+
+from hposampler.cli import main
+
+
+def test_list_json_shows_samplers_with_plugin_and_capabilities(uniform_registry: Any) -> None:
+    result = CliRunner().invoke(main, ["list", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    [sampler] = data["samplers"]
+    assert sampler["name"] == "test:uniform" and sampler["aliases"] == ["uniform"]
+    assert sampler["distribution"] == "test-dist"
+    assert sampler["capabilities"]["deterministic"] is True
+    assert sampler["options"] == [{"name": "flavour", "default": "plain", "doc": "unused"}]
+    assert [e["name"] for e in data["executors"]] == ["process", "thread"]
+
+
+def test_list_table(uniform_registry: Any) -> None:
+    result = CliRunner().invoke(main, ["list"])
+    assert result.exit_code == 0
+    assert "test:uniform" in result.output and "Executors: process, thread" in result.output
+
+
+def test_list_with_no_plugins_says_how_to_install_one(isolated_plugins: Any) -> None:
+    isolated_plugins()
+    result = CliRunner().invoke(main, ["list"])
+    assert result.exit_code == 0
+    assert "No samplers are installed" in result.output
+    assert "pip install hposampler-grid" in result.output

@@ -1,0 +1,228 @@
+"""Plugin discovery through real (throwaway) installed distributions, in subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+GOOD = """
+import random
+import hposampler
+
+
+class FirstSampler(hposampler.BaseSampler):
+    def _eager_sample(self):
+        rng = random.Random(self.seed)
+        _, config = self.tree.sample(lambda p: (p.grid() or [p.low])[0])
+        return self.new_trial_id(), config
+
+    def _drop(self):
+        pass
+
+    def _update_trial(self, trial_id, metrics, state):
+        pass
+
+    def internal_repr(self, trial_id):
+        return None
+
+
+@hposampler.hookimpl
+def register_samplers(register):
+    register(hposampler.SamplerSpec("{family}:first", FirstSampler, aliases={aliases},
+                                    description="always the first value"))
+"""
+
+
+def make_dist(
+    site: Path,
+    dist: str,
+    module: str,
+    source: str,
+    ep_name: str | None = None,
+    version: str = "1.2.3",
+) -> None:
+    """Install a minimal distribution (module + .dist-info with an entry point) into ``site``."""
+    (site / f"{module}.py").write_text(textwrap.dedent(source))
+    info = site / f"{dist.replace('-', '_')}-{version}.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
+    (info / "entry_points.txt").write_text(f"[hposampler]\n{ep_name or module} = {module}\n")
+    (info / "RECORD").write_text("")
+
+
+def run_py(site: Path, code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("HPOSAMPLER_")}
+    full_env["PYTHONPATH"] = str(site)
+    full_env.update(env)
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+LIST_JSON = """
+import json
+from hposampler.cli import _plugin_listing
+print(json.dumps(_plugin_listing()))
+"""
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    site = tmp_path / "site"
+    site.mkdir()
+    make_dist(
+        site, "hposampler-first", "hpo_first", GOOD.format(family="first", aliases="('first',)")
+    )
+    make_dist(site, "hposampler-broken", "hpo_broken", "raise RuntimeError('boom at import')\n")
+    return site
+
+
+def listing(site: Path, **env: str) -> dict:
+    proc = run_py(site, LIST_JSON, **env)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_third_party_plugin_is_discovered_and_built_by_name(site: Path) -> None:
+    data = listing(site)
+    first = next(s for s in data["samplers"] if s["name"] == "first:first")
+    assert first["distribution"] == "hposampler-first" and first["version"] == "1.2.3"
+    assert first["aliases"] == ["first"]
+    proc = run_py(
+        site,
+        """
+        import hposampler
+        s = hposampler.make_sampler("first", {"x": {"categorical_values": ["a", "b"]}})
+        print(s.eager_sample()[1])
+    """,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "{'x': 'a'}"
+
+
+def test_a_plugin_failing_on_import_is_recorded_and_others_load(site: Path) -> None:
+    data = listing(site)
+    [failure] = [f for f in data["failed"] if f["plugin"] == "hpo_broken"]
+    assert failure == {
+        "plugin": "hpo_broken",
+        "distribution": "hposampler-broken",
+        "version": "1.2.3",
+        "stage": "import",
+        "error": "RuntimeError: boom at import",
+    }
+    assert any(s["name"] == "first:first" for s in data["samplers"])
+
+
+def test_strict_mode_reraises_plugin_failures(site: Path) -> None:
+    proc = run_py(site, LIST_JSON, HPOSAMPLER_STRICT_PLUGINS="1")
+    assert proc.returncode != 0
+    assert (
+        "PluginError: plugin 'hpo_broken' from hposampler-broken 1.2.3 failed to import: "
+        "RuntimeError: boom at import" in proc.stderr
+    )
+
+
+def test_disable_by_entry_point_or_distribution_name(site: Path) -> None:
+    data = listing(site, HPOSAMPLER_DISABLE_PLUGINS="hposampler_broken, hpo_first")
+    assert {d["plugin"] for d in data["disabled"]} == {"hpo_broken", "hpo_first"}
+    assert not data["failed"]
+    assert not any(s["name"] == "first:first" for s in data["samplers"])
+
+
+def test_duplicate_sampler_names_name_both_plugins(site: Path) -> None:
+    make_dist(site, "hposampler-copy", "hpo_copy", GOOD.format(family="first", aliases="()"))
+    proc = run_py(site, LIST_JSON)
+    assert proc.returncode != 0
+    assert (
+        "sampler name 'first:first' from plugin hpo_copy (hposampler-copy 1.2.3) clashes "
+        "with sampler 'first:first' from plugin hpo_first (hposampler-first 1.2.3)" in proc.stderr
+    )
+
+
+def test_alias_clash_names_both_plugins(site: Path) -> None:
+    make_dist(
+        site, "hposampler-other", "hpo_other", GOOD.format(family="other", aliases="('first',)")
+    )
+    proc = run_py(site, LIST_JSON)
+    assert proc.returncode != 0
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("hposampler.errors.PluginError: sampler alias 'first' from plugin ")
+    assert "hpo_other (hposampler-other 1.2.3)" in last
+    assert "hpo_first (hposampler-first 1.2.3)" in last
+
+
+def test_extra_plugin_modules_from_the_environment(site: Path) -> None:
+    (site / "devplug.py").write_text(GOOD.format(family="dev", aliases="()"))
+    data = listing(site, HPOSAMPLER_PLUGINS="devplug,no_such_mod")
+    dev = next(s for s in data["samplers"] if s["name"] == "dev:first")
+    assert dev["plugin"] == "devplug" and dev["distribution"] is None
+    assert any(f["plugin"] == "no_such_mod" and f["stage"] == "import" for f in data["failed"])
+
+
+def test_a_plugin_registering_garbage_is_recorded(site: Path) -> None:
+    make_dist(
+        site,
+        "hposampler-garbage",
+        "hpo_garbage",
+        """
+        import hposampler
+        @hposampler.hookimpl
+        def register_samplers(register):
+            register({"name": "x:y"})
+    """,
+    )
+    data = listing(site)
+    [failure] = [f for f in data["failed"] if f["plugin"] == "hpo_garbage"]
+    assert failure["stage"] == "register_samplers"
+    assert "expected a SamplerSpec" in failure["error"]
+
+
+def test_a_misspelt_hook_is_reported(site: Path) -> None:
+    make_dist(
+        site,
+        "hposampler-typo",
+        "hpo_typo",
+        """
+        import hposampler
+        @hposampler.hookimpl
+        def register_sampler(register):
+            pass
+    """,
+    )
+    proc = run_py(site, LIST_JSON)
+    assert proc.returncode != 0
+    assert "plugin 'hpo_typo' implements a hook hposampler does not define" in proc.stderr
+
+
+HEAVY = ("optuna", "sklearn", "skopt", "ray", "matplotlib", "numpy", "scipy", "torch")
+
+
+def test_import_and_listing_import_no_heavy_library(site: Path) -> None:
+    proc = run_py(
+        site,
+        f"""
+        import sys, json
+        import hposampler
+        after_import = [m for m in {HEAVY!r} if m in sys.modules]
+        from click.testing import CliRunner
+        from hposampler.cli import main
+        result = CliRunner().invoke(main, ["list"])
+        assert result.exit_code == 0, result.output
+        hposampler.available_samplers()
+        after_list = [m for m in {HEAVY!r} if m in sys.modules]
+        print(json.dumps([after_import, after_list]))
+    """,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == [[], []]

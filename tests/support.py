@@ -1,0 +1,80 @@
+"""Helpers shared by the tests (importable as ``support``: tests/ is on pytest's pythonpath)."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pluggy
+
+import hposampler
+from hposampler import hookspecs
+from hposampler.plugins import PluginInfo, PluginRegistry
+from hposampler.tree import CategoricalParam, ChoiceParam, IntParam, Param
+
+
+class UniformSampler(hposampler.BaseSampler):
+    """A minimal pure-Python random sampler used to test the core contract."""
+
+    def __init__(self, search_space: Any, **kwargs: Any) -> None:
+        super().__init__(search_space, **kwargs)
+        self.rng = random.Random(self.seed)
+        self.configs: dict[int, dict[str, Any]] = {t.trial_id: t.config for t in self.trials}
+        self.updates: list[tuple[int, Any, hposampler.TrialState]] = []
+
+    def _suggest(self, param: Param) -> Any:
+        if isinstance(param, ChoiceParam):
+            return self.rng.randrange(param.n_branches)
+        if isinstance(param, CategoricalParam):
+            return self.rng.choice(param.choices)
+        grid = param.grid()
+        if grid is not None:
+            return self.rng.choice(grid)
+        if isinstance(param, IntParam):
+            return self.rng.randint(param.low, param.high)
+        return self.rng.uniform(param.low, param.high)
+
+    def _eager_sample(self) -> tuple[int, dict[str, Any]]:
+        trial_id = self.new_trial_id()
+        _, config = self.tree.sample(self._suggest)
+        self.configs[trial_id] = config
+        return trial_id, config
+
+    def _drop(self) -> None:
+        assert self.locked_trial_id is not None
+        del self.configs[self.locked_trial_id]
+
+    def _update_trial(self, trial_id: int, metrics: Any, state: hposampler.TrialState) -> None:
+        self.updates.append((trial_id, metrics, state))
+
+    def internal_repr(self, trial_id: int) -> dict[str, Any] | None:
+        return {"config": self.configs[trial_id]} if trial_id in self.configs else None
+
+
+class UniformPlugin:
+    """Registers ``test:uniform`` (alias ``uniform``)."""
+
+    @hposampler.hookimpl
+    def register_samplers(self, register: Any) -> None:
+        register(
+            hposampler.SamplerSpec(
+                "test:uniform",
+                UniformSampler,
+                aliases=("uniform",),
+                description="uniform random (tests)",
+                options=(hposampler.OptionSpec("flavour", "plain", (str,), "unused"),),
+            )
+        )
+
+
+def build_registry(*plugins: tuple[str, object], strict: bool = False) -> PluginRegistry:
+    """A registry holding the core's built-in plugins plus ``plugins`` (no entry points)."""
+    pm = pluggy.PluginManager("hposampler")
+    pm.add_hookspecs(hookspecs)
+    registry = PluginRegistry(pm, strict=strict)
+    from hposampler import executors
+
+    registry.add(executors, PluginInfo("hposampler.executors", "hposampler.executors"))
+    for name, obj in plugins:
+        registry.add(obj, PluginInfo(name, name, "test-dist", "0"))
+    return registry
