@@ -20,6 +20,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal, final
 
+from . import plugins as _plugins
 from .errors import MetricsError, SamplerLockedError, UnknownTrialError
 from .tree import SpaceTree, compile_space
 from .trial import Trial, TrialState
@@ -128,6 +129,7 @@ class BaseSampler(abc.ABC):
             self._states[trial.trial_id] = trial.state
         self._next_id = max(self._states, default=-1) + 1
         self._locked_id: int | None = None
+        self._hook = _plugins.get_registry().pm.hook  # lifecycle hooks of this registry
 
     # -- the public contract (final) ------------------------------------------
 
@@ -160,7 +162,7 @@ class BaseSampler(abc.ABC):
         self._locked_id = trial_id
         self._states[trial_id] = TrialState.RUNNING
         self._next_id = max(self._next_id, trial_id + 1)
-        _hooks().trial_sampled(sampler=self, trial_id=trial_id, config=config)
+        _fire(self._hook, "trial_sampled", sampler=self, trial_id=trial_id, config=config)
         return trial_id, config, self.internal_repr(trial_id)
 
     @final
@@ -187,7 +189,7 @@ class BaseSampler(abc.ABC):
             if trial_id == self._next_id - 1:
                 self._next_id = trial_id
         self._locked_id = None
-        _hooks().trial_unlocked(sampler=self, trial_id=trial_id, dropped=bool(drop))
+        _fire(self._hook, "trial_unlocked", sampler=self, trial_id=trial_id, dropped=bool(drop))
 
     @final
     def update_trial(
@@ -224,7 +226,14 @@ class BaseSampler(abc.ABC):
         checked = self.check_metrics(metrics)
         self._update_trial(trial_id, checked, state)
         self._states[trial_id] = state
-        _hooks().trial_updated(sampler=self, trial_id=trial_id, metrics=checked, state=state)
+        _fire(
+            self._hook,
+            "trial_updated",
+            sampler=self,
+            trial_id=trial_id,
+            metrics=checked,
+            state=state,
+        )
 
     # -- what backends implement --------------------------------------------------
 
@@ -318,7 +327,8 @@ def _id_summary(states: Mapping[int, Any]) -> str:
     return ", ".join(map(str, ids))
 
 
-def _hooks() -> Any:
-    from .plugins import get_plugin_manager
-
-    return get_plugin_manager().hook
+def _fire(hook: Any, hook_name: str, **kwargs: Any) -> None:
+    """Call a lifecycle hook, skipping the call entirely when no plugin implements it."""
+    caller = getattr(hook, hook_name)
+    if caller.get_hookimpls():
+        caller(**kwargs)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -102,6 +102,12 @@ def _check_aliases(_: Any, attribute: attrs.Attribute[Any], value: tuple[str, ..
             raise ValueError(f"alias {alias!r} must be lowercase letters, digits, '_.:-'")
 
 
+def _str_tuple(value: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(value, str):  # a lone string is one name, not its characters
+        return (value,)
+    return tuple(value)
+
+
 def _options_tuple(value: Any) -> tuple[OptionSpec, ...]:
     return tuple(value)
 
@@ -136,7 +142,9 @@ class SamplerSpec:
 
     name: str = attrs.field(validator=_check_name)
     factory: Callable[..., BaseSampler] = attrs.field(validator=attrs.validators.is_callable())
-    aliases: tuple[str, ...] = attrs.field(default=(), converter=tuple, validator=_check_aliases)
+    aliases: tuple[str, ...] = attrs.field(
+        default=(), converter=_str_tuple, validator=_check_aliases
+    )
     description: str = ""
     options: tuple[OptionSpec, ...] = attrs.field(default=(), converter=_options_tuple)
     multi_objective: bool = False
@@ -145,7 +153,7 @@ class SamplerSpec:
     exhaustive: bool = False
     deterministic: bool = True
     needs_metrics: bool = False
-    requires: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    requires: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
     install_hint: str = ""
 
     @property

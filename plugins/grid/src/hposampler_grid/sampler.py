@@ -1,0 +1,155 @@
+"""The grid sampler: lazy enumeration in a seeded shuffled (or lexicographic) order."""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
+
+from hposampler import BaseSampler, SearchSpaceError, Trial, TrialState
+from hposampler.space import json_equal
+
+from .permutation import FeistelPermutation, IdentityPermutation
+from .space import GridIndex
+
+__all__ = ["GridSampler"]
+
+logger = logging.getLogger("hposampler.grid")
+
+
+class GridSampler(BaseSampler):
+    """Every point of a finite grid, once per cycle, never materialised.
+
+    Ranges need ``n_bins`` (float ranges: linspace, or geomspace when ``log``;
+    int ranges: the distinct rounded points); categoricals give all their values;
+    ``sub_configuration`` is a product, ``subspaces`` a union.
+
+    Parameters
+    ----------
+    search_space : mapping
+        The search space (see :func:`hposampler.parse_search_space`).
+    optim_metrics : mapping, optional
+        Accepted and checked, not used to choose points.
+    trials : list of Trial, optional
+        Trials to resume from: their configs are mapped back to grid points and
+        skipped in the current cycle; configs not on the grid are logged and ignored.
+    seed : int, optional
+        Seed of the shuffled order; the same seed gives the same order.
+    exhausted : {"cycle", "stop"}
+        When every point was sampled: start a new cycle in a fresh order
+        (ablator's behaviour) or raise ``StopIteration``.
+    order : {"shuffled", "ordered"}
+        Seeded shuffle, or lexicographic (``itertools.product``) order.
+    """
+
+    def __init__(
+        self,
+        search_space: Mapping[str, Any],
+        *,
+        optim_metrics: Mapping[str, Any] | None = None,
+        trials: Iterable[Trial | Mapping[str, Any]] | None = None,
+        seed: int | None = None,
+        exhausted: Literal["cycle", "stop"] = "cycle",
+        order: Literal["shuffled", "ordered"] = "shuffled",
+    ) -> None:
+        super().__init__(search_space, optim_metrics=optim_metrics, trials=trials, seed=seed)
+        if exhausted not in ("cycle", "stop"):
+            raise ValueError(f"exhausted must be 'cycle' or 'stop', got {exhausted!r}")
+        self.exhausted = exhausted
+        self.order = order
+        self.grid = GridIndex(self.tree)
+        self.size = self.grid.size
+        self._key = seed if seed is not None else random.SystemRandom().getrandbits(64)
+        self._indices: dict[int, tuple[int, int]] = {}  # trial id -> (index, cycle)
+        self._returned: list[int] = []  # dropped indices, handed out first
+        self._resume(self.trials)
+
+    # -- order --------------------------------------------------------------------
+
+    def _permutation(self, cycle: int) -> FeistelPermutation | IdentityPermutation:
+        if self.order == "ordered":
+            return IdentityPermutation(self.size)
+        return FeistelPermutation(self.size, (self._key << 32) + cycle)
+
+    def _start_cycle(self, cycle: int, used: set[int]) -> None:
+        self._cycle = cycle
+        self._perm = self._permutation(cycle)
+        self._position = 0
+        self._used = used  # indices issued in this cycle but not at their position yet
+
+    def _resume(self, trials: list[Trial]) -> None:
+        counts: Counter[int] = Counter()
+        for trial in sorted(trials, key=lambda t: t.trial_id):
+            index = self._stored_index(trial)
+            if index is None:
+                try:
+                    index = self.grid.index(trial.config)
+                except SearchSpaceError as exc:
+                    logger.warning(
+                        "trial %s: config is not a point of the grid (%s); ignored for resume",
+                        trial.trial_id,
+                        exc,
+                    )
+                    continue
+            self._indices[trial.trial_id] = (index, counts[index])  # k-th visit: cycle k
+            counts[index] += 1
+        # the current cycle is the one some point has not been visited in yet
+        cycle = min(counts.values()) if len(counts) == self.size else 0
+        self._start_cycle(cycle, {i for i, c in counts.items() if c > cycle})
+        if self.exhausted == "stop" and cycle > 0:
+            self._position = self.size  # the one allowed cycle is complete
+
+    def _stored_index(self, trial: Trial) -> int | None:
+        """The grid index in the trial's internal state, if it still decodes to its config.
+
+        Overlapping ``subspaces`` branches can give one config several indices;
+        the stored index says which one was sampled. Trials of other samplers
+        (or of another space) fall back to matching the config.
+        """
+        index = (trial.internal or {}).get("index")
+        valid = isinstance(index, int) and not isinstance(index, bool) and 0 <= index < self.size
+        if valid and json_equal(self.grid.config(index), trial.config):
+            return int(index)
+        return None
+
+    def _next_index(self) -> int:
+        if self._returned:
+            return self._returned.pop()
+        while True:
+            if self._position >= self.size:
+                if self.exhausted == "stop":
+                    raise StopIteration(f"all {self.size} grid points were sampled")
+                self._start_cycle(self._cycle + 1, set())
+            index = self._perm(self._position)
+            self._position += 1
+            if self._used and index in self._used:
+                self._used.discard(index)
+                continue
+            return index
+
+    # -- contract -----------------------------------------------------------------
+
+    def _eager_sample(self) -> tuple[int, dict[str, Any]]:
+        index = self._next_index()
+        trial_id = self.new_trial_id()
+        self._indices[trial_id] = (index, self._cycle)
+        return trial_id, self.grid.config(index)
+
+    def _drop(self) -> None:
+        trial_id = self.locked_trial_id
+        if trial_id is not None and trial_id in self._indices:
+            self._returned.append(self._indices.pop(trial_id)[0])
+
+    def _update_trial(
+        self, trial_id: int, metrics: dict[str, float | None] | None, state: TrialState
+    ) -> None:
+        """Grid search does not learn from results; the base class records the state."""
+
+    def internal_repr(self, trial_id: int) -> dict[str, Any] | None:
+        """``{"index": grid index, "cycle": cycle number}`` (JSON)."""
+        if trial_id not in self._indices:
+            return None
+        index, cycle = self._indices[trial_id]
+        return {"index": index, "cycle": cycle}

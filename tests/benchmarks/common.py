@@ -1,0 +1,44 @@
+"""Shared helpers for the benchmark scripts (not collected by pytest)."""
+
+from __future__ import annotations
+
+import platform
+import resource
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+Row = tuple[str, str, str]  # (benchmark, figure, target)
+
+
+def timed(fn: Callable[[], Any], repeats: int = 1) -> float:
+    """Median wall time of ``fn`` over ``repeats`` runs, in seconds."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size so far, in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def machine() -> str:
+    import os
+
+    return (
+        f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {sys.version.split()[0]}"
+    )
+
+
+def print_table(rows: list[Row]) -> None:
+    print("| benchmark | figure | target |")
+    print("| --- | --- | --- |")
+    for bench, figure, target in rows:
+        print(f"| {bench} | {figure} | {target} |")
