@@ -109,10 +109,9 @@ class GridSampler(BaseSampler):
         (or of another space) fall back to matching the config.
         """
         index = (trial.internal or {}).get("index")
-        valid = isinstance(index, int) and not isinstance(index, bool) and 0 <= index < self.size
-        if valid and json_equal(self.grid.config(index), trial.config):
-            return int(index)
-        return None
+        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < self.size:
+            return None
+        return index if json_equal(self.grid.config(index), trial.config) else None
 
     def _next_index(self) -> int:
         if self._returned:
