@@ -1,0 +1,117 @@
+"""Map hposampler's compiled parameters onto Optuna distributions and back.
+
+Optuna stores a parameter's *internal* value (e.g. a categorical index); the
+config holds the *external* value. :class:`Mapping` pairs the distribution with
+both conversions.
+
+* float range -> ``FloatDistribution`` (``log`` kept);
+  with ``n_bins``: ``step`` for a linear range, a categorical over the grid
+  points when ``log`` (Optuna forbids log + step);
+* int range -> ``IntDistribution``; with ``n_bins``: ``step`` when the grid is
+  evenly spaced, else a categorical over the grid points;
+* categorical -> ``CategoricalDistribution`` over the values when they are all
+  None/bool/int/float/str, else over their indices;
+* subspaces choice -> ``CategoricalDistribution`` over branch indices.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+import optuna
+from optuna.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+)
+
+from hposampler.tree import CategoricalParam, ChoiceParam, FloatParam, IntParam, Param
+
+__all__ = ["Mapping", "mapping_for", "suggest"]
+
+_PRIMITIVE = (type(None), bool, int, float, str)
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+@attrs.frozen
+class Mapping:
+    """An Optuna distribution for a parameter, with value conversions."""
+
+    distribution: BaseDistribution
+    to_config: Callable[[Any], Any] = _identity  # optuna internal value -> config value
+    to_optuna: Callable[[Any], Any] = _identity  # config value -> optuna internal value
+
+
+def _grid_mapping(grid: tuple[Any, ...]) -> Mapping:
+    """A categorical over grid points (floats compared by position)."""
+    points = list(grid)
+    return Mapping(CategoricalDistribution(points), _identity, _nearest(points))
+
+
+def _nearest(points: list[Any]) -> Callable[[Any], Any]:
+    def to_optuna(value: Any) -> Any:
+        return min(points, key=lambda p: abs(p - value))
+
+    return to_optuna
+
+
+def mapping_for(param: Param) -> Mapping:
+    """The :class:`Mapping` of one compiled parameter."""
+    if isinstance(param, ChoiceParam):
+        return Mapping(CategoricalDistribution(list(range(param.n_branches))))
+    if isinstance(param, CategoricalParam):
+        choices = list(param.choices)
+        if all(isinstance(c, _PRIMITIVE) for c in choices) and _distinct_for_optuna(choices):
+            return Mapping(CategoricalDistribution(choices))
+        return Mapping(
+            CategoricalDistribution(list(range(len(choices)))),
+            lambda i: choices[i],
+            param.index,
+        )
+    grid = param.grid()
+    if isinstance(param, FloatParam):
+        if grid is None:
+            return Mapping(FloatDistribution(param.low, param.high, log=param.log))
+        if param.log or len(grid) < 2:
+            return _grid_mapping(grid)
+        step = (param.high - param.low) / (len(grid) - 1)
+        low = param.low
+
+        def snap(value: Any) -> Any:
+            return grid[min(len(grid) - 1, max(0, round((value - low) / step)))]
+
+        return Mapping(FloatDistribution(param.low, param.high, step=step), snap, snap)
+    assert isinstance(param, IntParam)
+    if grid is None:
+        return Mapping(IntDistribution(param.low, param.high, log=param.log))
+    steps = {int(b - a) for a, b in itertools.pairwise(grid)}
+    if not param.log and len(steps) == 1 and len(grid) > 1:
+        return Mapping(IntDistribution(param.low, param.high, step=steps.pop()))
+    return _grid_mapping(grid)
+
+
+def _distinct_for_optuna(choices: list[Any]) -> bool:
+    # Optuna compares choices with ==, so 1, 1.0 and True would collide
+    return len(set(map(_eq_key, choices))) == len(choices)
+
+
+def _eq_key(value: Any) -> Any:
+    return ("num", value) if isinstance(value, (bool, int, float)) else (type(value), value)
+
+
+def suggest(trial: optuna.Trial, name: str, dist: BaseDistribution) -> Any:
+    """Ask ``trial`` for ``name`` through Optuna's public ``suggest_*`` API."""
+    if isinstance(dist, FloatDistribution):
+        return trial.suggest_float(name, dist.low, dist.high, step=dist.step, log=dist.log)
+    if isinstance(dist, IntDistribution):
+        return trial.suggest_int(name, dist.low, dist.high, step=dist.step, log=dist.log)
+    if isinstance(dist, CategoricalDistribution):
+        return trial.suggest_categorical(name, list(dist.choices))
+    raise TypeError(f"unsupported distribution {dist!r}")  # pragma: no cover

@@ -1,0 +1,203 @@
+"""hposampler plugin: registers Optuna's samplers. Optuna is imported only when one is built."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from hposampler import OptionSpec, SamplerOptionsError, SamplerSpec, hookimpl
+
+_INDEPENDENT = OptionSpec(
+    "independent_sampler", None, doc="an optuna sampler for parameters the main one skips"
+)
+_WARN_INDEPENDENT = OptionSpec(
+    "warn_independent_sampling",
+    False,
+    (bool,),
+    "warn on each fallback to independent sampling (off by default here: categorical and "
+    "conditional parameters fall back by design)",
+)
+_CONSTRAINTS = OptionSpec(
+    "constraints_func", None, doc="callable(FrozenTrial) -> constraint values (<= 0 feasible)"
+)
+_NSGA = (
+    OptionSpec("population_size", 50, (int,), "individuals per generation"),
+    OptionSpec("mutation_prob", None, (float, type(None)), "mutation probability"),
+    OptionSpec("crossover", None, doc="an optuna crossover operator"),
+    OptionSpec("crossover_prob", 0.9, (float,), "crossover probability"),
+    OptionSpec("swapping_prob", 0.5, (float,), "parameter swapping probability"),
+    _CONSTRAINTS,
+)
+
+#: (algorithm, optuna class name, aliases, description, options, flags)
+BACKENDS: list[tuple[str, str, tuple[str, ...], str, tuple[OptionSpec, ...], dict[str, Any]]] = [
+    (
+        "tpe",
+        "TPESampler",
+        ("tpe",),
+        "Tree-structured Parzen Estimator; learns subspace choices; constant liar on",
+        (
+            OptionSpec("n_startup_trials", 10, (int,), "random trials before TPE starts"),
+            OptionSpec("n_ei_candidates", 24, (int,), "candidates scored per sample"),
+            OptionSpec("multivariate", False, (bool,), "model parameters jointly"),
+            OptionSpec("group", False, (bool,), "split conditional spaces (with multivariate)"),
+            OptionSpec("constant_liar", True, (bool,), "avoid duplicate concurrent samples"),
+            OptionSpec("consider_endpoints", False, (bool,), "include range end points"),
+            OptionSpec("consider_magic_clip", True, (bool,), "clip kernel bandwidths"),
+            OptionSpec("prior_weight", 1.0, (float,), "weight of the prior"),
+            OptionSpec("gamma", None, doc="callable(n) -> number of good trials"),
+            OptionSpec("weights", None, doc="callable(n) -> weights of observations"),
+            _CONSTRAINTS,
+        ),
+        {"multi_objective": True, "needs_metrics": True},
+    ),
+    (
+        "random",
+        "RandomSampler",
+        ("random",),
+        "independent uniform (log-uniform) sampling",
+        (),
+        {"multi_objective": True},
+    ),
+    (
+        "cmaes",
+        "CmaEsSampler",
+        (),
+        "CMA-ES for continuous spaces (other parameters sampled independently)",
+        (
+            OptionSpec("x0", None, (dict, type(None)), "initial mean by parameter name"),
+            OptionSpec("sigma0", None, (float, type(None)), "initial step size"),
+            OptionSpec("n_startup_trials", 1, (int,), "independent trials before CMA-ES"),
+            OptionSpec("restart_strategy", None, (str, type(None)), "'ipop' or 'bipop'"),
+            OptionSpec("popsize", None, (int, type(None)), "population size"),
+            OptionSpec("inc_popsize", -1, (int,), "population growth on restart"),
+            OptionSpec("use_separable_cma", False, (bool,), "diagonal covariance"),
+            OptionSpec("with_margin", False, (bool,), "CMA-ES with margin for discrete params"),
+            OptionSpec("lr_adapt", False, (bool,), "learning-rate adaptation"),
+            OptionSpec("consider_pruned_trials", False, (bool,), "learn from pruned trials"),
+            _INDEPENDENT,
+            _WARN_INDEPENDENT,
+        ),
+        {"conditional": False, "needs_metrics": True},
+    ),
+    (
+        "qmc",
+        "QMCSampler",
+        (),
+        "quasi-Monte Carlo (Sobol / Halton) low-discrepancy sequence",
+        (
+            OptionSpec("qmc_type", "sobol", doc="sequence type", choices=("sobol", "halton")),
+            OptionSpec("scramble", False, (bool,), "scramble the sequence (uses the seed)"),
+            OptionSpec("warn_asynchronous_seeding", True, (bool,), "warn on unseeded scrambling"),
+            _INDEPENDENT,
+            _WARN_INDEPENDENT,
+        ),
+        {"multi_objective": True, "conditional": False},
+    ),
+    (
+        "nsga2",
+        "NSGAIISampler",
+        (),
+        "NSGA-II genetic algorithm for multi-objective studies",
+        _NSGA,
+        {"multi_objective": True, "needs_metrics": True},
+    ),
+    (
+        "nsga3",
+        "NSGAIIISampler",
+        (),
+        "NSGA-III genetic algorithm for many-objective studies",
+        (
+            *_NSGA,
+            OptionSpec("dividing_parameter", 3, (int,), "reference point divisions"),
+            OptionSpec("reference_points", None, doc="array of reference points"),
+        ),
+        {"multi_objective": True, "needs_metrics": True},
+    ),
+    (
+        "gp",
+        "GPSampler",
+        (),
+        "Gaussian-process Bayesian optimisation (needs torch)",
+        (
+            OptionSpec("n_startup_trials", 10, (int,), "random trials before the GP"),
+            OptionSpec("deterministic_objective", False, (bool,), "noise-free objective"),
+            _INDEPENDENT,
+            _WARN_INDEPENDENT,
+            _CONSTRAINTS,
+        ),
+        {"multi_objective": True, "needs_metrics": True, "requires": ("torch", "scipy")},
+    ),
+    (
+        "bruteforce",
+        "BruteForceSampler",
+        (),
+        "every combination of a finite space once, then stops",
+        (OptionSpec("avoid_premature_stop", False, (bool,), "wait for running trials"),),
+        {"multi_objective": True, "exhaustive": True},
+    ),
+]
+
+
+def _factory(
+    algorithm: str, class_name: str, options_spec: tuple[OptionSpec, ...]
+) -> Callable[..., Any]:
+    def build(
+        search_space: Any,
+        *,
+        optim_metrics: Any = None,
+        trials: Any = None,
+        seed: int | None = None,
+        **options: Any,
+    ) -> Any:
+        import optuna
+
+        from .sampler import OptunaSampler
+
+        cls = getattr(optuna.samplers, class_name)
+        accepted = inspect.signature(cls.__init__).parameters
+        for key in options:
+            if key not in accepted:
+                raise SamplerOptionsError(
+                    f"option {key!r} of sampler 'optuna:{algorithm}' is not accepted by the "
+                    f"installed optuna {optuna.__version__}'s {class_name}"
+                )
+
+        kwargs = dict(options)
+        if _WARN_INDEPENDENT in options_spec:
+            kwargs.setdefault("warn_independent_sampling", False)
+
+        def make(seed: int | None) -> Any:
+            from .sampler import quiet_experimental
+
+            with quiet_experimental():  # the user chose this sampler knowingly
+                return cls(seed=seed, **kwargs)
+
+        return OptunaSampler(
+            search_space, make_sampler=make, optim_metrics=optim_metrics, trials=trials, seed=seed
+        )
+
+    build.__name__ = f"optuna_{algorithm}"
+    build.__doc__ = f"Build an hposampler sampler on optuna.samplers.{class_name}."
+    return build
+
+
+@hookimpl
+def register_samplers(register: Callable[[SamplerSpec], None]) -> None:
+    """Register ``optuna:<algorithm>`` for every backend in :data:`BACKENDS`."""
+    for algorithm, class_name, aliases, description, options, flags in BACKENDS:
+        extra = dict(flags)
+        requires = extra.pop("requires", ())
+        register(
+            SamplerSpec(
+                f"optuna:{algorithm}",
+                _factory(algorithm, class_name, options),
+                aliases=aliases,
+                description=description,
+                options=options,
+                requires=requires,
+                install_hint="pip install 'hposampler-optuna[gp]'" if requires else "",
+                **extra,
+            )
+        )

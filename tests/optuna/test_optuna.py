@@ -1,0 +1,327 @@
+"""hposampler-optuna: every backend behind the contract, on a real optuna.Study."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+from typing import Any
+
+import optuna
+import pytest
+
+from hposampler import (
+    MetricsError,
+    MissingDependencyError,
+    SamplerOptionsError,
+    SearchSpace,
+    Trial,
+    TrialState,
+    available_samplers,
+    make_sampler,
+)
+
+FLAT = {
+    "lr": {"value_range": [1e-5, 1e-1], "value_type": "float", "log": True},
+    "dropout": {"value_range": [0, 0.5], "value_type": "float", "n_bins": 6},
+    "layers": {"value_range": [1, 64], "value_type": "int", "log": True},
+    "width": {"value_range": [16, 256], "value_type": "int", "n_bins": 4},
+    "act": {"categorical_values": ["relu", 1, None, True, 2.5]},
+}
+NESTED = {
+    "train_config.optimizer_config": {
+        "subspaces": [
+            {
+                "sub_configuration": {
+                    "name": "sgd",
+                    "arguments": {
+                        "lr": {"value_range": [1e-3, 1e-1], "value_type": "float"},
+                        "momentum": {"categorical_values": [0.0, 0.9]},
+                    },
+                }
+            },
+            {
+                "sub_configuration": {
+                    "name": "adam",
+                    "arguments": {
+                        "lr": {
+                            "value_range": [1e-4, 1e-2],
+                            "value_type": "float",
+                            "log": True,
+                            "n_bins": 5,
+                        },
+                        "betas": {"categorical_values": [[0.9, 0.99], [0.5, 0.9]]},
+                    },
+                }
+            },
+        ]
+    },
+    "batch": {"value_range": [8, 64], "value_type": "int", "n_bins": 3},
+}
+FINITE = {
+    "a": {"categorical_values": [1, 2, 3]},
+    "b": {"value_range": [0, 1], "value_type": "float", "n_bins": 2},
+}
+
+BACKENDS = [
+    "optuna:tpe",
+    "optuna:random",
+    "optuna:cmaes",
+    "optuna:qmc",
+    "optuna:nsga2",
+    "optuna:nsga3",
+]
+if importlib.util.find_spec("torch") is not None:  # pragma: no cover - torch not in CI
+    BACKENDS.append("optuna:gp")
+
+
+def contained(space: dict[str, Any], config: dict[str, Any]) -> bool:
+    from hposampler import parse_search_space
+
+    parsed = parse_search_space(space)
+    return set(config) == set(parsed) and all(
+        v.contains(config[k]) if isinstance(v, SearchSpace) else config[k] == v
+        for k, v in parsed.items()
+    )
+
+
+def loss_of(config: dict[str, Any]) -> float:
+    return float(len(json.dumps(config, sort_keys=True)) % 7)
+
+
+def ablator_loop(sampler: Any, n: int, metric: str = "loss") -> list[tuple[int, dict[str, Any]]]:
+    out = []
+    for _ in range(n):
+        trial_id, config, internal = sampler.eager_sample()
+        json.dumps(internal)
+        sampler.unlock(drop=False)
+        sampler.update_trial(trial_id, {metric: loss_of(config)}, TrialState.COMPLETE)
+        out.append((trial_id, config))
+    return out
+
+
+def test_every_backend_is_registered_with_aliases() -> None:
+    names = {s.name for s in available_samplers()}
+    assert {
+        "optuna:tpe",
+        "optuna:random",
+        "optuna:cmaes",
+        "optuna:qmc",
+        "optuna:nsga2",
+        "optuna:nsga3",
+        "optuna:gp",
+        "optuna:bruteforce",
+    } <= names
+    from hposampler import get_sampler_spec
+
+    assert get_sampler_spec("tpe").name == "optuna:tpe"
+    assert get_sampler_spec("random").name == "optuna:random"
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+@pytest.mark.parametrize("space", [FLAT, NESTED], ids=["flat", "nested"])
+def test_ablator_loop_keeps_configs_inside_the_space(name: str, space: dict[str, Any]) -> None:
+    sampler = make_sampler(name, space, optim_metrics={"loss": "min"}, seed=1)
+    trials = ablator_loop(sampler, 14)
+    assert [t for t, _ in trials] == list(range(14))
+    for _, config in trials:
+        assert contained(space, config), config
+    assert len(sampler.study.trials) == 14
+    assert all(t.state == optuna.trial.TrialState.COMPLETE for t in sampler.study.trials)
+
+
+@pytest.mark.parametrize("name", ["optuna:tpe", "optuna:random", "optuna:cmaes"])
+def test_same_seed_same_sequence(name: str) -> None:
+    def run(seed: int) -> list[dict[str, Any]]:
+        sampler = make_sampler(name, NESTED, optim_metrics={"loss": "min"}, seed=seed)
+        return [c for _, c in ablator_loop(sampler, 15)]
+
+    assert run(3) == run(3)
+    assert run(3) != run(4)
+
+
+def test_subspace_choice_is_a_real_categorical_parameter() -> None:
+    sampler = make_sampler("tpe", NESTED, optim_metrics={"loss": "min"}, seed=0)
+    trial_id, config, internal = sampler.eager_sample()
+    dist = optuna.distributions.json_to_distribution(
+        internal["distributions"]["train_config.optimizer_config"]
+    )
+    assert isinstance(dist, optuna.distributions.CategoricalDistribution)
+    assert dist.choices == (0, 1)
+    branch = internal["params"]["train_config.optimizer_config"]
+    name = config["train_config.optimizer_config"]["name"]
+    assert name == ["sgd", "adam"][branch]
+    # the other branch's parameters are not asked
+    assert not any(f"subspaces[{1 - branch}]" in p for p in internal["params"])
+
+
+def test_log_with_n_bins_becomes_a_categorical_grid_and_linear_bins_a_step() -> None:
+    sampler = make_sampler(
+        "random",
+        {
+            "lr": {"value_range": [1e-4, 1e-1], "value_type": "float", "log": True, "n_bins": 4},
+            "d": {"value_range": [0, 1], "value_type": "float", "n_bins": 5},
+        },
+        seed=0,
+    )
+    seen = set()
+    for _ in range(40):
+        _, config, internal = sampler.eager_sample()
+        sampler.unlock(drop=False)
+        seen.add(config["lr"])
+        assert config["d"] in (0.0, 0.25, 0.5, 0.75, 1.0)
+    assert sorted(seen) == pytest.approx([1e-4, 1e-3, 1e-2, 1e-1])
+    dists = internal["distributions"]
+    assert "CategoricalDistribution" in dists["lr"] and '"step": 0.25' in dists["d"]
+
+
+def test_none_metric_is_the_worst_value_for_its_direction() -> None:
+    sampler = make_sampler("tpe", FLAT, optim_metrics={"acc": "max", "loss": "min"}, seed=0)
+    tid, _, _ = sampler.eager_sample()
+    sampler.unlock(drop=False)
+    sampler.update_trial(tid, {"acc": None, "loss": None}, TrialState.COMPLETE)
+    assert sampler.study.trials[0].values == [-math.inf, math.inf]
+    assert sampler.study.directions == [
+        optuna.study.StudyDirection.MAXIMIZE,
+        optuna.study.StudyDirection.MINIMIZE,
+    ]
+
+
+@pytest.mark.parametrize("name", ["optuna:nsga2", "optuna:nsga3", "optuna:tpe"])
+def test_multi_objective(name: str) -> None:
+    sampler = make_sampler(name, FLAT, optim_metrics={"loss": "min", "time": "min"}, seed=0)
+    for _ in range(8):
+        tid, config, _ = sampler.eager_sample()
+        sampler.unlock(drop=False)
+        sampler.update_trial(
+            tid, {"loss": loss_of(config), "time": config["dropout"]}, TrialState.COMPLETE
+        )
+    assert len(sampler.study.best_trials) >= 1
+
+
+def test_single_objective_backends_refuse_two_metrics() -> None:
+    with pytest.raises(MetricsError, match="'optuna:cmaes' optimises a single metric"):
+        make_sampler("optuna:cmaes", FLAT, optim_metrics={"a": "min", "b": "max"})
+
+
+def test_drop_tells_fail_and_reuses_the_id() -> None:
+    sampler = make_sampler("tpe", FLAT, optim_metrics={"loss": "min"}, seed=0)
+    tid, _, _ = sampler.eager_sample()
+    sampler.unlock(drop=True)
+    tid2, _, internal = sampler.eager_sample()
+    sampler.unlock(drop=False)
+    assert tid == tid2 == 0
+    assert [t.state for t in sampler.study.trials] == [
+        optuna.trial.TrialState.FAIL,
+        optuna.trial.TrialState.RUNNING,
+    ]
+    assert internal["number"] == 1
+
+
+def test_states_map_to_optuna() -> None:
+    sampler = make_sampler("tpe", FLAT, optim_metrics={"loss": "min"}, seed=0)
+    ids = []
+    for _ in range(5):
+        tid, _, _ = sampler.eager_sample()
+        sampler.unlock(drop=False)
+        ids.append(tid)
+    sampler.update_trial(ids[0], {"loss": 0.5}, TrialState.RUNNING)
+    sampler.update_trial(ids[0], {"loss": 0.4}, TrialState.RUNNING)
+    sampler.update_trial(ids[0], {"loss": 0.3}, TrialState.PRUNED_POOR_PERFORMANCE)
+    sampler.update_trial(ids[1], None, TrialState.FAIL)
+    sampler.update_trial(ids[2], None, TrialState.WAITING)
+    sampler.update_trial(ids[3], {"loss": 1.0}, TrialState.COMPLETE)
+    sampler.update_trial(ids[4], None, TrialState.FAIL_RECOVERABLE)
+    sampler.update_trial(ids[4], {"loss": 2.0}, TrialState.COMPLETE)  # the re-run succeeded
+    states = [t.state.name for t in sampler.study.trials]
+    assert states == ["PRUNED", "FAIL", "RUNNING", "COMPLETE", "FAIL", "COMPLETE"]
+    assert sampler.study.trials[0].intermediate_values == {0: 0.5, 1: 0.4}
+    assert sampler.study.trials[5].params == sampler.study.trials[4].params
+
+
+def test_resume_from_json_continues_ids_and_rebuilds_the_study() -> None:
+    first = make_sampler("tpe", NESTED, optim_metrics={"loss": "min"}, seed=0)
+    stored = []
+    for i in range(12):
+        tid, config, internal = first.eager_sample()
+        first.unlock(drop=False)
+        state = TrialState.COMPLETE if i < 10 else TrialState.RUNNING
+        metrics = {"loss": loss_of(config)} if i < 10 else None
+        first.update_trial(tid, metrics, state)
+        stored.append(Trial(tid, config, state, [metrics] if metrics else [], internal))
+    records = json.loads(json.dumps([t.to_dict() for t in stored]))
+    resumed = make_sampler("tpe", NESTED, optim_metrics={"loss": "min"}, seed=0, trials=records)
+    assert [t.state.name for t in resumed.study.trials] == ["COMPLETE"] * 10 + ["RUNNING"] * 2
+    assert [t.params for t in resumed.study.trials] == [t.params for t in first.study.trials]
+    resumed.update_trial(10, {"loss": 0.0}, TrialState.COMPLETE)  # a pending trial finishes
+    trials = ablator_loop(resumed, 5)
+    assert [t for t, _ in trials] == [12, 13, 14, 15, 16]
+    assert all(contained(NESTED, c) for _, c in trials)
+
+
+def test_resume_from_another_samplers_trials() -> None:
+    grid_space = {
+        "x": {"value_range": [0, 1], "value_type": "float", "n_bins": 5},
+        "c": {"categorical_values": ["a", "b"]},
+    }
+    grid = make_sampler("grid", grid_space, seed=0)
+    trials = []
+    for _ in range(6):
+        tid, config, internal = grid.eager_sample()
+        grid.unlock(drop=False)
+        trials.append(Trial(tid, config, TrialState.COMPLETE, [{"loss": config["x"]}], internal))
+    tpe = make_sampler("tpe", grid_space, optim_metrics={"loss": "min"}, seed=0, trials=trials)
+    assert len(tpe.study.trials) == 6
+    assert [t.params["x"] for t in tpe.study.trials] == [t.config["x"] for t in trials]
+    assert tpe.eager_sample()[0] == 6
+
+
+def test_bruteforce_enumerates_then_stops() -> None:
+    sampler = make_sampler("optuna:bruteforce", FINITE, seed=0)
+    configs = []
+    with pytest.raises(StopIteration):
+        for _ in range(10):
+            tid, config, _ = sampler.eager_sample()
+            sampler.unlock(drop=False)
+            sampler.update_trial(tid, None, TrialState.COMPLETE)
+            configs.append(config)
+    assert sorted((c["a"], c["b"]) for c in configs) == [
+        (a, b) for a in (1, 2, 3) for b in (0.0, 1.0)
+    ]
+
+
+def test_options_are_validated_and_passed() -> None:
+    with pytest.raises(SamplerOptionsError, match="has no option 'n_startup'.*n_startup_trials"):
+        make_sampler("tpe", FLAT, optim_metrics={"loss": "min"}, n_startup=3)
+    with pytest.raises(SamplerOptionsError, match="must be int"):
+        make_sampler("tpe", FLAT, optim_metrics={"loss": "min"}, n_startup_trials="3")
+    sampler = make_sampler(
+        "tpe", FLAT, optim_metrics={"loss": "min"}, n_startup_trials=3, multivariate=True
+    )
+    assert sampler.optuna_sampler._n_startup_trials == 3
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is not None, reason="torch is installed")
+def test_gp_without_torch_says_how_to_install_it() -> None:
+    with pytest.raises(MissingDependencyError, match=r"pip install 'hposampler-optuna\[gp\]'"):
+        make_sampler("optuna:gp", FLAT, optim_metrics={"loss": "min"})
+
+
+def test_concurrent_pending_trials_differ_with_constant_liar() -> None:
+    sampler = make_sampler(
+        "tpe",
+        {"x": {"value_range": [0, 1], "value_type": "float"}},
+        optim_metrics={"loss": "min"},
+        seed=0,
+        n_startup_trials=2,
+    )
+    for _ in range(4):
+        tid, config, _ = sampler.eager_sample()
+        sampler.unlock(drop=False)
+        sampler.update_trial(tid, {"loss": config["x"]}, TrialState.COMPLETE)
+    pending = []
+    for _ in range(4):
+        _, config, _ = sampler.eager_sample()
+        sampler.unlock(drop=False)
+        pending.append(config["x"])
+    assert len(set(pending)) == 4
