@@ -78,3 +78,51 @@ def build_registry(*plugins: tuple[str, object], strict: bool = False) -> Plugin
     for name, obj in plugins:
         registry.add(obj, PluginInfo(name, name, "test-dist", "0"))
     return registry
+
+
+# -- objectives for study tests (importable as support:<name>, also in subprocesses) --------
+
+
+def quadratic(config: dict[str, Any]) -> float:
+    """(x - 0.3)^2: a trivial, fast objective."""
+    return float((config["x"] - 0.3) ** 2)
+
+
+def failing_above(config: dict[str, Any]) -> float:
+    """Raises for x > 0.7 (a crashing training run)."""
+    if config["x"] > 0.7:
+        raise ValueError(f"diverged at x={config['x']:.3f}")
+    return float(config["x"])
+
+
+def with_extras(config: dict[str, Any]) -> dict[str, Any]:
+    """Returns the metric plus extra values to store."""
+    return {"loss": config["x"], "epochs": 3, "note": "ok"}
+
+
+def two_metrics(config: dict[str, Any]) -> dict[str, float]:
+    """A trade-off: loss falls as x grows, cost rises."""
+    return {"loss": 1.0 - config["x"], "cost": config["x"] ** 2 + 0.1 * config["y"]}
+
+
+def slow_quadratic(config: dict[str, Any]) -> float:
+    """Sleeps a little so a test can kill the run mid-study."""
+    import time
+
+    time.sleep(0.05)
+    return quadratic(config)
+
+
+def where_am_i(config: dict[str, Any]) -> dict[str, Any]:
+    """Reports the process and thread that ran the trial."""
+    import os
+    import threading
+    import time
+
+    time.sleep(0.05)
+    return {"loss": config["x"], "pid": os.getpid(), "thread": threading.get_ident()}
+
+
+def wrong_metric(config: dict[str, Any]) -> dict[str, float]:
+    """Returns a misspelt metric name."""
+    return {"los": config["x"]}

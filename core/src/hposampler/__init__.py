@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .errors import (
     HposamplerError,
     MetricsError,
@@ -28,6 +30,9 @@ from .spec import ExecutorSpec, OptionSpec, SamplerSpec
 from .tree import SpaceTree, compile_space
 from .trial import Trial, TrialState
 
+if TYPE_CHECKING:
+    from .study import Study
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -45,6 +50,7 @@ __all__ = [
     "SearchSpace",
     "SearchSpaceError",
     "SpaceTree",
+    "Study",
     "Trial",
     "TrialState",
     "UnknownSamplerError",
@@ -57,3 +63,12 @@ __all__ = [
     "make_sampler",
     "parse_search_space",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The study runner pulls in sqlite3 and the executors; import it on first use.
+    if name == "Study":
+        from .study import Study
+
+        return Study
+    raise AttributeError(f"module 'hposampler' has no attribute {name!r}")

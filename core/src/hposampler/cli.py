@@ -142,5 +142,252 @@ def list_cmd(as_json: bool) -> None:
         console.print(f"[dim]Disabled plugin {d['plugin']} (HPOSAMPLER_DISABLE_PLUGINS)[/]")
 
 
+def _metric_text(record: Any, metrics: dict[str, str]) -> str:
+    final = record.final_metrics or {}
+    return ", ".join(
+        f"{m}={final[m]:.6g}" if final.get(m) is not None else f"{m}=None" for m in metrics
+    )
+
+
+def _results_table(title: str, records: list[Any], metrics: dict[str, str]) -> Any:
+    from rich.table import Table
+
+    from .study import _flatten
+
+    table = Table(title=title, title_justify="left")
+    table.add_column("trial", justify="right")
+    table.add_column("state")
+    for metric in metrics:
+        table.add_column(f"{metric} ({metrics[metric]})", justify="right")
+    params = sorted({k for r in records for k in _flatten(r.config)})
+    for param in params:
+        table.add_column(param, overflow="fold")
+    for record in records:
+        final = record.final_metrics or {}
+        flat = _flatten(record.config)
+        cells = [str(record.trial_id), record.state.name]
+        cells += ["" if final.get(m) is None else f"{final[m]:.6g}" for m in metrics]
+        cells += [_short(flat.get(p, "")) for p in params]
+        table.add_row(*cells)
+    return table
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+@main.command()
+@click.argument("study_file", type=click.Path(dir_okay=False))
+@click.option("--trials", type=click.IntRange(min=0), help="Total finished trials to reach.")
+@click.option("--resume", is_flag=True, help="Continue the study if it exists (else create it).")
+@click.option("--storage", help="SQLite file (default: the study file's, or hposampler.db).")
+@click.option("--executor", help="thread, process, or a plugin's executor (e.g. ray).")
+@click.option("--concurrency", type=click.IntRange(min=1), help="Maximum trials in flight.")
+@click.option("--debug", is_flag=True, help="Show full tracebacks for errors.")
+@user_errors
+def run(
+    study_file: str,
+    trials: int | None,
+    resume: bool,
+    storage: str | None,
+    executor: str | None,
+    concurrency: int | None,
+    debug: bool,
+) -> None:
+    """Run (or resume) the study described by STUDY_FILE (TOML).
+
+    \b
+    Trials are stored in SQLite as they change state; after a crash,
+    `hposampler run STUDY_FILE --resume` re-runs the interrupted trials and
+    continues until the study has its total number of finished trials.
+    """
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from .study import Study, load_objective
+    from .studyfile import load_study_file
+
+    spec = load_study_file(study_file)
+    folder = str(spec.path.resolve().parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)  # objectives beside the study file are importable
+    objective = load_objective(spec.objective)
+    study = Study.create(
+        storage or spec.storage,
+        spec.name,
+        spec.sampler,
+        spec.search_space,
+        spec.metrics,
+        seed=spec.seed,
+        sampler_options=spec.options,
+        load_if_exists=resume,
+    )
+    total = spec.trials if trials is None else trials
+    metrics = study.optim_metrics
+    console = _console()
+    console.print(
+        f"study [bold]{spec.name}[/] in {study.storage.path}: sampler {study.config.sampler}, "
+        f"{total} trials, executor {executor or spec.executor}, "
+        f"concurrency {concurrency or spec.concurrency}",
+        highlight=False,
+    )
+    first = next(iter(metrics))
+    done_before = sum(1 for r in study.records() if r.state.is_finished)
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    ) as progress:
+        task = progress.add_task("trials", total=total, completed=min(done_before, total))
+        best: list[float] = []
+
+        def on_trial(_study: Any, record: Any) -> None:
+            value = (record.final_metrics or {}).get(first)
+            if value is not None:
+                better = not best or (
+                    value < best[0] if metrics[first] == "min" else value > best[0]
+                )
+                if better:
+                    best[:] = [value]
+            label = f"best {first}={best[0]:.6g}" if best else "trials"
+            progress.update(task, advance=1, description=label)
+
+        study.optimize(
+            objective,
+            total,
+            concurrency=concurrency or spec.concurrency,
+            executor=executor or spec.executor,
+            timeout=spec.timeout,
+            skip_duplicates=spec.skip_duplicates,
+            callbacks=[on_trial],
+            executor_options=spec.executor_options,
+        )
+    _print_best(study, console)
+
+
+def _print_best(study: Any, console: Any) -> None:
+    from .study import study_summary
+
+    records = study.records()
+    metrics = study.optim_metrics
+    counts = ", ".join(f"{n} {state}" for state, n in sorted(study_summary(records).items()))
+    console.print(f"{len(records)} trials: {counts}", highlight=False)
+    if len(metrics) == 1:
+        try:
+            best = study.best_trial
+        except HposamplerError:
+            console.print("[yellow]no completed trial yet[/]")
+            return
+        console.print(_results_table("Best trial", [best], metrics))
+        console.print(
+            f"best {_metric_text(best, metrics)} (trial {best.trial_id})", highlight=False
+        )
+    else:
+        front = study.best_trials
+        console.print(_results_table(f"Pareto front ({len(front)} trials)", front, metrics))
+
+
+def _storage_option(func: F) -> F:
+    return click.option(
+        "--storage",
+        default="hposampler.db",
+        show_default=True,
+        help="SQLite file holding the study.",
+    )(func)
+
+
+@main.command()
+@click.argument("name")
+@_storage_option
+@click.option("--limit", type=int, default=None, help="Show only the last N trials.")
+@user_errors
+def show(name: str, storage: str, limit: int | None) -> None:
+    """Show the trials of study NAME and its best trial(s)."""
+    from .study import Study
+
+    study = Study.load(storage, name)
+    records = study.records()
+    if limit is not None:
+        records = records[-limit:]
+    console = _console()
+    console.print(
+        _results_table(f"Study {name} ({study.config.sampler})", records, study.optim_metrics)
+    )
+    _print_best(study, console)
+
+
+@main.command()
+@click.argument("name")
+@_storage_option
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="File (default: stdout).")
+@user_errors
+def export(name: str, storage: str, fmt: str, output: str | None) -> None:
+    """Export the trials of study NAME as CSV or JSON records."""
+    import csv
+    import io
+
+    from .study import Study
+
+    rows = Study.load(storage, name).to_records()
+    if fmt == "json":
+        text = json.dumps(rows, indent=2) + "\n"
+    else:
+        columns: list[str] = []
+        for row in rows:
+            columns += [c for c in row if c not in columns]
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=columns)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow(
+                {k: json.dumps(v) if isinstance(v, (list, dict)) else v for k, v in row.items()}
+            )
+        text = buffer.getvalue()
+    if output:
+        with open(output, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        click.echo(f"wrote {len(rows)} trials to {output}")
+    else:
+        click.echo(text, nl=False)
+
+
+@main.command()
+@click.argument("name")
+@_storage_option
+@click.option(
+    "-o",
+    "--output",
+    default="history.png",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="PNG file to write.",
+)
+@click.option("--metric", help="Metric to plot (default: the first).")
+@user_errors
+def plot(name: str, storage: str, output: str, metric: str | None) -> None:
+    """Plot study NAME: best-so-far history and the metric against each parameter."""
+    from .plotting import plot_study
+    from .study import Study
+
+    path = plot_study(Study.load(storage, name), output, metric)
+    click.echo(f"wrote {path}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

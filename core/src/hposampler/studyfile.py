@@ -1,0 +1,151 @@
+"""Study files (TOML) for ``hposampler run``.
+
+.. code-block:: toml
+
+    [study]
+    name = "quickstart"
+    objective = "hposampler.problems:branin"   # module:function
+    trials = 40
+    concurrency = 2
+    executor = "thread"
+    storage = "quickstart.db"                   # default: hposampler.db beside the file
+
+    [sampler]
+    name = "tpe"
+    seed = 0
+    options = { n_startup_trials = 10 }
+
+    [metrics]
+    loss = "min"
+
+    [search_space]
+    x = { value_range = [-5, 10], value_type = "float" }
+"""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from .errors import StudyError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
+
+__all__ = ["StudyFile", "load_study_file"]
+
+_SECTIONS: dict[str, dict[str, tuple[type, ...]] | None] = {
+    "study": {
+        "name": (str,),
+        "objective": (str,),
+        "trials": (int,),
+        "concurrency": (int,),
+        "executor": (str,),
+        "executor_options": (dict,),
+        "storage": (str,),
+        "timeout": (int, float),
+        "skip_duplicates": (bool,),
+    },
+    "sampler": {"name": (str,), "seed": (int,), "options": (dict,)},
+    "metrics": None,  # metric -> "min" | "max"
+    "search_space": None,  # free-form, validated by parse_search_space
+}
+_REQUIRED: dict[str, tuple[str, ...]] = {
+    "study": ("name", "objective", "trials"),
+    "sampler": ("name",),
+}
+
+
+@attrs.frozen
+class StudyFile:
+    """A parsed, validated study file."""
+
+    path: Path
+    name: str
+    objective: str
+    trials: int
+    storage: Path
+    sampler: str
+    metrics: dict[str, str]
+    search_space: dict[str, Any]
+    seed: int | None = None
+    options: dict[str, Any] = attrs.field(factory=dict)
+    concurrency: int = 1
+    executor: str = "thread"
+    executor_options: dict[str, Any] = attrs.field(factory=dict)
+    timeout: float | None = None
+    skip_duplicates: bool = False
+
+
+def _unknown(where: str, key: str, valid: list[str]) -> StudyError:
+    close = difflib.get_close_matches(key, valid, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return StudyError(f"{where}: unknown key {key!r}{hint}; valid keys: {', '.join(valid)}")
+
+
+def load_study_file(path: str | Path) -> StudyFile:
+    """Read and validate a study file.
+
+    Raises
+    ------
+    StudyError
+        Naming the file, section and key that are wrong.
+    """
+    file = Path(path)
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise StudyError(f"study file {file} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise StudyError(f"{file}: not valid TOML: {exc}") from None
+    for section in data:
+        if section not in _SECTIONS:
+            raise _unknown(str(file), section, list(_SECTIONS))
+    values: dict[str, dict[str, Any]] = {}
+    for section, keys in _SECTIONS.items():
+        table = data.get(section, {})
+        if not isinstance(table, dict):
+            raise StudyError(f"{file}: [{section}] must be a table")
+        if keys is not None:
+            for key, value in table.items():
+                if key not in keys:
+                    raise _unknown(f"{file} [{section}]", key, list(keys))
+                kinds = keys[key]
+                if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+                    names = " or ".join(k.__name__ for k in kinds)
+                    raise StudyError(f"{file} [{section}] {key}: expected {names}, got {value!r}")
+            for key in _REQUIRED.get(section, ()):
+                if key not in table:
+                    raise StudyError(f"{file} [{section}]: missing required key {key!r}")
+        values[section] = table
+    study, sampler = values["study"], values["sampler"]
+    if not values["metrics"]:
+        raise StudyError(f'{file}: [metrics] is empty; add e.g. loss = "min"')
+    if not values["search_space"]:
+        raise StudyError(f"{file}: [search_space] is empty; add at least one parameter")
+    storage = Path(study.get("storage", "hposampler.db"))
+    if not storage.is_absolute():
+        storage = file.resolve().parent / storage
+    return StudyFile(
+        path=file,
+        name=study["name"],
+        objective=study["objective"],
+        trials=study["trials"],
+        storage=storage,
+        sampler=sampler["name"],
+        seed=sampler.get("seed"),
+        options=dict(sampler.get("options", {})),
+        metrics=dict(values["metrics"]),
+        search_space=dict(values["search_space"]),
+        concurrency=study.get("concurrency", 1),
+        executor=study.get("executor", "thread"),
+        executor_options=dict(study.get("executor_options", {})),
+        timeout=study.get("timeout"),
+        skip_duplicates=study.get("skip_duplicates", False),
+    )

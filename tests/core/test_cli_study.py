@@ -1,0 +1,165 @@
+"""`hposampler run | show | export | plot`, user errors, and kill -9 + --resume."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from hposampler import Study, TrialState
+from hposampler.cli import main
+
+TESTS = Path(__file__).resolve().parent.parent
+
+
+def study_file(
+    tmp_path: Path,
+    trials: int = 12,
+    objective: str = "support:quadratic",
+    sampler: str = "random",
+    extra: str = "",
+) -> Path:
+    path = tmp_path / "study.toml"
+    path.write_text(
+        textwrap.dedent(f"""
+        [study]
+        name = "demo"
+        objective = "{objective}"
+        trials = {trials}
+        concurrency = 2
+        storage = "demo.db"
+        {extra}
+
+        [sampler]
+        name = "{sampler}"
+        seed = 0
+
+        [metrics]
+        loss = "min"
+
+        [search_space]
+        x = {{ value_range = [0, 1], value_type = "float" }}
+    """)
+    )
+    return path
+
+
+def test_run_show_export_plot(tmp_path: Path) -> None:
+    path = study_file(tmp_path)
+    runner = CliRunner()
+    result = runner.invoke(main, ["run", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "12 trials: 12 COMPLETE" in result.output
+    study = Study.load(tmp_path / "demo.db", "demo")
+    best = study.best_trial.final_metrics["loss"]
+    assert f"best loss={best:.6g}" in result.output
+    db = str(tmp_path / "demo.db")
+    shown = runner.invoke(main, ["show", "demo", "--storage", db])
+    assert shown.exit_code == 0 and "COMPLETE" in shown.output
+    exported = runner.invoke(main, ["export", "demo", "--storage", db, "--format", "csv"])
+    rows = list(csv.DictReader(io.StringIO(exported.output)))
+    assert len(rows) == 12 and {"trial_id", "state", "loss", "params.x"} <= set(rows[0])
+    as_json = runner.invoke(main, ["export", "demo", "--storage", db, "--format", "json"])
+    assert json.loads(as_json.output)[0]["state"] == "COMPLETE"
+    png = tmp_path / "history.png"
+    plotted = runner.invoke(main, ["plot", "demo", "--storage", db, "-o", str(png)])
+    assert plotted.exit_code == 0, plotted.output
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (
+            lambda t: t.replace('name = "random"', 'name = "randon"'),
+            "unknown sampler 'randon'. Did you mean 'random'",
+        ),
+        (
+            lambda t: t.replace("support:quadratic", "nowhere:f"),
+            "cannot import objective module 'nowhere'",
+        ),
+        (
+            lambda t: t.replace("trials = 12", "trails = 12"),
+            "unknown key 'trails' (did you mean 'trials'?)",
+        ),
+        (
+            lambda t: t.replace('value_type = "float"', 'value_type = "double"'),
+            "x: value_type must be 'int' or 'float'",
+        ),
+        (lambda t: t.replace("[metrics]", "[metric]"), "unknown key 'metric'"),
+        (lambda t: t + "\n[sampler.options]\nn_startup = 3\n", "has no option 'n_startup'"),
+    ],
+)
+def test_user_errors_print_one_line_and_exit_2(tmp_path: Path, mutate, message: str) -> None:
+    path = study_file(tmp_path)
+    path.write_text(mutate(path.read_text()))
+    result = CliRunner().invoke(main, ["run", str(path)])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_existing_study_needs_resume_and_debug_shows_the_traceback(tmp_path: Path) -> None:
+    path = study_file(tmp_path, trials=3)
+    runner = CliRunner()
+    assert runner.invoke(main, ["run", str(path)]).exit_code == 0
+    again = runner.invoke(main, ["run", str(path)])
+    assert again.exit_code == 2 and "already exists" in again.output and "--resume" in again.output
+    debug = runner.invoke(main, ["--debug", "run", str(path)])
+    assert debug.exit_code != 0 and debug.exception is not None
+    resumed = runner.invoke(main, ["run", str(path), "--resume", "--trials", "5"])
+    assert resumed.exit_code == 0 and "5 trials: 5 COMPLETE" in resumed.output
+
+
+def _count(db: Path, state: int) -> int:
+    try:
+        con = sqlite3.connect(db, timeout=5)
+        (n,) = con.execute("SELECT count(*) FROM trials WHERE state = ?", (state,)).fetchone()
+        con.close()
+        return int(n)
+    except sqlite3.OperationalError:
+        return 0
+
+
+@pytest.mark.slow
+def test_kill_minus_9_then_resume_loses_nothing_and_reruns_nothing(tmp_path: Path) -> None:
+    trials = 40
+    path = study_file(tmp_path, trials=trials, objective="support:slow_quadratic", sampler="tpe")
+    db = tmp_path / "demo.db"
+    env = {**os.environ, "PYTHONPATH": str(TESTS)}
+    cmd = [sys.executable, "-m", "hposampler", "run", str(path)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while _count(db, int(TrialState.COMPLETE)) < 10:
+        assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = {r.trial_id: r for r in Study.load(db, "demo").records()}
+    finished_before = {tid: r for tid, r in before.items() if r.state.is_finished}
+    running_before = [tid for tid, r in before.items() if r.state == TrialState.RUNNING]
+    assert 10 <= len(finished_before) < trials
+    result = subprocess.run(
+        [*cmd, "--resume"], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    after = {r.trial_id: r for r in Study.load(db, "demo").records()}
+    assert sorted(after) == list(range(trials))  # unique, dense ids
+    assert all(r.state == TrialState.COMPLETE for r in after.values())
+    for tid, record in finished_before.items():
+        assert after[tid] == record  # no finished trial re-run or lost
+    for tid in running_before:  # interrupted trials re-ran with the same config
+        assert after[tid].config == before[tid].config and after[tid].attempts == 2
