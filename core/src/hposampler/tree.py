@@ -193,9 +193,10 @@ class _NoMatch(Exception):
 
 
 def _grid_index(grid: tuple[Any, ...], value: Any) -> int | None:
-    for i, g in enumerate(grid):
-        if math.isclose(value, g, rel_tol=1e-9, abs_tol=1e-12):
-            return i
+    """The nearest grid point's index if ``value`` matches it up to round-off."""
+    nearest = min(range(len(grid)), key=lambda i: abs(grid[i] - value))
+    if math.isclose(value, grid[nearest], rel_tol=1e-9, abs_tol=1e-12):
+        return nearest
     return None
 
 
