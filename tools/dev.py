@@ -4,6 +4,7 @@
 Usage::
 
     python tools/dev.py run            # install (if needed), then run the quickstart study
+                                       # (--resume: a second run continues / shows it)
     python tools/dev.py test [ARGS]    # install (if needed), then ruff, mypy and pytest ARGS
     python tools/dev.py install        # only (re)install
     python tools/dev.py bench          # the benchmark suite (prints a Markdown table)
@@ -96,7 +97,8 @@ def main(argv: list[str]) -> int:
         return 2
     python = install()
     if command == "run":
-        run([bin_path("hposampler"), "run", *(rest or [str(QUICKSTART.relative_to(ROOT))])])
+        study = rest or [str(QUICKSTART.relative_to(ROOT)), "--resume"]
+        run([bin_path("hposampler"), "run", *study])
     elif command == "test":
         run([bin_path("ruff"), "check", "."])
         run([bin_path("ruff"), "format", "--check", "."])

@@ -1,1 +1,11 @@
-"""Testing helpers for sampler authors: hypothesis strategies and the conformance kit."""
+"""Testing helpers for sampler authors.
+
+* :func:`check_sampler` and :func:`parametrize_with_checks`: the conformance kit
+  (:mod:`hposampler.testing.checks`);
+* :mod:`hposampler.testing.strategies`: hypothesis strategies for search spaces
+  (needs ``hypothesis``).
+"""
+
+from .checks import CHECKS, SPACES, check_sampler, parametrize_with_checks
+
+__all__ = ["CHECKS", "SPACES", "check_sampler", "parametrize_with_checks"]

@@ -1,0 +1,5 @@
+"""An example hposampler plugin: the Halton sequence sampler."""
+
+from .halton import HaltonSampler
+
+__all__ = ["HaltonSampler"]

@@ -1,0 +1,29 @@
+"""Every built-in backend passes the conformance kit."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable
+
+from hposampler.testing import parametrize_with_checks
+
+BUILTIN = [
+    "grid:shuffled",
+    "grid:ordered",
+    "optuna:tpe",
+    "optuna:random",
+    "optuna:cmaes",
+    "optuna:qmc",
+    "optuna:nsga2",
+    "optuna:nsga3",
+    "optuna:bruteforce",
+]
+if importlib.util.find_spec("torch") is not None:  # pragma: no cover - torch not in CI
+    BUILTIN.append("optuna:gp")
+if importlib.util.find_spec("hposampler_skopt") is not None:
+    BUILTIN += ["skopt:gp", "skopt:rf", "skopt:et", "skopt:gbrt", "skopt:random"]
+
+
+@parametrize_with_checks(BUILTIN)
+def test_builtin_sampler_conforms(sampler: str, check: Callable[[str], None]) -> None:
+    check(sampler)

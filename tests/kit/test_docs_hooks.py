@@ -1,0 +1,45 @@
+"""docs/plugins.md documents every hookspec, and its generated reference is up to date."""
+
+from __future__ import annotations
+
+import inspect
+import subprocess
+import sys
+from pathlib import Path
+
+from hposampler import hookspecs
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def hookspec_names() -> list[str]:
+    return [
+        name
+        for name, func in inspect.getmembers(hookspecs, inspect.isfunction)
+        if hasattr(func, "hposampler_spec")
+    ]
+
+
+def test_every_hookspec_has_a_docstring_and_a_section_in_the_guide() -> None:
+    text = (ROOT / "docs" / "plugins.md").read_text()
+    names = hookspec_names()
+    assert {
+        "register_samplers",
+        "register_executors",
+        "trial_sampled",
+        "trial_unlocked",
+        "trial_updated",
+    } <= set(names)
+    for name in names:
+        assert (getattr(hookspecs, name).__doc__ or "").strip(), f"{name} has no docstring"
+        assert f"### `{name}`" in text, f"docs/plugins.md does not document the hook {name}"
+
+
+def test_generated_hooks_reference_is_current() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "hooks_reference.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
