@@ -23,6 +23,21 @@ def timed(fn: Callable[[], Any], repeats: int = 1) -> float:
     return statistics.median(times)
 
 
+def alternating(
+    a: Callable[[], Any], b: Callable[[], Any], repeats: int = 5
+) -> tuple[float, float]:
+    """Best wall times of ``a`` and ``b`` measured in turns (a, b, a, b, ...).
+
+    Taking turns spreads machine noise over both; the minimum is the least noisy
+    estimate of what each costs.
+    """
+    times_a, times_b = [], []
+    for _ in range(repeats):
+        times_a.append(timed(a))
+        times_b.append(timed(b))
+    return min(times_a), min(times_b)
+
+
 def peak_rss_mb() -> float:
     """This process's peak resident set size so far, in MB."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -1,0 +1,3 @@
+"""scikit-optimize samplers for hposampler (see :mod:`hposampler_skopt.plugin`)."""
+
+__all__: list[str] = []

@@ -1,0 +1,187 @@
+"""``SkoptSampler``: ``skopt.Optimizer`` behind hposampler's contract."""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from hposampler import BaseSampler, SearchSpaceError, Trial, TrialState
+
+from . import shims
+from .space import SkoptSpace
+
+__all__ = ["LIARS", "SkoptSampler"]
+
+logger = logging.getLogger("hposampler.skopt")
+
+#: Constant-liar strategies: the value told for pending points on a scratch copy.
+LIARS = ("cl_min", "cl_mean", "cl_max")
+
+
+class SkoptSampler(BaseSampler):
+    """A scikit-optimize ``Optimizer`` driven through ask/tell.
+
+    Parameters
+    ----------
+    search_space, optim_metrics, trials, seed
+        As for every :class:`hposampler.BaseSampler`; exactly one metric.
+    base_estimator : str
+        ``"GP"``, ``"RF"``, ``"ET"``, ``"GBRT"`` or ``"dummy"`` (random search).
+    liar : {"cl_min", "cl_mean", "cl_max"}
+        Value told for pending trials on a copy of the optimizer before asking, so
+        that concurrent samples differ.
+    **optimizer_options
+        Other ``skopt.Optimizer`` keywords (``n_initial_points``, ``acq_func``, ...).
+
+    Notes
+    -----
+    ``max`` metrics are negated (skopt minimises). A ``None`` metric is told as
+    the worst value seen so far (deferred until one is known). FAIL and PRUNED
+    trials are not told. Resuming tells every completed point in one call.
+    """
+
+    def __init__(
+        self,
+        search_space: Mapping[str, Any],
+        *,
+        base_estimator: str,
+        optim_metrics: Mapping[str, Any] | None = None,
+        trials: Iterable[Trial | Mapping[str, Any]] | None = None,
+        seed: int | None = None,
+        liar: str = "cl_min",
+        **optimizer_options: Any,
+    ) -> None:
+        super().__init__(search_space, optim_metrics=optim_metrics, trials=trials, seed=seed)
+        shims.apply()
+        from skopt import Optimizer
+
+        if liar not in LIARS:
+            raise ValueError(f"liar must be one of {LIARS}, got {liar!r}")
+        self.liar = liar
+        self.metric, self.direction = next(iter(self.optim_metrics.items()), ("loss", "min"))
+        self.space = SkoptSpace(self.tree)
+        self._rng = random.Random(seed)
+        self.optimizer = Optimizer(
+            self.space.dimensions or _placeholder(),
+            base_estimator=base_estimator,
+            random_state=seed,
+            **optimizer_options,
+        )
+        self._points: dict[int, list[Any]] = {}
+        self._pending: dict[int, list[Any]] = {}
+        self._deferred: list[list[Any]] = []  # None metrics told once a worst value exists
+        self._resume(self.trials)
+
+    # -- helpers --------------------------------------------------------------------
+
+    def _y(self, value: float | None) -> float | None:
+        if value is None or not math.isfinite(value):
+            return None
+        return value if self.direction == "min" else -value
+
+    def _worst(self) -> float | None:
+        ys = [y for y in self.optimizer.yi if math.isfinite(y)]
+        return max(ys) if ys else None
+
+    def _tell(self, points: list[list[Any]], ys: list[float | None]) -> None:
+        known = [(p, y) for p, y in zip(points, ys) if y is not None]
+        self._deferred += [p for p, y in zip(points, ys) if y is None]
+        if known:
+            self.optimizer.tell([p for p, _ in known], [y for _, y in known])
+        worst = self._worst()
+        if self._deferred and worst is not None:
+            deferred, self._deferred = self._deferred, []
+            self.optimizer.tell(deferred, [worst] * len(deferred))
+
+    def _resume(self, trials: list[Trial]) -> None:
+        done_points: list[list[Any]] = []
+        done_ys: list[float | None] = []
+        for trial in sorted(trials, key=lambda t: t.trial_id):
+            stored = (trial.internal or {}).get("point")
+            if isinstance(stored, list) and self.space.valid(stored):
+                point = list(stored)
+            else:
+                try:
+                    point = self.space.to_point(self.tree.encode(trial.config))
+                except SearchSpaceError as exc:
+                    logger.warning(
+                        "trial %s: config is not in the search space (%s); ignored",
+                        trial.trial_id,
+                        exc,
+                    )
+                    continue
+            self._points[trial.trial_id] = point
+            if trial.state == TrialState.COMPLETE:
+                final = self.check_metrics(trial.final_metrics) if trial.metrics else None
+                done_points.append(point)
+                done_ys.append(self._y((final or {}).get(self.metric)))
+            elif trial.state in (TrialState.RUNNING, TrialState.WAITING,
+                                 TrialState.FAIL_RECOVERABLE):  # fmt: skip
+                self._pending[trial.trial_id] = point
+        if done_points:
+            self._tell(done_points, done_ys)  # one call: one model fit
+
+    def _lie(self) -> float:
+        ys = [float(y) for y in self.optimizer.yi if math.isfinite(y)]
+        if not ys:
+            return 0.0
+        if self.liar == "cl_min":
+            return min(ys)
+        if self.liar == "cl_max":
+            return max(ys)
+        return sum(ys) / len(ys)
+
+    # -- contract -------------------------------------------------------------------
+
+    def _eager_sample(self) -> tuple[int, dict[str, Any]]:
+        if not self.space.dimensions:
+            point: list[Any] = []
+        elif self._pending:
+            # ask() repeats its point until told: ask a scratch copy told constant lies
+            scratch = self.optimizer.copy(random_state=self._rng.randrange(2**31))
+            pending = list(self._pending.values())
+            scratch.tell(pending, [self._lie()] * len(pending))
+            point = scratch.ask()
+        else:
+            point = self.optimizer.ask()
+        point = self.space.to_point(self.space.to_params(point)) if point else []
+        params = self.space.to_params(point)
+        config = self.tree.decode(params)
+        trial_id = self.new_trial_id()
+        self._points[trial_id] = point
+        self._pending[trial_id] = point
+        return trial_id, config
+
+    def _drop(self) -> None:
+        trial_id = self.locked_trial_id
+        if trial_id is not None:
+            self._points.pop(trial_id, None)
+            self._pending.pop(trial_id, None)
+
+    def _update_trial(
+        self, trial_id: int, metrics: dict[str, float | None] | None, state: TrialState
+    ) -> None:
+        point = self._points.get(trial_id)
+        if point is None:
+            return
+        if state in (TrialState.RUNNING, TrialState.WAITING, TrialState.FAIL_RECOVERABLE):
+            self._pending[trial_id] = point
+            return
+        self._pending.pop(trial_id, None)
+        if state == TrialState.COMPLETE and self.space.dimensions:
+            self._tell([point], [self._y((metrics or {}).get(self.metric))])
+
+    def internal_repr(self, trial_id: int) -> dict[str, Any] | None:
+        """``{"point": [...]}``: the point in skopt's space (categoricals as indices)."""
+        point = self._points.get(trial_id)
+        return None if point is None else {"point": list(point)}
+
+
+def _placeholder() -> list[Any]:
+    # a space with nothing to tune still needs one dimension for skopt; it is ignored
+    from skopt.space import Categorical
+
+    return [Categorical([0, 1])]
