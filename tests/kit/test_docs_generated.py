@@ -1,4 +1,4 @@
-"""docs/plugins.md documents every hookspec, and its generated reference is up to date."""
+"""Generated docs are current: the hooks reference and the sampler capability tables."""
 
 from __future__ import annotations
 
@@ -43,3 +43,19 @@ def test_generated_hooks_reference_is_current() -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
+
+
+def test_generated_sampler_tables_are_current() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "samplers_doc.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    text = (ROOT / "docs" / "samplers.md").read_text()
+    from hposampler import available_samplers
+
+    for spec in available_samplers():
+        if spec.name.split(":")[0] in ("grid", "optuna", "skopt"):
+            assert f"### `{spec.name}`" in text
