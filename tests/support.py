@@ -126,3 +126,27 @@ def where_am_i(config: dict[str, Any]) -> dict[str, Any]:
 def wrong_metric(config: dict[str, Any]) -> dict[str, float]:
     """Returns a misspelt metric name."""
     return {"los": config["x"]}
+
+
+def die_once(config: dict[str, Any]) -> dict[str, Any]:
+    """Kills its own worker process the first time it sees a config with x > 0.5.
+
+    ``config["marker_dir"]`` (a constant of the search space) holds one marker
+    file per config already attempted.
+    """
+    import os
+    from pathlib import Path
+
+    marker = Path(config["marker_dir"]) / f"{config['x']:.12f}"
+    if config["x"] > 0.5 and not marker.exists():
+        marker.write_text("attempted")
+        os._exit(1)  # the worker dies mid-trial, like an OOM kill
+    return {"loss": config["x"], "pid": os.getpid()}
+
+
+def sleep_one_second(config: dict[str, Any]) -> float:
+    """A 1 s objective (for executor benchmarks)."""
+    import time
+
+    time.sleep(1.0)
+    return float(config["x"])

@@ -5,7 +5,9 @@ Usage::
 
     python tools/dev.py run            # install (if needed), then run the quickstart study
                                        # (--resume: a second run continues / shows it)
-    python tools/dev.py test [ARGS]    # install (if needed), then ruff, mypy and pytest ARGS
+    python tools/dev.py test [ARGS]    # install (if needed), then ruff, mypy, the docs build
+                                       # (warnings are errors) and pytest (ARGS replace the
+                                       # default: tests/ plus the docstring examples)
     python tools/dev.py install        # only (re)install
     python tools/dev.py bench          # the benchmark suite (prints a Markdown table)
 
@@ -100,10 +102,26 @@ def main(argv: list[str]) -> int:
         study = rest or [str(QUICKSTART.relative_to(ROOT)), "--resume"]
         run([bin_path("hposampler"), "run", *study])
     elif command == "test":
+        sources = [str((m / "src").relative_to(ROOT)) for m in members()]
         run([bin_path("ruff"), "check", "."])
         run([bin_path("ruff"), "format", "--check", "."])
-        run([bin_path("mypy"), *(str((m / "src").relative_to(ROOT)) for m in members())])
-        run([python, "-m", "pytest", *rest])
+        run([bin_path("mypy"), *sources])
+        run(
+            [
+                python,
+                "-m",
+                "sphinx",
+                "-W",
+                "--keep-going",
+                "-q",
+                "-b",
+                "html",
+                "docs",
+                "docs/_build/html",
+            ]
+        )
+        # the test suite plus the examples in docstrings, in one run
+        run([python, "-m", "pytest", *(rest or ["tests", *sources, "--doctest-modules"])])
     elif command == "bench":
         run([python, "tests/benchmarks/run_all.py", *rest])
     return 0

@@ -163,3 +163,37 @@ def test_kill_minus_9_then_resume_loses_nothing_and_reruns_nothing(tmp_path: Pat
         assert after[tid] == record  # no finished trial re-run or lost
     for tid in running_before:  # interrupted trials re-ran with the same config
         assert after[tid].config == before[tid].config and after[tid].attempts == 2
+
+
+def test_executor_options_from_the_command_line_are_validated(tmp_path: Path) -> None:
+    path = study_file(tmp_path, trials=2)
+    result = CliRunner().invoke(
+        main,
+        [
+            "run",
+            str(path),
+            "--executor",
+            "process",
+            "--executor-option",
+            'start_method="forkserver"',
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    bad = CliRunner().invoke(
+        main,
+        [
+            "run",
+            str(path),
+            "--resume",
+            "--trials",
+            "3",
+            "--executor",
+            "thread",
+            "--executor-option",
+            "workers=2",
+        ],
+    )
+    assert bad.exit_code == 2
+    assert "executor 'thread' has no option 'workers'" in bad.output
+    malformed = CliRunner().invoke(main, ["run", str(path), "--executor-option", "oops"])
+    assert malformed.exit_code == 2 and "must look like KEY=VALUE" in malformed.output

@@ -185,6 +185,17 @@ def _short(value: Any) -> str:
 @click.option("--storage", help="SQLite file (default: the study file's, or hposampler.db).")
 @click.option("--executor", help="thread, process, or a plugin's executor (e.g. ray).")
 @click.option("--concurrency", type=click.IntRange(min=1), help="Maximum trials in flight.")
+@click.option(
+    "--executor-option",
+    "executor_option",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Executor option (repeatable); VALUE is read as JSON, else as a string.",
+)
+@click.option(
+    "--ray-address",
+    help="Ray cluster to join ('auto', 'ray://host:10001'); same as --executor-option address=...",
+)
 @click.option("--debug", is_flag=True, help="Show full tracebacks for errors.")
 @user_errors
 def run(
@@ -194,6 +205,8 @@ def run(
     storage: str | None,
     executor: str | None,
     concurrency: int | None,
+    executor_option: tuple[str, ...],
+    ray_address: str | None,
     debug: bool,
 ) -> None:
     """Run (or resume) the study described by STUDY_FILE (TOML).
@@ -216,6 +229,10 @@ def run(
     from .studyfile import load_study_file
 
     spec = load_study_file(study_file)
+    executor_options = {**spec.executor_options, **_parse_options(executor_option)}
+    if ray_address is not None:
+        executor_options["address"] = ray_address
+        executor = executor or "ray"
     folder = str(spec.path.resolve().parent)
     if folder not in sys.path:
         sys.path.insert(0, folder)  # objectives beside the study file are importable
@@ -273,9 +290,24 @@ def run(
             timeout=spec.timeout,
             skip_duplicates=spec.skip_duplicates,
             callbacks=[on_trial],
-            executor_options=spec.executor_options,
+            executor_options=executor_options,
         )
     _print_best(study, console)
+
+
+def _parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:
+    from .errors import StudyError
+
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key:
+            raise StudyError(f"--executor-option {pair!r} must look like KEY=VALUE")
+        try:
+            out[key] = json.loads(text)
+        except ValueError:
+            out[key] = text
+    return out
 
 
 def _print_best(study: Any, console: Any) -> None:

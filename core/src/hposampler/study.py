@@ -42,7 +42,8 @@ logger = logging.getLogger("hposampler.study")
 Objective = Callable[[dict[str, Any]], Any]
 Callback = Callable[["Study", TrialRecord], None]
 
-#: Attempts at a trial whose executor keeps losing it (dead workers) before it is FAIL.
+#: Attempts at a trial whose executor keeps losing it (dead workers) before it is FAIL;
+#: an executor with a ``max_attempts`` attribute overrides it.
 MAX_ATTEMPTS = 3
 
 #: Stop after this many duplicates in a row with ``skip_duplicates`` (the space is used up).
@@ -422,6 +423,7 @@ class Study:
         sampler = self.config.create(trials=[r.trial for r in records.values()])
         run = _Run(self, sampler, objective, records, catch, skip_duplicates, callbacks)
         pool = make_executor(executor, concurrency, **dict(executor_options or {}))
+        run.max_attempts = int(getattr(pool, "max_attempts", MAX_ATTEMPTS))
         try:
             run.loop(pool, n_trials, concurrency, timeout)
         finally:
@@ -466,6 +468,7 @@ class _Run:
         )
         self.seen = {_config_key(r.config) for r in records.values()}
         self.exhausted = False
+        self.max_attempts = MAX_ATTEMPTS  # an executor may set its own (e.g. ray's max_retries)
         self._finished = sum(1 for r in records.values() if _counts(r))
 
     def finished(self) -> int:
@@ -561,7 +564,7 @@ class _Run:
     def lost(self, record: TrialRecord, exc: BaseException) -> None:
         """The executor lost a trial (e.g. a dead worker): retry it, up to a limit."""
         error = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        if record.attempts >= MAX_ATTEMPTS:
+        if record.attempts >= self.max_attempts:
             self.save(record.evolve(state=TrialState.FAIL, error=error, finished_at=time.time()))
             self.sampler.update_trial(record.trial_id, None, TrialState.FAIL)
             return
