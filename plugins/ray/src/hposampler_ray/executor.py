@@ -103,10 +103,8 @@ class RayExecutor(concurrent.futures.Executor):
             with self._lock:
                 refs = list(self._refs.values())
             for ref in refs:
-                try:
+                with contextlib.suppress(Exception):  # already finished or gone
                     ray.cancel(ref, force=True)
-                except Exception:
-                    pass
         if self._owns_ray and ray.is_initialized():
             ray.shutdown()
             self._owns_ray = False
