@@ -150,3 +150,13 @@ def sleep_one_second(config: dict[str, Any]) -> float:
 
     time.sleep(1.0)
     return float(config["x"])
+
+
+def interrupted_above(config: dict[str, Any]) -> float:
+    """Raises KeyboardInterrupt (as Ctrl-C would) for x > 0.8; slow enough to overlap."""
+    import time
+
+    time.sleep(0.05)
+    if config["x"] > 0.8:
+        raise KeyboardInterrupt
+    return float(config["x"])

@@ -211,3 +211,22 @@ def test_unsupported_storage_and_bad_arguments(tmp_path: Path) -> None:
         study.optimize("support.quadratic", 3)
     with pytest.raises(StudyError, match="cannot import objective module 'no_such_mod'"):
         study.optimize("no_such_mod:f", 3)
+
+
+def test_ctrl_c_leaves_in_flight_trials_waiting_and_resume_finishes_them(
+    tmp_path: Path,
+) -> None:
+    study = make(tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        study.optimize(support.interrupted_above, 40, concurrency=2)
+    records = study.records()
+    waiting = [r for r in records if r.state == TrialState.WAITING]
+    assert waiting and not any(r.state == TrialState.RUNNING for r in records)
+    assert any(r.config["x"] > 0.8 for r in waiting)
+    again = Study.load(tmp_path / "s.db", "s")
+    again.optimize(support.quadratic, 40)
+    after = {r.trial_id: r for r in again.records()}
+    assert sorted(after) == list(range(40))
+    assert all(r.state == TrialState.COMPLETE for r in after.values())
+    for r in waiting:
+        assert after[r.trial_id].config == r.config

@@ -605,12 +605,14 @@ class _Run:
                     deadline = None  # stop starting trials; wait for the running ones
                     self.exhausted = True
                 for future in done:
-                    record = in_flight.pop(future)
+                    record = in_flight[future]
                     try:
                         outcome = future.result()
                     except Exception as exc:  # the executor lost the trial, not the objective
+                        del in_flight[future]
                         self.lost(record, exc)
                         continue
+                    del in_flight[future]
                     self.finish(record, outcome)
         except BaseException:
             # Ctrl-C or a re-raised objective error: trials still in flight go back to
