@@ -39,25 +39,8 @@ def render() -> str:
     return "\n".join(parts)
 
 
-def updated(text: str) -> str:
-    if BEGIN not in text or END not in text:
-        raise SystemExit(f"{DOC} lacks the hooks-reference markers")
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    return head + render() + tail
-
-
-def main(argv: list[str]) -> int:
-    text = DOC.read_text(encoding="utf-8")
-    new = updated(text)
-    if "--check" in argv:
-        if new != text:
-            print(f"{DOC} is stale: run python tools/hooks_reference.py", file=sys.stderr)
-            return 1
-        return 0
-    DOC.write_text(new, encoding="utf-8")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from generated_section import update
+
+    sys.exit(update(DOC, BEGIN, END, render, sys.argv[1:]))

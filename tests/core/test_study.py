@@ -152,7 +152,7 @@ def _tamper(db: Path, sql: str, *params: Any) -> None:
     [
         ("config", "__import__('os').system('touch PWNED')", "column config is not valid JSON"),
         ("metrics", '{"loss": 1}', "column metrics must hold a JSON array"),
-        ("metrics", '[{"loss": "exec(1)"}]', "expected a number or null"),
+        ("metrics", '[{"loss": "exec(1)"}]', "metric values must be numbers or None"),
         ("internal", '"pickle"', "column internal must hold a JSON object"),
         ("state", "42", "42 is not a valid TrialState"),
     ],

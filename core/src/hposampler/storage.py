@@ -28,7 +28,7 @@ from typing import Any
 import attrs
 
 from .errors import StorageError, StudyError
-from .trial import Trial, TrialState
+from .trial import Trial, TrialState, metric_value
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStorage", "TrialRecord", "resolve_storage"]
 
@@ -58,14 +58,6 @@ CREATE TABLE IF NOT EXISTS trials (
     PRIMARY KEY (study, trial_id)
 );
 """
-
-
-def _float_or_none(value: Any) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"expected a number or null, got {value!r}")
-    return float(value)
 
 
 @attrs.frozen
@@ -297,7 +289,7 @@ class SQLiteStorage:
             for entry in metrics:
                 if not isinstance(entry, dict):
                     raise TypeError(f"metrics entries must be objects, got {entry!r}")
-                history.append({str(k): _float_or_none(v) for k, v in entry.items()})
+                history.append({str(k): metric_value(v) for k, v in entry.items()})
             for column, value, kinds in (
                 ("error", row[6], (str, type(None))),
                 ("worker", row[7], (str, type(None))),

@@ -50,7 +50,8 @@ class TrialState(enum.IntEnum):
         return self in (TrialState.FAIL, TrialState.FAIL_RECOVERABLE)
 
 
-def _metric_value(value: Any) -> float | None:
+def metric_value(value: Any) -> float | None:
+    """A metric as stored: a float, or ``None`` for missing / NaN (the worst value)."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -68,7 +69,7 @@ def _metrics_history(value: Any) -> list[dict[str, float | None]]:
     for entry in value:
         if not isinstance(entry, Mapping):
             raise TypeError(f"each metrics entry must be a dict, got {entry!r}")
-        out.append({str(k): _metric_value(v) for k, v in entry.items()})
+        out.append({str(k): metric_value(v) for k, v in entry.items()})
     return out
 
 
