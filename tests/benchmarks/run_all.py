@@ -63,11 +63,12 @@ def quality() -> list[Row]:
 def main() -> None:
     import bench_grid
     import bench_optuna
+    import bench_ray
     import bench_skopt
     import bench_study
 
     rows: list[Row] = [import_time()]
-    for module in (bench_grid, bench_optuna, bench_skopt, bench_study):
+    for module in (bench_grid, bench_optuna, bench_skopt, bench_study, bench_ray):
         rows += module.run()
     rows += quality()
     print(f"Measured {datetime.date.today()} on {machine()}.\n")
