@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import Row, alternating, peak_rss_mb, print_table  # noqa: E402
+from common import Row, alternating, peak_rss_mb, print_table
 
 from hposampler import BaseSampler, make_sampler
 

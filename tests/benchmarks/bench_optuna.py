@@ -14,7 +14,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import optuna
-from common import Row, alternating, print_table  # noqa: E402
+from common import Row, alternating, print_table
 
 from hposampler import TrialState, make_sampler
 
