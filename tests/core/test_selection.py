@@ -135,6 +135,10 @@ def test_sampler_config_round_trip_and_create(many: None) -> None:
     assert sampler.seed == 3 and sampler.optim_metrics == {"loss": "min"}
     with pytest.raises(SamplerOptionsError, match="invalid sampler config"):
         SamplerConfig.from_dict({**data, "sead": 1})
+    with pytest.raises(SamplerOptionsError, match="seed must be an integer or null, got '0'"):
+        SamplerConfig.from_dict({**data, "seed": "0"})
+    with pytest.raises(SamplerOptionsError, match="got True"):
+        SamplerConfig.from_dict({**data, "seed": True})
     with pytest.raises(SearchSpaceError, match="^x: value_type"):
         SamplerConfig.from_dict({**data, "search_space": {"x": {"value_range": [0, 1]}}})
 

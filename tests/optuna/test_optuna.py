@@ -299,6 +299,7 @@ def test_options_are_validated_and_passed() -> None:
         "tpe", FLAT, optim_metrics={"loss": "min"}, n_startup_trials=3, multivariate=True
     )
     assert sampler.optuna_sampler._n_startup_trials == 3
+    assert sampler.optuna_sampler._constant_liar is True  # our default on every Optuna version
 
 
 @pytest.mark.skipif(importlib.util.find_spec("torch") is not None, reason="torch is installed")

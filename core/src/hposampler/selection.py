@@ -219,7 +219,7 @@ class SamplerConfig:
     sampler: str
     search_space: dict[str, Any] = attrs.field(converter=parse_search_space)
     optim_metrics: dict[str, str] = attrs.field(factory=dict, converter=normalize_optim_metrics)
-    seed: int | None = None
+    seed: int | None = attrs.field(default=None, validator=lambda _, __, v: _check_seed(v))
     options: dict[str, Any] = attrs.field(factory=dict)
 
     @classmethod
@@ -233,11 +233,13 @@ class SamplerConfig:
         SearchSpaceError, MetricsError
             For a malformed search space or metrics.
         """
+        seed = data.get("seed") if isinstance(data, Mapping) else None
+        _check_seed(seed)  # before cattrs, which would turn "0" or true into an int
         try:
             return converter.structure(dict(data), cls)
         except cattrs.BaseValidationError as exc:
             for sub in _leaves(exc):
-                if isinstance(sub, (SearchSpaceError, MetricsError)):
+                if isinstance(sub, (SearchSpaceError, MetricsError, SamplerOptionsError)):
                     raise sub from None
             notes = "; ".join(f"{type(e).__name__}: {e}" for e in _leaves(exc))
             raise SamplerOptionsError(
@@ -265,6 +267,11 @@ class SamplerConfig:
             seed=self.seed,
             **self.options,
         )
+
+
+def _check_seed(seed: Any) -> None:
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise SamplerOptionsError(f"seed must be an integer or null, got {seed!r}")
 
 
 def _leaves(exc: BaseException) -> list[BaseException]:

@@ -167,6 +167,8 @@ def _factory(
         kwargs = dict(options)
         if _WARN_INDEPENDENT in options_spec:
             kwargs.setdefault("warn_independent_sampling", False)
+        if class_name == "TPESampler":
+            kwargs.setdefault("constant_liar", True)  # Optuna 4 defaults to False
 
         def make(seed: int | None) -> Any:
             from .sampler import quiet_experimental
