@@ -253,3 +253,21 @@ def test_huge_space_samples_lazily_without_repeats() -> None:
     assert len({key(c) for c in configs}) == 2000
     index = GridIndex(compile_space(space))
     assert index.index(configs[-1]) == sampler.internal_repr(1999)["index"]
+
+
+@settings(max_examples=25)
+@given(
+    st.integers(1, 5000) | st.integers(2**40, 2**61), st.integers(0, 2**64), st.integers(0, 3000)
+)
+def test_vectorised_blocks_equal_the_scalar_permutation(n: int, seed: int, start: int) -> None:
+    perm = FeistelPermutation(n, seed)
+    start = min(start, n - 1)
+    assert perm.block(start, 300) == [perm(i) for i in range(start, min(start + 300, n))]
+
+
+def test_huge_grids_beyond_the_vector_limit_use_python_ints() -> None:
+    n = 10**30
+    perm = FeistelPermutation(n, 7)
+    block = perm.block(10**25, 50)
+    assert block == [perm(i) for i in range(10**25, 10**25 + 50)]
+    assert len(set(block)) == 50 and all(0 <= v < n for v in block)

@@ -18,6 +18,9 @@ __all__ = ["GridSampler"]
 
 logger = logging.getLogger("hposampler.grid")
 
+#: Positions of the shuffled order computed at once (vectorised); memory stays O(1).
+_BLOCK = 1024
+
 
 class GridSampler(BaseSampler):
     """Every point of a finite grid, once per cycle, never materialised.
@@ -78,6 +81,8 @@ class GridSampler(BaseSampler):
         self._perm = self._permutation(cycle)
         self._position = 0
         self._used = used  # indices issued in this cycle but not at their position yet
+        self._block: list[int] = []  # the permutation at positions _block_start, ...
+        self._block_start = 0
 
     def _resume(self, trials: list[Trial]) -> None:
         counts: Counter[int] = Counter()
@@ -121,7 +126,11 @@ class GridSampler(BaseSampler):
                 if self.exhausted == "stop":
                     raise StopIteration(f"all {self.size} grid points were sampled")
                 self._start_cycle(self._cycle + 1, set())
-            index = self._perm(self._position)
+            offset = self._position - self._block_start
+            if offset >= len(self._block):  # next block of the permutation, O(1) memory
+                self._block = self._perm.block(self._position, _BLOCK)
+                self._block_start, offset = self._position, 0
+            index = self._block[offset]
             self._position += 1
             if self._used and index in self._used:
                 self._used.discard(index)
