@@ -35,23 +35,23 @@ def test_every_hookspec_has_a_docstring_and_a_section_in_the_guide() -> None:
         assert f"### `{name}`" in text, f"docs/plugins.md does not document the hook {name}"
 
 
-def test_generated_hooks_reference_is_current() -> None:
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "hooks_reference.py"), "--check"],
+def check_generated(tool: str) -> subprocess.CompletedProcess[str]:
+    """Run a doc generator in --check mode."""
+    return subprocess.run(
+        [sys.executable, str(ROOT / "tools" / tool), "--check"],
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+def test_generated_hooks_reference_is_current() -> None:
+    proc = check_generated("hooks_reference.py")
     assert proc.returncode == 0, proc.stderr
 
 
 def test_generated_sampler_tables_are_current() -> None:
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "samplers_doc.py"), "--check"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = check_generated("samplers_doc.py")
     assert proc.returncode == 0, proc.stderr
     text = (ROOT / "docs" / "samplers.md").read_text()
     from hposampler import available_samplers

@@ -14,12 +14,12 @@ from hposampler import (
     MetricsError,
     MissingDependencyError,
     SamplerOptionsError,
-    SearchSpace,
     Trial,
     TrialState,
     available_samplers,
     make_sampler,
 )
+from hposampler.testing import space_violation
 
 FLAT = {
     "lr": {"value_range": [1e-5, 1e-1], "value_type": "float", "log": True},
@@ -76,13 +76,7 @@ if importlib.util.find_spec("torch") is not None:  # pragma: no cover - torch no
 
 
 def contained(space: dict[str, Any], config: dict[str, Any]) -> bool:
-    from hposampler import parse_search_space
-
-    parsed = parse_search_space(space)
-    return set(config) == set(parsed) and all(
-        v.contains(config[k]) if isinstance(v, SearchSpace) else config[k] == v
-        for k, v in parsed.items()
-    )
+    return space_violation(space, config) is None
 
 
 def loss_of(config: dict[str, Any]) -> float:

@@ -12,12 +12,11 @@ import pytest
 from hposampler import (
     MetricsError,
     SamplerOptionsError,
-    SearchSpace,
     Trial,
     TrialState,
     make_sampler,
-    parse_search_space,
 )
+from hposampler.testing import space_violation
 
 MIXED = {
     "lr": {"value_range": [1e-5, 1e-1], "value_type": "float", "log": True},
@@ -39,8 +38,7 @@ ESTIMATORS = ["gp", "rf", "et", "gbrt", "random"]
 
 
 def contained(space: dict[str, Any], config: dict[str, Any]) -> bool:
-    parsed = parse_search_space(space)
-    return all(v.contains(config[k]) for k, v in parsed.items() if isinstance(v, SearchSpace))
+    return space_violation(space, config) is None
 
 
 def loss(config: dict[str, Any]) -> float:

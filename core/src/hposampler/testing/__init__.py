@@ -6,6 +6,6 @@
   (needs ``hypothesis``).
 """
 
-from .checks import CHECKS, SPACES, check_sampler, parametrize_with_checks
+from .checks import CHECKS, SPACES, check_sampler, parametrize_with_checks, space_violation
 
-__all__ = ["CHECKS", "SPACES", "check_sampler", "parametrize_with_checks"]
+__all__ = ["CHECKS", "SPACES", "check_sampler", "parametrize_with_checks", "space_violation"]

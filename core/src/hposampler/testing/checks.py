@@ -36,6 +36,7 @@ __all__ = [
     "SamplerLike",
     "check_sampler",
     "parametrize_with_checks",
+    "space_violation",
 ]
 
 #: A registered name, a :class:`SamplerSpec`, or a factory (read as a default spec).
@@ -142,7 +143,8 @@ def _check(condition: bool, check: str, subject: _Subject, detail: str) -> None:
         raise AssertionError(f"[{check}] sampler {subject.label!r}: {detail}")
 
 
-def _contained(space: Mapping[str, Any], config: Mapping[str, Any]) -> str | None:
+def space_violation(space: Mapping[str, Any], config: Mapping[str, Any]) -> str | None:
+    """Why ``config`` is not a config of ``space`` (keys, ranges, constants), or ``None``."""
     parsed = parse_search_space(space)
     if set(config) != set(parsed):
         return f"config keys {sorted(config)} differ from the space's {sorted(parsed)}"
@@ -185,7 +187,7 @@ def check_configs_in_space(sampler: SamplerLike) -> None:
     subject = _Subject(sampler)
     for name, space in subject.spaces().items():
         for trial_id, config in _run(subject.build(space), 12):
-            problem = _contained(space, config)
+            problem = space_violation(space, config)
             _check(problem is None, "configs_in_space", subject,
                    f"space {name!r}, trial {trial_id}: {problem}")  # fmt: skip
 
@@ -284,7 +286,7 @@ def check_resume(sampler: SamplerLike) -> None:
     ids = [t for t, _ in after]
     _check(ids == [6, 7, 8, 9], "resume", subject, f"ids after resuming 0..5 were {ids}")
     for trial_id, config in after:
-        problem = _contained(space, config)
+        problem = space_violation(space, config)
         _check(problem is None, "resume", subject, f"trial {trial_id}: {problem}")
     resumed.update_trial(5, {"loss": 0.1}, TrialState.COMPLETE)  # the pending trial finishes
 
@@ -391,7 +393,7 @@ def check_sampler(
         metrics = dict(normalize_optim_metrics(optim_metrics) or _LOSS)
         built = subject.build(search_space, metrics=metrics)
         for trial_id, config in _run(built, 10):
-            problem = _contained(search_space, config)
+            problem = space_violation(search_space, config)
             _check(problem is None, "configs_in_space", subject,
                    f"given space, trial {trial_id}: {problem}")  # fmt: skip
 
