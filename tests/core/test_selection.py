@@ -140,7 +140,9 @@ def test_sampler_config_round_trip_and_create(many: None) -> None:
     with pytest.raises(SamplerOptionsError, match="got True"):
         SamplerConfig.from_dict({**data, "seed": True})
     with pytest.raises(SearchSpaceError, match="^x: value_type"):
-        SamplerConfig.from_dict({**data, "search_space": {"x": {"value_range": [0, 1]}}})
+        SamplerConfig.from_dict(
+            {**data, "search_space": {"x": {"value_range": [0, 1], "value_type": "bool"}}}
+        )
 
 
 def test_spec_names_are_validated() -> None:

@@ -81,7 +81,11 @@ def test_paths_name_every_tunable_parameter() -> None:
             "opt.subspaces[1].arguments.lr",
             "value_range low 1.0 > high 0.0",
         ),
-        ({"x": {"value_range": [0, 1]}}, "x", "value_type must be 'int' or 'float'"),
+        (
+            {"x": {"value_range": [0, 1], "value_type": "complex"}},
+            "x",
+            "value_type must be 'int' or 'float'",
+        ),
         ({"x": {"value_range": [0, 1], "value_type": "float", "log": True}}, "x", "log needs"),
         ({"x": {"categorical_values": [1, 2], "value_type": "int"}}, "x", "value_type only"),
         ({"x": {"value_range": [0, 1], "value_type": "float", "n_bins": 0}}, "x", "n_bins must be"),

@@ -215,9 +215,9 @@ def test_resume_tolerates_float_round_off_and_logs_configs_off_the_grid(
         Trial(0, {"x": 1 / 3 + 1e-13}, TrialState.COMPLETE),
         Trial(1, {"x": 0.5}, TrialState.COMPLETE),
     ]
-    with caplog.at_level(logging.WARNING, logger="hposampler.grid"):
+    with caplog.at_level(logging.WARNING, logger="hposampler.sampler"):
         sampler = make_sampler("grid", space, seed=0, trials=trials, exhausted="stop")
-    assert "trial 1: config is not a point of the grid" in caplog.text
+    assert "trial 1: config is not in the search space (x: value 0.5" in caplog.text
     rest = [c["x"] for c in draw_all(sampler, 3)]
     assert sorted(rest) == pytest.approx([0, 2 / 3, 1])
     assert sampler.eager_sample.__self__ is sampler

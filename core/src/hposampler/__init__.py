@@ -24,13 +24,13 @@ from .errors import (
 )
 from .hookspecs import hookimpl
 from .sampler import BaseSampler
-from .selection import SamplerConfig, available_samplers, get_sampler_spec, make_sampler
 from .space import SearchSpace, parse_search_space
 from .spec import ExecutorSpec, OptionSpec, SamplerSpec
 from .tree import SpaceTree, compile_space
 from .trial import Trial, TrialState
 
 if TYPE_CHECKING:
+    from .selection import SamplerConfig, available_samplers, get_sampler_spec, make_sampler
     from .study import Study
 
 __version__ = "0.1.0"
@@ -65,10 +65,23 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    # The study runner pulls in sqlite3 and the executors; import it on first use.
-    if name == "Study":
-        from .study import Study
+# Names whose modules load on first use: the plugin registry (selection) and the
+# study runner (sqlite3, executors). ``import hposampler.sampler`` loads neither.
+_LAZY = {
+    "SamplerConfig": "selection",
+    "available_samplers": "selection",
+    "get_sampler_spec": "selection",
+    "make_sampler": "selection",
+    "Study": "study",
+}
 
-        return Study
-    raise AttributeError(f"module 'hposampler' has no attribute {name!r}")
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hposampler' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value

@@ -6,26 +6,42 @@ caller has checked the config and called :meth:`BaseSampler.unlock`
 (``drop=True`` forgets the trial and its id is handed out again). Results come
 back through :meth:`BaseSampler.update_trial`.
 
-Backends implement four methods: :meth:`~BaseSampler._eager_sample`,
-:meth:`~BaseSampler._drop`, :meth:`~BaseSampler._update_trial` and
-:meth:`~BaseSampler.internal_repr`. Everything users can get wrong (lock order,
-unknown trial ids, metric names, ``None`` metrics) is checked here, once, for
-all backends.
+A backend implements :meth:`~BaseSampler._eager_sample` and
+:meth:`~BaseSampler.internal_repr`; :meth:`~BaseSampler._drop`,
+:meth:`~BaseSampler._update_trial`, :meth:`~BaseSampler._resume_trial` and
+:meth:`~BaseSampler._resume_done` have no-op defaults. Everything users can get
+wrong (lock order, unknown trial ids, metric names, ``None`` metrics) is checked
+here, once, for all backends, and so is resuming: after the backend's
+``__init__`` the base class encodes every earlier trial through the compiled
+tree and hands it to :meth:`~BaseSampler._resume_trial`.
+
+This module imports no plugin registry: lifecycle hooks reach a sampler through
+:meth:`BaseSampler.attach_hooks`, which :func:`~hposampler.make_sampler` calls.
 """
 
 from __future__ import annotations
 
 import abc
+import functools
+import inspect
+import logging
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal, final
 
-from . import plugins as _plugins
-from .errors import MetricsError, SamplerLockedError, UnknownTrialError
+from .errors import (
+    MetricsError,
+    SamplerLockedError,
+    SamplerOptionsError,
+    SearchSpaceError,
+    UnknownTrialError,
+)
 from .tree import SpaceTree, compile_space
-from .trial import Trial, TrialState
+from .trial import Trial, TrialState, metric_value
 
-__all__ = ["BaseSampler", "Direction", "normalize_optim_metrics"]
+__all__ = ["BaseSampler", "Direction", "check_seed", "normalize_optim_metrics"]
+
+logger = logging.getLogger("hposampler.sampler")
 
 #: Optimisation direction of a metric.
 Direction = Literal["min", "max"]
@@ -73,12 +89,41 @@ def normalize_optim_metrics(
     return out
 
 
+def check_seed(seed: Any) -> int | None:
+    """Return ``seed`` if it is an int or ``None``; the one seed check of hposampler.
+
+    Raises
+    ------
+    SamplerOptionsError
+        (a ``TypeError``) for anything else, ``bool`` and numeric strings included.
+    """
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise SamplerOptionsError(f"seed must be an integer or null, got {seed!r}")
+    return seed
+
+
 def worst_value(direction: Direction) -> float:
     """The worst possible value of a metric with this direction (``+inf`` for min)."""
     return math.inf if direction == "min" else -math.inf
 
 
-class BaseSampler(abc.ABC):
+class _SamplerMeta(abc.ABCMeta):
+    """Runs the shared resume loop once the backend's ``__init__`` has finished."""
+
+    @property
+    def __signature__(cls) -> inspect.Signature:
+        # what inspect (and the docs) show for the class: its __init__, not __call__ below
+        signature = inspect.signature(cls.__init__)  # type: ignore[misc]
+        return signature.replace(parameters=list(signature.parameters.values())[1:])
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        sampler = super().__call__(*args, **kwargs)
+        if isinstance(sampler, BaseSampler) and not sampler._resumed:
+            sampler._resume_all()
+        return sampler
+
+
+class BaseSampler(metaclass=_SamplerMeta):
     """Base class of every sampler: ablator's contract, with its rules enforced.
 
     Parameters
@@ -117,9 +162,7 @@ class BaseSampler(abc.ABC):
         self.search_space = self.tree.search_space
         self.optim_metrics = normalize_optim_metrics(optim_metrics)
         self.trials: list[Trial] = [Trial.from_dict(t) for t in (trials or [])]
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-            raise TypeError(f"seed must be an int or None, got {seed!r}")
-        self.seed = seed
+        self.seed = check_seed(seed)
         self._states: dict[int, TrialState] = {}
         for trial in self.trials:
             if trial.trial_id in self._states:
@@ -129,7 +172,42 @@ class BaseSampler(abc.ABC):
             self._states[trial.trial_id] = trial.state
         self._next_id = max(self._states, default=-1) + 1
         self._locked_id: int | None = None
-        self._hook = _plugins.get_registry().pm.hook  # lifecycle hooks of this registry
+        self._hook: Any = None  # lifecycle hooks, see attach_hooks()
+        self._resumed = False
+        self._in_update = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        override = cls.__dict__.get("update_trial")
+        if override is not None and not getattr(override, "_hposampler_checked", False):
+            cls.update_trial = _checked_update(override)  # type: ignore[method-assign]
+
+    def attach_hooks(self, hook: Any) -> None:
+        """Fire lifecycle hooks (``trial_sampled`` ...) through ``hook``, a pluggy relay.
+
+        :func:`~hposampler.make_sampler` attaches the hooks of the plugin registry
+        it built the sampler from; a sampler constructed directly fires none.
+        """
+        self._hook = hook
+
+    def _resume_all(self) -> None:
+        """Hand every earlier trial, encoded through the tree, to the backend (once)."""
+        self._resumed = True
+        for trial in sorted(self.trials, key=lambda t: t.trial_id):
+            if trial.metrics:
+                self.check_metrics(trial.final_metrics)  # names must match optim_metrics
+            try:
+                params = self.tree.encode(trial.config)
+            except SearchSpaceError as exc:
+                logger.warning(
+                    "%s: trial %s: config is not in the search space (%s); ignored for resume",
+                    type(self).__name__,
+                    trial.trial_id,
+                    exc,
+                )
+                continue
+            self._resume_trial(trial, params)
+        self._resume_done()
 
     # -- the public contract (final) ------------------------------------------
 
@@ -191,7 +269,6 @@ class BaseSampler(abc.ABC):
         self._locked_id = None
         _fire(self._hook, "trial_unlocked", sampler=self, trial_id=trial_id, dropped=bool(drop))
 
-    @final
     def update_trial(
         self,
         trial_id: int,
@@ -199,6 +276,10 @@ class BaseSampler(abc.ABC):
         state: TrialState | int,
     ) -> None:
         """Report metrics and/or a new state for a trial.
+
+        A subclass may override this method itself (ablator's style) instead of
+        implementing :meth:`_update_trial`: the override is wrapped when the class
+        is created, so it receives the validated call and the hooks still fire.
 
         Parameters
         ----------
@@ -217,21 +298,42 @@ class BaseSampler(abc.ABC):
         MetricsError
             If metric names differ from ``optim_metrics`` or values are not numbers.
         """
-        state = TrialState(state)
+        if self._in_update:  # an ablator-style override calling super(): already checked
+            self._update_trial(trial_id, metrics, TrialState(state))  # type: ignore[arg-type]
+            return
+        checked_state, checked = self._check_update(trial_id, metrics, state)
+        self._update_trial(trial_id, checked, checked_state)
+        self._record_update(trial_id, checked, checked_state)
+
+    update_trial._hposampler_checked = True  # type: ignore[attr-defined]
+
+    def _check_update(
+        self, trial_id: int, metrics: Mapping[str, float | None] | None, state: TrialState | int
+    ) -> tuple[TrialState, dict[str, float | None] | None]:
+        try:
+            checked_state = TrialState(state)
+        except (ValueError, TypeError):
+            raise MetricsError(
+                f"state {state!r} is not a TrialState; use one of "
+                + ", ".join(s.name for s in TrialState)
+            ) from None
         if trial_id not in self._states:
             raise UnknownTrialError(
                 f"trial {trial_id!r} is unknown to this sampler (issued ids: "
                 f"{_id_summary(self._states)}); update only trials returned by eager_sample()"
             )
-        checked = self.check_metrics(metrics)
-        self._update_trial(trial_id, checked, state)
+        return checked_state, self.check_metrics(metrics)
+
+    def _record_update(
+        self, trial_id: int, metrics: dict[str, float | None] | None, state: TrialState
+    ) -> None:
         self._states[trial_id] = state
         _fire(
             self._hook,
             "trial_updated",
             sampler=self,
             trial_id=trial_id,
-            metrics=checked,
+            metrics=metrics,
             state=state,
         )
 
@@ -244,15 +346,37 @@ class BaseSampler(abc.ABC):
         Use :meth:`new_trial_id` for the id. Raise ``StopIteration`` when done.
         """
 
-    @abc.abstractmethod
     def _drop(self) -> None:
-        """Forget the locked trial (:attr:`locked_trial_id`); its id will be reused."""
+        """Forget the locked trial (:attr:`locked_trial_id`); its id will be reused.
 
-    @abc.abstractmethod
+        The default does nothing: right for a backend that keeps no per-trial state.
+        """
+
     def _update_trial(
         self, trial_id: int, metrics: dict[str, float | None] | None, state: TrialState
     ) -> None:
-        """Record already-validated metrics and state for a known trial."""
+        """Record already-validated metrics and state for a known trial.
+
+        The default does nothing: right for a backend that does not learn from results.
+        """
+
+    def _resume_trial(self, trial: Trial, params: dict[str, Any]) -> None:
+        """Take one earlier trial into account (called once per trial, by id, after ``__init__``).
+
+        Parameters
+        ----------
+        trial : Trial
+            The stored trial; its state may be any :class:`TrialState` (pending
+            ones, ``trial.state.is_pending``, are still running elsewhere) and its
+            final metrics were checked against ``optim_metrics``.
+        params : dict
+            ``trial.config`` encoded through :attr:`tree`: the active parameters by
+            name, float grid values snapped to the exact grid point. Trials whose
+            config is not in the space are logged and never reach this method.
+        """
+
+    def _resume_done(self) -> None:
+        """Called once after every earlier trial went through :meth:`_resume_trial`."""
 
     @abc.abstractmethod
     def internal_repr(self, trial_id: int) -> dict[str, Any] | None:
@@ -291,13 +415,7 @@ class BaseSampler(abc.ABC):
             return None
         if not isinstance(metrics, Mapping):
             raise MetricsError(f"metrics must be a dict of numbers, got {metrics!r}")
-        out: dict[str, float | None] = {}
-        for name, value in metrics.items():
-            if value is not None and (
-                isinstance(value, bool) or not isinstance(value, (int, float))
-            ):
-                raise MetricsError(f"metric {name!r} must be a number or None, got {value!r}")
-            out[name] = None if value is None or math.isnan(value) else float(value)
+        out = {name: metric_value(value, name) for name, value in metrics.items()}
         if self.optim_metrics and set(out) != set(self.optim_metrics):
             missing = sorted(set(self.optim_metrics) - set(out))
             extra = sorted(set(out) - set(self.optim_metrics))
@@ -329,6 +447,33 @@ def _id_summary(states: Mapping[int, Any]) -> str:
 
 def _fire(hook: Any, hook_name: str, **kwargs: Any) -> None:
     """Call a lifecycle hook, skipping the call entirely when no plugin implements it."""
+    if hook is None:
+        return
     caller = getattr(hook, hook_name)
     if caller.get_hookimpls():
         caller(**kwargs)
+
+
+def _checked_update(override: Callable[..., None]) -> Callable[..., None]:
+    """Wrap an ablator-style ``update_trial`` override: validate first, hooks after."""
+
+    @functools.wraps(override)
+    def update_trial(
+        self: BaseSampler,
+        trial_id: int,
+        metrics: Mapping[str, float | None] | None,
+        state: TrialState | int,
+    ) -> None:
+        if self._in_update:
+            override(self, trial_id, metrics, state)
+            return
+        checked_state, checked = self._check_update(trial_id, metrics, state)
+        self._in_update = True
+        try:
+            override(self, trial_id, checked, checked_state)
+        finally:
+            self._in_update = False
+        self._record_update(trial_id, checked, checked_state)
+
+    update_trial._hposampler_checked = True  # type: ignore[attr-defined]
+    return update_trial

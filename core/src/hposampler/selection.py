@@ -10,7 +10,7 @@ from typing import Any
 import attrs
 import cattrs
 
-from ._convert import converter
+from ._convert import converter, describe, leaves
 from .errors import (
     MetricsError,
     MissingDependencyError,
@@ -20,7 +20,7 @@ from .errors import (
     UnknownSamplerError,
 )
 from .plugins import PluginInfo, get_registry
-from .sampler import BaseSampler, normalize_optim_metrics
+from .sampler import BaseSampler, check_seed, normalize_optim_metrics
 from .space import dump_search_space, parse_search_space
 from .spec import SamplerSpec
 from .tree import compile_space
@@ -186,6 +186,7 @@ def make_sampler(
             f"the factory of sampler {spec.name!r} (plugin {info.label}) returned "
             f"{type(sampler).__name__}, not a hposampler.BaseSampler"
         )
+    sampler.attach_hooks(get_registry().pm.hook)
     return sampler
 
 
@@ -219,7 +220,7 @@ class SamplerConfig:
     sampler: str
     search_space: dict[str, Any] = attrs.field(converter=parse_search_space)
     optim_metrics: dict[str, str] = attrs.field(factory=dict, converter=normalize_optim_metrics)
-    seed: int | None = attrs.field(default=None, validator=lambda _, __, v: _check_seed(v))
+    seed: int | None = attrs.field(default=None, validator=lambda _, __, v: _seed(v))
     options: dict[str, Any] = attrs.field(factory=dict)
 
     @classmethod
@@ -233,18 +234,18 @@ class SamplerConfig:
         SearchSpaceError, MetricsError
             For a malformed search space or metrics.
         """
-        seed = data.get("seed") if isinstance(data, Mapping) else None
-        _check_seed(seed)  # before cattrs, which would turn "0" or true into an int
+        if not isinstance(data, Mapping):
+            raise SamplerOptionsError(f"a sampler config must be a dict, got {data!r}")
+        _seed(data.get("seed"))  # before cattrs, which would turn "0" or true into an int
         try:
             return converter.structure(dict(data), cls)
         except cattrs.BaseValidationError as exc:
-            for sub in _leaves(exc):
+            for sub in leaves(exc):
                 if isinstance(sub, (SearchSpaceError, MetricsError, SamplerOptionsError)):
                     raise sub from None
-            notes = "; ".join(f"{type(e).__name__}: {e}" for e in _leaves(exc))
             raise SamplerOptionsError(
-                f"invalid sampler config: {notes}; expected keys sampler, search_space, "
-                "optim_metrics, seed, options"
+                f"invalid sampler config: {describe(exc)}; expected keys sampler, "
+                "search_space, optim_metrics, seed, options"
             ) from None
 
     def to_dict(self) -> dict[str, Any]:
@@ -269,15 +270,5 @@ class SamplerConfig:
         )
 
 
-def _check_seed(seed: Any) -> None:
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise SamplerOptionsError(f"seed must be an integer or null, got {seed!r}")
-
-
-def _leaves(exc: BaseException) -> list[BaseException]:
-    if isinstance(exc, cattrs.BaseValidationError):
-        out: list[BaseException] = []
-        for sub in exc.exceptions:
-            out.extend(_leaves(sub))
-        return out
-    return [exc]
+def _seed(seed: Any) -> None:
+    check_seed(seed)

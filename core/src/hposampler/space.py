@@ -34,6 +34,7 @@ Example
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import math
 from collections.abc import Mapping
@@ -195,7 +196,7 @@ def _subspaces_tuple(value: Any) -> tuple[Any, ...] | None:
     return _as_tuple(value, "subspaces")
 
 
-@attrs.frozen(eq=True)
+@attrs.frozen(eq=True, unsafe_hash=False)
 class SearchSpace:
     """One tunable parameter (or group of them), with ablator's fields and rules.
 
@@ -208,7 +209,7 @@ class SearchSpace:
     Parameters
     ----------
     value_range : pair of numbers or numeric strings, optional
-        Inclusive ``[low, high]`` bounds; requires ``value_type``.
+        Inclusive ``[low, high]`` bounds, parsed per ``value_type``.
     categorical_values : list, optional
         Distinct JSON values to choose from; types are kept.
     subspaces : list of SearchSpace or dict, optional
@@ -216,7 +217,8 @@ class SearchSpace:
     sub_configuration : dict, optional
         Maps keys to search spaces, nested dicts or constants; sampled as a dict.
     value_type : {"int", "float"}, optional
-        Type of a ``value_range``; forbidden with the other kinds.
+        Type of a ``value_range``; defaults to ``"float"`` as in ablator (its
+        ``FieldType.continuous``); forbidden with the other kinds.
     n_bins : int, optional
         Number of grid points of a range (linspace, or geomspace when ``log``).
         Accepted on categoricals for ablator compatibility, where it has no effect.
@@ -275,6 +277,8 @@ class SearchSpace:
 
     def _init_range(self) -> None:
         vr = self.value_range
+        if self.value_type is None:  # ablator's default (FieldType.continuous)
+            object.__setattr__(self, "value_type", "float")
         if self.value_type not in ("int", "float"):
             raise SearchSpaceError(
                 "",
@@ -347,34 +351,28 @@ class SearchSpace:
 
         Floats use linspace (geomspace when ``log``) with exact end points; ints
         are the distinct rounded points. ``None`` for a continuous range and for
-        ``subspaces`` / ``sub_configuration``.
+        ``subspaces`` / ``sub_configuration``. Answered by the compiled parameter
+        (:mod:`hposampler.tree`), the one definition every backend uses.
         """
-        if self.categorical_values is not None:
-            return self.categorical_values
-        if self.value_range is None or self.n_bins is None:
-            return None
-        return grid_points(
-            self.value_range[0],
-            self.value_range[1],
-            self.n_bins,
-            log=self.log,
-            integer=self.value_type == "int",
-        )
+        from .tree import Leaf, compile_node
+
+        node = compile_node(self)
+        return node.param.grid() if isinstance(node, Leaf) else None
 
     def contains(self, value: Any) -> bool:
         """Whether ``value`` could have been sampled from this space.
 
         Ranges check type, bounds and (with ``n_bins``) grid membership up to
         float round-off; categoricals compare with types kept; subspaces accept a
-        value of any branch; sub-configurations need the exact keys.
+        value of any branch; sub-configurations need the exact keys. Answered by
+        the compiled tree, exactly as samplers check configs when they resume.
         """
-        if self.value_range is not None:
-            return _range_contains(self, value)
-        if self.categorical_values is not None:
-            return any(json_equal(value, c) for c in self.categorical_values)
-        if self.subspaces is not None:
-            return any(branch.contains(value) for branch in self.subspaces)
-        return _value_contains(self.sub_configuration, value)
+        from .tree import compile_node, node_contains
+
+        return node_contains(compile_node(self), value)
+
+    def __hash__(self) -> int:
+        return hash(_json_key(self.to_dict()))
 
     def paths(self, prefix: str = "") -> list[str]:
         """Paths of the tunable parameters inside this space.
@@ -413,6 +411,7 @@ class SearchSpace:
         return out
 
 
+@functools.lru_cache(maxsize=4096)
 def grid_points(
     low: float, high: float, n: int, *, log: bool = False, integer: bool = False
 ) -> tuple[Any, ...]:
@@ -438,31 +437,6 @@ def grid_points(
         if not out or out[-1] != v:
             out.append(v)
     return tuple(out)
-
-
-def _range_contains(space: SearchSpace, value: Any) -> bool:
-    if space.value_range is None or isinstance(value, bool) or not isinstance(value, (int, float)):
-        return False
-    if space.value_type == "int" and not isinstance(value, int):
-        return False
-    low, high = space.value_range
-    tol = 1e-9 * max(1.0, abs(low), abs(high))
-    if not (low - tol <= value <= high + tol):
-        return False
-    grid = space.grid()
-    if grid is None:
-        return True
-    return any(math.isclose(value, g, rel_tol=1e-9, abs_tol=1e-12) for g in grid)
-
-
-def _value_contains(expected: Any, value: Any) -> bool:
-    if isinstance(expected, SearchSpace):
-        return expected.contains(value)
-    if isinstance(expected, dict):
-        if not isinstance(value, Mapping) or set(value) != set(expected):
-            return False
-        return all(_value_contains(expected[k], value[k]) for k in expected)
-    return json_equal(expected, value)
 
 
 def _value_paths(value: Any, prefix: str) -> list[str]:

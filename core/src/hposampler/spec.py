@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import difflib
+import inspect
 import re
+import types
+import typing
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +17,7 @@ from .errors import SamplerOptionsError
 if TYPE_CHECKING:
     from .sampler import BaseSampler
 
-__all__ = ["CAPABILITIES", "ExecutorSpec", "OptionSpec", "SamplerSpec"]
+__all__ = ["CAPABILITIES", "ExecutorSpec", "OptionSpec", "SamplerSpec", "infer_options"]
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*:[a-z0-9][a-z0-9_.-]*$")
 _ALIAS = re.compile(r"^[a-z0-9][a-z0-9_.:-]*$")
@@ -112,6 +115,66 @@ def _options_tuple(value: Any) -> tuple[OptionSpec, ...]:
     return tuple(value)
 
 
+#: Keywords every factory receives from the core; never options.
+STANDARD_KEYWORDS = frozenset({"optim_metrics", "trials", "seed", "budget", "concurrency"})
+_SIMPLE_TYPES = (bool, int, float, str, dict, list, tuple)
+
+
+def _annotation_types(annotation: Any) -> tuple[type, ...] | None:
+    """``int`` -> ``(int,)``; ``float | None`` -> ``(float, NoneType)``; else ``None`` (any)."""
+    if annotation is inspect.Parameter.empty:
+        return None
+    if annotation is None or annotation is type(None):
+        return (type(None),)
+    if isinstance(annotation, type) and annotation in _SIMPLE_TYPES:
+        return (annotation,)
+    members = typing.get_args(annotation)
+    origin = typing.get_origin(annotation)
+    if members and (origin is typing.Union or origin is types.UnionType):
+        out: list[type] = []
+        for member in members:
+            sub = _annotation_types(member)
+            if sub is None:
+                return None
+            out.extend(sub)
+        return tuple(out)
+    return None
+
+
+def infer_options(factory: Callable[..., Any]) -> tuple[OptionSpec, ...]:
+    """Options read from a factory's keyword parameters (as scikit-learn reads ``__init__``).
+
+    Every parameter after the search space that has a default, other than the
+    keywords the core passes itself (``optim_metrics``, ``trials``, ``seed``,
+    ``budget``, ``concurrency``), becomes an :class:`OptionSpec` with that default;
+    simple annotations (``int``, ``float | None``, ...) give its accepted types.
+    ``**kwargs`` accepts nothing more: declare such options explicitly.
+    """
+    target = factory.__init__ if isinstance(factory, type) else factory  # type: ignore[misc]
+    try:
+        signature = inspect.signature(target, eval_str=True)
+    except (TypeError, ValueError, NameError):
+        try:
+            signature = inspect.signature(target)
+        except (TypeError, ValueError):
+            return ()
+    params = list(signature.parameters.values())
+    if isinstance(factory, type) and params:
+        params = params[1:]  # self
+    out = []
+    for param in params[1:]:  # the first one is the search space
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            continue
+        if param.name in STANDARD_KEYWORDS or param.default is param.empty:
+            continue
+        out.append(OptionSpec(param.name, param.default, _annotation_types(param.annotation)))
+    return tuple(out)
+
+
+def _default_options(spec: Any) -> tuple[OptionSpec, ...]:
+    return infer_options(spec.factory)
+
+
 @attrs.frozen
 class SamplerSpec:
     """A sampler backend as a plugin registers it.
@@ -128,8 +191,10 @@ class SamplerSpec:
         Short names (``"tpe"``); must not clash with other samplers.
     description : str
         One line for ``hposampler list`` and the docs.
-    options : tuple of OptionSpec
-        The options the factory accepts; anything else is refused.
+    options : tuple of OptionSpec, optional
+        The options the factory accepts; anything else is refused. When not
+        given they are inferred from the factory's keyword parameters
+        (:func:`infer_options`); ``()`` declares that it takes none.
     multi_objective, conditional, concurrent, exhaustive, deterministic, needs_metrics : bool
         Capability flags, see :data:`CAPABILITIES`. The core checks a request
         against them before calling the factory.
@@ -146,7 +211,9 @@ class SamplerSpec:
         default=(), converter=_str_tuple, validator=_check_aliases
     )
     description: str = ""
-    options: tuple[OptionSpec, ...] = attrs.field(default=(), converter=_options_tuple)
+    options: tuple[OptionSpec, ...] = attrs.field(
+        default=attrs.Factory(_default_options, takes_self=True), converter=_options_tuple
+    )
     multi_objective: bool = False
     conditional: bool = True
     concurrent: bool = True

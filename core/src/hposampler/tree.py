@@ -22,6 +22,7 @@ sampler produced).
 
 from __future__ import annotations
 
+import bisect
 import copy
 import math
 from collections.abc import Callable, Iterator, Mapping
@@ -30,7 +31,7 @@ from typing import Any
 import attrs
 
 from .errors import SearchSpaceError
-from .space import SearchSpace, json_equal, parse_search_space
+from .space import SearchSpace, grid_points, json_equal, parse_search_space
 
 __all__ = [
     "CategoricalParam",
@@ -44,13 +45,66 @@ __all__ = [
     "Node",
     "Param",
     "SpaceTree",
+    "compile_node",
     "compile_space",
+    "node_contains",
 ]
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _grid_index(grid: tuple[Any, ...], value: Any) -> int | None:
+    """The index of the grid point equal to ``value`` up to float round-off, if any."""
+    if not _is_number(value) or not grid:
+        return None
+    position = bisect.bisect_left(grid, value)
+    for i in (position - 1, position):
+        if 0 <= i < len(grid) and math.isclose(value, grid[i], rel_tol=1e-9, abs_tol=1e-12):
+            return i
+    return None
+
+
+def _bin(u: float, n: int) -> int:
+    """The bin of ``u`` in ``[0, 1]`` among ``n`` equal bins."""
+    return min(max(int(u * n), 0), n - 1)
+
+
+class _Discrete:
+    """Shared by parameters with finitely many values (a grid, choices or branches)."""
+
+    def grid(self) -> tuple[Any, ...] | None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def index_of(self, value: Any) -> int | None:
+        """The position of ``value`` among :meth:`grid`, or ``None`` if not a value."""
+        raise NotImplementedError  # pragma: no cover - overridden
+
+    def from_unit(self, u: float) -> Any:
+        """The value of the bin ``u`` falls into (``u`` in ``[0, 1]``)."""
+        grid = self.grid()
+        assert grid is not None  # internal invariant: discrete params have a grid
+        return grid[_bin(u, len(grid))]
+
+    def to_unit(self, value: Any) -> float:
+        """The centre of ``value``'s bin in ``[0, 1]``; ``ValueError`` if not a value."""
+        grid = self.grid()
+        index = self.index_of(value)
+        if grid is None or index is None:
+            raise ValueError(f"{value!r} is not a value of {getattr(self, 'name', '?')}")
+        return (index + 0.5) / len(grid)
 
 
 @attrs.frozen
 class FloatParam:
-    """A float in ``[low, high]``; log-uniform when ``log``; ``n_bins`` grid points if set."""
+    """A float in ``[low, high]``; log-uniform when ``log``; ``n_bins`` grid points if set.
+
+    Every backend asks the parameter itself whether a value belongs to it
+    (:meth:`contains`), which grid point it is (:meth:`index_of`, tolerant to
+    float round-off), what it is as stored (:meth:`canonical`) and where it lies
+    in the unit interval (:meth:`to_unit` / :meth:`from_unit`).
+    """
 
     name: str
     low: float
@@ -60,25 +114,68 @@ class FloatParam:
 
     def grid(self) -> tuple[float, ...] | None:
         """Grid points (linspace, or geomspace when ``log``), or ``None`` if continuous."""
-        from .space import grid_points
-
         if self.n_bins is None:
             return None
         return grid_points(self.low, self.high, self.n_bins, log=self.log)
 
+    def index_of(self, value: Any) -> int | None:
+        """The grid point ``value`` is (up to round-off), or ``None``."""
+        grid = self.grid()
+        return None if grid is None else _grid_index(grid, value)
+
     def contains(self, value: Any) -> bool:
         """Whether ``value`` is a number in range (and on the grid, when there is one)."""
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if not _is_number(value):
             return False
+        if self.n_bins is not None:
+            return self.index_of(value) is not None
         tol = 1e-9 * max(1.0, abs(self.low), abs(self.high))
-        if not self.low - tol <= value <= self.high + tol:
-            return False
+        return bool(self.low - tol <= value <= self.high + tol)
+
+    def canonical(self, value: Any) -> float:
+        """``value`` as stored: the exact grid point, or a float clipped into range.
+
+        Raises
+        ------
+        ValueError
+            If ``value`` is not in the parameter.
+        """
+        if not self.contains(value):
+            raise ValueError(f"{value!r} is not in {self.name}")
         grid = self.grid()
-        return grid is None or _grid_index(grid, value) is not None
+        if grid is not None:
+            return grid[self.index_of(value) or 0]
+        return min(max(float(value), self.low), self.high)
+
+    def from_unit(self, u: float) -> float:
+        """The value at ``u`` in ``[0, 1]`` (log scale when ``log``; a bin on a grid)."""
+        grid = self.grid()
+        if grid is not None:
+            return grid[_bin(u, len(grid))]
+        if self.log:
+            low, high = math.log(self.low), math.log(self.high)
+            return min(max(math.exp(low + u * (high - low)), self.low), self.high)
+        return min(max(self.low + u * (self.high - self.low), self.low), self.high)
+
+    def to_unit(self, value: Any) -> float:
+        """Inverse of :meth:`from_unit` (a grid point maps to its bin's centre)."""
+        grid = self.grid()
+        if grid is not None:
+            index = self.index_of(value)
+            if index is None:
+                raise ValueError(f"{value!r} is not a grid point of {self.name}")
+            return (index + 0.5) / len(grid)
+        if self.high == self.low:
+            return 0.5
+        if self.log:
+            return (math.log(value) - math.log(self.low)) / (
+                math.log(self.high) - math.log(self.low)
+            )
+        return (float(value) - self.low) / (self.high - self.low)
 
 
 @attrs.frozen
-class IntParam:
+class IntParam(_Discrete):
     """An int in ``[low, high]``; log-uniform when ``log``; ``n_bins`` grid points if set."""
 
     name: str
@@ -89,11 +186,16 @@ class IntParam:
 
     def grid(self) -> tuple[int, ...] | None:
         """Distinct rounded grid points, or ``None`` if every int in range is allowed."""
-        from .space import grid_points
-
         if self.n_bins is None:
             return None
         return grid_points(self.low, self.high, self.n_bins, log=self.log, integer=True)
+
+    def index_of(self, value: Any) -> int | None:
+        """The position of ``value`` on the grid (every int when there is none), or ``None``."""
+        if not self.contains(value):
+            return None
+        grid = self.grid()
+        return int(value) - self.low if grid is None else grid.index(value)
 
     def contains(self, value: Any) -> bool:
         """Whether ``value`` is an int in range (and on the grid, when there is one)."""
@@ -102,11 +204,40 @@ class IntParam:
         if not self.low <= value <= self.high:
             return False
         grid = self.grid()
-        return grid is None or value in grid
+        return grid is None or _grid_index(grid, value) is not None
+
+    def canonical(self, value: Any) -> int:
+        """``value`` itself, checked; ``ValueError`` if not in the parameter."""
+        if not self.contains(value):
+            raise ValueError(f"{value!r} is not in {self.name}")
+        return int(value)
+
+    def from_unit(self, u: float) -> int:
+        """The int at ``u`` in ``[0, 1]``: equal bins (log-spaced when ``log``)."""
+        grid = self.grid()
+        if grid is not None:
+            return grid[_bin(u, len(grid))]
+        if self.log:
+            low, high = math.log(self.low), math.log(self.high + 1)
+            return min(max(int(math.exp(low + u * (high - low))), self.low), self.high)
+        return self.low + _bin(u, self.high - self.low + 1)
+
+    def to_unit(self, value: Any) -> float:
+        """The centre of ``value``'s bin; inverse of :meth:`from_unit`."""
+        if not self.contains(value):
+            raise ValueError(f"{value!r} is not in {self.name}")
+        grid = self.grid()
+        if grid is not None:
+            return (grid.index(value) + 0.5) / len(grid)
+        if self.log:
+            low, high = math.log(self.low), math.log(self.high + 1)
+            a, b = math.log(value), math.log(value + 1)
+            return ((a + b) / 2 - low) / (high - low)
+        return float(value - self.low + 0.5) / (self.high - self.low + 1)
 
 
 @attrs.frozen
-class CategoricalParam:
+class CategoricalParam(_Discrete):
     """One of ``choices`` (JSON values, types kept)."""
 
     name: str
@@ -116,20 +247,31 @@ class CategoricalParam:
         """The choices."""
         return self.choices
 
-    def contains(self, value: Any) -> bool:
-        """Whether ``value`` is one of the choices (types compared too)."""
-        return any(json_equal(value, c) for c in self.choices)
-
-    def index(self, value: Any) -> int:
-        """Position of ``value`` among the choices; ``ValueError`` if absent."""
+    def index_of(self, value: Any) -> int | None:
+        """Position of ``value`` among the choices (types compared too), or ``None``."""
         for i, c in enumerate(self.choices):
             if json_equal(value, c):
                 return i
-        raise ValueError(f"{value!r} is not a choice of {self.name}")
+        return None
+
+    def contains(self, value: Any) -> bool:
+        """Whether ``value`` is one of the choices (types compared too)."""
+        return self.index_of(value) is not None
+
+    def index(self, value: Any) -> int:
+        """Position of ``value`` among the choices; ``ValueError`` if absent."""
+        i = self.index_of(value)
+        if i is None:
+            raise ValueError(f"{value!r} is not a choice of {self.name}")
+        return i
+
+    def canonical(self, value: Any) -> Any:
+        """The stored choice equal to ``value``; ``ValueError`` if absent."""
+        return self.choices[self.index(value)]
 
 
 @attrs.frozen
-class ChoiceParam:
+class ChoiceParam(_Discrete):
     """Which branch of a ``subspaces`` node is active: an int in ``range(n_branches)``."""
 
     name: str
@@ -139,6 +281,10 @@ class ChoiceParam:
         """The branch indices."""
         return tuple(range(self.n_branches))
 
+    def index_of(self, value: Any) -> int | None:
+        """``value`` itself when it is a branch index, else ``None``."""
+        return int(value) if self.contains(value) else None
+
     def contains(self, value: Any) -> bool:
         """Whether ``value`` is a valid branch index."""
         return (
@@ -146,6 +292,12 @@ class ChoiceParam:
             and not isinstance(value, bool)
             and (0 <= value < self.n_branches)
         )
+
+    def canonical(self, value: Any) -> int:
+        """``value`` itself, checked."""
+        if not self.contains(value):
+            raise ValueError(f"{value!r} is not a branch of {self.name}")
+        return int(value)
 
 
 #: A tunable parameter of the tree.
@@ -190,14 +342,6 @@ class _NoMatch(Exception):
         super().__init__(reason)
         self.path = path
         self.reason = reason
-
-
-def _grid_index(grid: tuple[Any, ...], value: Any) -> int | None:
-    """The nearest grid point's index if ``value`` matches it up to round-off."""
-    nearest = min(range(len(grid)), key=lambda i: abs(grid[i] - value))
-    if math.isclose(value, grid[nearest], rel_tol=1e-9, abs_tol=1e-12):
-        return nearest
-    return None
 
 
 def _compile_value(value: Any, path: str) -> Node:
@@ -391,54 +535,72 @@ class SpaceTree:
         """
         params: dict[str, Any] = {}
         try:
-            self._encode(self.root, config, "", params)
+            _encode(self.root, config, "", params)
         except _NoMatch as exc:
             raise SearchSpaceError(exc.path, exc.reason) from None
         return params
 
-    def _encode(self, node: Node, value: Any, path: str, params: dict[str, Any]) -> None:
-        if isinstance(node, Leaf):
-            param = node.param
-            if not param.contains(value):
-                raise _NoMatch(param.name, f"value {value!r} is not in the search space")
-            grid = param.grid()
-            if isinstance(param, FloatParam) and grid is not None:
-                index = _grid_index(grid, value)
-                value = grid[index] if index is not None else value
-            elif isinstance(param, FloatParam):
-                value = float(value)
-            params[param.name] = value
-        elif isinstance(node, Constant):
-            if not json_equal(value, node.value):
-                raise _NoMatch(path, f"value {value!r} differs from the constant {node.value!r}")
-        elif isinstance(node, Group):
-            if not isinstance(value, Mapping):
-                raise _NoMatch(path, f"expected a dict, got {value!r}")
-            keys = [k for k, _ in node.items]
-            if set(value) != set(keys):
-                raise _NoMatch(
-                    path or "<config>",
-                    f"keys {sorted(value)} differ from the search space's {sorted(keys)}",
-                )
-            for key, child in node.items:
-                self._encode(child, value[key], f"{path}.{key}" if path else key, params)
-        else:
-            last: _NoMatch | None = None
-            for index, branch in enumerate(node.branches):
-                attempt: dict[str, Any] = {}
-                try:
-                    self._encode(branch, value, node.param.name, attempt)
-                except _NoMatch as exc:
-                    last = exc
-                    continue
-                params[node.param.name] = index
-                params.update(attempt)
-                return
+    def violation(self, config: Any) -> str | None:
+        """Why ``config`` is not a config of this space (path and reason), or ``None``."""
+        try:
+            _encode(self.root, config, "", {})
+        except _NoMatch as exc:
+            return f"{exc.path}: {exc.reason}" if exc.path else exc.reason
+        return None
+
+
+def _encode(node: Node, value: Any, path: str, params: dict[str, Any]) -> None:
+    """Collect the parameters of ``value`` under ``node``; ``_NoMatch`` if it is not in it."""
+    if isinstance(node, Leaf):
+        param = node.param
+        if not param.contains(value):
+            raise _NoMatch(param.name, f"value {value!r} is not in the search space")
+        params[param.name] = param.canonical(value)
+    elif isinstance(node, Constant):
+        if not json_equal(value, node.value):
+            raise _NoMatch(path, f"value {value!r} differs from the constant {node.value!r}")
+    elif isinstance(node, Group):
+        if not isinstance(value, Mapping):
+            raise _NoMatch(path, f"expected a dict, got {value!r}")
+        keys = [k for k, _ in node.items]
+        if set(value) != set(keys):
             raise _NoMatch(
-                node.param.name,
-                f"value {value!r} matches none of the subspaces"
-                + (f" ({last.path}: {last.reason})" if last else ""),
+                path or "<config>",
+                f"keys {sorted(map(str, value))} differ from the search space's {sorted(keys)}",
             )
+        for key, child in node.items:
+            _encode(child, value[key], f"{path}.{key}" if path else key, params)
+    else:
+        last: _NoMatch | None = None
+        for index, branch in enumerate(node.branches):
+            attempt: dict[str, Any] = {}
+            try:
+                _encode(branch, value, node.param.name, attempt)
+            except _NoMatch as exc:
+                last = exc
+                continue
+            params[node.param.name] = index
+            params.update(attempt)
+            return
+        raise _NoMatch(
+            node.param.name,
+            f"value {value!r} matches none of the subspaces"
+            + (f" ({last.path}: {last.reason})" if last else ""),
+        )
+
+
+def compile_node(space: SearchSpace, path: str = "") -> Node:
+    """Compile one :class:`~hposampler.SearchSpace` (parameters named from ``path``)."""
+    return _compile_space(space, path)
+
+
+def node_contains(node: Node, value: Any) -> bool:
+    """Whether ``value`` could have been sampled from ``node``."""
+    try:
+        _encode(node, value, "", {})
+    except _NoMatch:
+        return False
+    return True
 
 
 def compile_space(search_space: Mapping[str, Any] | SpaceTree) -> SpaceTree:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import decimal
 import enum
 import math
+import numbers
 from collections.abc import Mapping
 from typing import Any
 
 import attrs
 import cattrs
 
-from ._convert import converter
-from .errors import StorageError
+from ._convert import converter, describe
+from .errors import MetricsError, StorageError
 
 __all__ = ["Trial", "TrialState"]
 
@@ -32,7 +34,7 @@ class TrialState(enum.IntEnum):
     @property
     def is_finished(self) -> bool:
         """Whether the trial will not run again (COMPLETE, any PRUNED, FAIL)."""
-        return self not in (TrialState.RUNNING, TrialState.WAITING, TrialState.FAIL_RECOVERABLE)
+        return not self.is_pending
 
     @property
     def is_pruned(self) -> bool:
@@ -45,19 +47,47 @@ class TrialState(enum.IntEnum):
         )
 
     @property
+    def is_pending(self) -> bool:
+        """Whether the trial may still run (RUNNING, WAITING, FAIL_RECOVERABLE)."""
+        return self in (TrialState.RUNNING, TrialState.WAITING, TrialState.FAIL_RECOVERABLE)
+
+    @property
     def is_failed(self) -> bool:
         """Whether the state is FAIL or FAIL_RECOVERABLE."""
         return self in (TrialState.FAIL, TrialState.FAIL_RECOVERABLE)
 
 
-def metric_value(value: Any) -> float | None:
-    """A metric as stored: a float, or ``None`` for missing / NaN (the worst value)."""
+def metric_value(value: Any, name: str | None = None) -> float | None:
+    """A metric as stored: a float, or ``None`` for missing / NaN (the worst value).
+
+    The one check of "a number or None" used everywhere a metric enters: any real
+    number is accepted (``int``, ``float``, NumPy scalars and 0-d arrays,
+    ``fractions.Fraction``, ``decimal.Decimal``); ``bool`` is not a number here.
+
+    Raises
+    ------
+    MetricsError
+        Naming the metric (when ``name`` is given) and the value.
+    """
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"metric values must be numbers or None, got {value!r}")
-    value = float(value)
-    return None if math.isnan(value) else value
+    if isinstance(value, float):
+        return None if math.isnan(value) else value
+    number: float | None = None
+    if isinstance(value, (numbers.Real, decimal.Decimal)) and not isinstance(value, bool):
+        number = float(value)
+    elif getattr(value, "shape", None) == () and hasattr(value, "dtype"):  # 0-d array
+        kind = getattr(value.dtype, "kind", "")
+        if kind in "iuf":
+            number = float(value)
+    if number is None:
+        what = (
+            f"metric {name!r} must be a number"
+            if name is not None
+            else "metric values must be numbers"
+        )
+        raise MetricsError(f"{what} or None (any real number), got {value!r}")
+    return None if math.isnan(number) else number
 
 
 def _metrics_history(value: Any) -> list[dict[str, float | None]]:
@@ -124,21 +154,12 @@ class Trial:
             return converter.structure(dict(data), cls)
         except (cattrs.BaseValidationError, TypeError, ValueError, KeyError) as exc:
             tid = data.get("trial_id", "?") if isinstance(data, Mapping) else "?"
-            detail = "; ".join(_flatten(exc))
+            detail = describe(exc)
             raise StorageError(f"invalid trial record {tid}: {detail}") from None
 
     def evolve(self, **changes: Any) -> Trial:
         """A copy with some fields changed."""
         return attrs.evolve(self, **changes)
-
-
-def _flatten(exc: BaseException) -> list[str]:
-    if isinstance(exc, cattrs.BaseValidationError):
-        notes = []
-        for sub in exc.exceptions:
-            notes.extend(_flatten(sub))
-        return notes or [str(exc)]
-    return [f"{type(exc).__name__}: {exc}"]
 
 
 def _structure_trial(data: Any, _: Any) -> Trial:

@@ -26,8 +26,9 @@ from typing import Any
 from ..errors import MetricsError
 from ..sampler import BaseSampler, normalize_optim_metrics
 from ..selection import get_sampler_spec
-from ..space import SearchSpace, parse_search_space
+from ..space import parse_search_space
 from ..spec import SamplerSpec
+from ..tree import compile_space
 from ..trial import Trial, TrialState
 
 __all__ = [
@@ -144,18 +145,13 @@ def _check(condition: bool, check: str, subject: _Subject, detail: str) -> None:
 
 
 def space_violation(space: Mapping[str, Any], config: Mapping[str, Any]) -> str | None:
-    """Why ``config`` is not a config of ``space`` (keys, ranges, constants), or ``None``."""
-    parsed = parse_search_space(space)
-    if set(config) != set(parsed):
-        return f"config keys {sorted(config)} differ from the space's {sorted(parsed)}"
-    for key, expected in parsed.items():
-        value = config[key]
-        if isinstance(expected, SearchSpace):
-            if not expected.contains(value):
-                return f"{key}={value!r} is outside the space"
-        elif json.dumps(expected, sort_keys=True) != json.dumps(value, sort_keys=True):
-            return f"{key}={value!r} differs from the constant/group {expected!r}"
-    return None
+    """Why ``config`` is not a config of ``space`` (path and reason), or ``None``.
+
+    The same check samplers use when they resume (:meth:`SpaceTree.violation
+    <hposampler.tree.SpaceTree.violation>`), so anything ``parse_search_space``
+    accepts, nested plain-dict groups included, is checked the same way.
+    """
+    return compile_space(space).violation(config)
 
 
 def _loss(config: Mapping[str, Any]) -> float:

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import logging
 import random
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
-from hposampler import BaseSampler, SearchSpaceError, Trial, TrialState
+from hposampler import BaseSampler, Trial
 from hposampler.space import json_equal
 
 from .permutation import FeistelPermutation, IdentityPermutation
 from .space import GridIndex
 
 __all__ = ["GridSampler"]
-
-logger = logging.getLogger("hposampler.grid")
 
 #: Positions of the shuffled order computed at once (vectorised); memory stays O(1).
 _BLOCK = 1024
@@ -58,16 +55,15 @@ class GridSampler(BaseSampler):
         order: Literal["shuffled", "ordered"] = "shuffled",
     ) -> None:
         super().__init__(search_space, optim_metrics=optim_metrics, trials=trials, seed=seed)
-        if exhausted not in ("cycle", "stop"):
-            raise ValueError(f"exhausted must be 'cycle' or 'stop', got {exhausted!r}")
-        self.exhausted = exhausted
+        self.exhausted = exhausted  # checked by make_sampler against the option's choices
         self.order = order
         self.grid = GridIndex(self.tree)
         self.size = self.grid.size
         self._key = seed if seed is not None else random.SystemRandom().getrandbits(64)
         self._indices: dict[int, tuple[int, int]] = {}  # trial id -> (index, cycle)
         self._returned: list[int] = []  # dropped indices, handed out first
-        self._resume(self.trials)
+        self._visits: Counter[int] = Counter()  # grid index -> visits by resumed trials
+        self._start_cycle(0, set())
 
     # -- order --------------------------------------------------------------------
 
@@ -84,27 +80,21 @@ class GridSampler(BaseSampler):
         self._block: list[int] = []  # the permutation at positions _block_start, ...
         self._block_start = 0
 
-    def _resume(self, trials: list[Trial]) -> None:
-        counts: Counter[int] = Counter()
-        for trial in sorted(trials, key=lambda t: t.trial_id):
-            index = self._stored_index(trial)
-            if index is None:
-                try:
-                    index = self.grid.index(trial.config)
-                except SearchSpaceError as exc:
-                    logger.warning(
-                        "trial %s: config is not a point of the grid (%s); ignored for resume",
-                        trial.trial_id,
-                        exc,
-                    )
-                    continue
-            self._indices[trial.trial_id] = (index, counts[index])  # k-th visit: cycle k
-            counts[index] += 1
+    def _resume_trial(self, trial: Trial, params: dict[str, Any]) -> None:
+        index = self._stored_index(trial)
+        if index is None:
+            index = self.grid.index_of_params(params)
+        self._indices[trial.trial_id] = (index, self._visits[index])  # k-th visit: cycle k
+        self._visits[index] += 1
+
+    def _resume_done(self) -> None:
         # the current cycle is the one some point has not been visited in yet
+        counts = self._visits
         cycle = min(counts.values()) if len(counts) == self.size else 0
         self._start_cycle(cycle, {i for i, c in counts.items() if c > cycle})
         if self.exhausted == "stop" and cycle > 0:
             self._position = self.size  # the one allowed cycle is complete
+        self._visits = Counter()
 
     def _stored_index(self, trial: Trial) -> int | None:
         """The grid index in the trial's internal state, if it still decodes to its config.
@@ -149,11 +139,6 @@ class GridSampler(BaseSampler):
         trial_id = self.locked_trial_id
         if trial_id is not None and trial_id in self._indices:
             self._returned.append(self._indices.pop(trial_id)[0])
-
-    def _update_trial(
-        self, trial_id: int, metrics: dict[str, float | None] | None, state: TrialState
-    ) -> None:
-        """Grid search does not learn from results; the base class records the state."""
 
     def internal_repr(self, trial_id: int) -> dict[str, Any] | None:
         """``{"index": grid index, "cycle": cycle number}`` (JSON)."""

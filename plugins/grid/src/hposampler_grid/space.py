@@ -15,10 +15,8 @@ from typing import Any
 
 from hposampler import SearchSpaceError
 from hposampler.tree import (
-    CategoricalParam,
     Choice,
     Constant,
-    FloatParam,
     Group,
     Leaf,
     Node,
@@ -47,17 +45,13 @@ def _leaf(node: Leaf) -> tuple[int, Decoder, Encoder]:
         def decode(i: int) -> Any:
             return copy.deepcopy(points[i])
 
-    if isinstance(param, FloatParam):
-        ordered = list(points)
+    index_of = param.index_of
 
-        def encode(params: Mapping[str, Any]) -> int:
-            # SpaceTree.encode() already snapped the value to an exact grid point
-            return bisect.bisect_left(ordered, params[name])
-    else:
-        index = param.index if isinstance(param, CategoricalParam) else points.index
-
-        def encode(params: Mapping[str, Any]) -> int:
-            return int(index(params[name]))
+    def encode(params: Mapping[str, Any]) -> int:
+        index = index_of(params[name])
+        if index is None:  # SpaceTree.encode() only yields values of the parameter
+            raise SearchSpaceError(name, f"value {params[name]!r} is not a grid point")
+        return index
 
     return len(points), decode, encode
 
@@ -184,4 +178,8 @@ class GridIndex:
         SearchSpaceError
             If ``config`` is not a point of the grid.
         """
-        return int(self._encode(self.tree.encode(config)))
+        return self.index_of_params(self.tree.encode(config))
+
+    def index_of_params(self, params: Mapping[str, Any]) -> int:
+        """The index of a config given as encoded parameters (see ``SpaceTree.encode``)."""
+        return int(self._encode(params))

@@ -49,17 +49,9 @@ class Mapping:
     to_optuna: Callable[[Any], Any] = _identity  # config value -> optuna internal value
 
 
-def _grid_mapping(grid: tuple[Any, ...]) -> Mapping:
-    """A categorical over grid points (floats compared by position)."""
-    points = list(grid)
-    return Mapping(CategoricalDistribution(points), _identity, _nearest(points))
-
-
-def _nearest(points: list[Any]) -> Callable[[Any], Any]:
-    def to_optuna(value: Any) -> Any:
-        return min(points, key=lambda p: abs(p - value))
-
-    return to_optuna
+def _grid_mapping(param: FloatParam | IntParam, grid: tuple[Any, ...]) -> Mapping:
+    """A categorical over grid points; values come back as the parameter's exact points."""
+    return Mapping(CategoricalDistribution(list(grid)), _identity, param.canonical)
 
 
 def mapping_for(param: Param) -> Mapping:
@@ -72,7 +64,7 @@ def mapping_for(param: Param) -> Mapping:
             return Mapping(CategoricalDistribution(choices))
         return Mapping(
             CategoricalDistribution(list(range(len(choices)))),
-            lambda i: choices[i],
+            choices.__getitem__,
             param.index,
         )
     grid = param.grid()
@@ -80,21 +72,17 @@ def mapping_for(param: Param) -> Mapping:
         if grid is None:
             return Mapping(FloatDistribution(param.low, param.high, log=param.log))
         if param.log or len(grid) < 2:
-            return _grid_mapping(grid)
+            return _grid_mapping(param, grid)
         step = (param.high - param.low) / (len(grid) - 1)
-        low = param.low
-
-        def snap(value: Any) -> Any:
-            return grid[min(len(grid) - 1, max(0, round((value - low) / step)))]
-
-        return Mapping(FloatDistribution(param.low, param.high, step=step), snap, snap)
+        # Optuna's stepped floats carry round-off: the parameter snaps them to its points
+        return Mapping(FloatDistribution(param.low, param.high, step=step), param.canonical)
     assert isinstance(param, IntParam)
     if grid is None:
         return Mapping(IntDistribution(param.low, param.high, log=param.log))
     steps = {int(b - a) for a, b in itertools.pairwise(grid)}
     if not param.log and len(steps) == 1 and len(grid) > 1:
         return Mapping(IntDistribution(param.low, param.high, step=steps.pop()))
-    return _grid_mapping(grid)
+    return _grid_mapping(param, grid)
 
 
 def _distinct_for_optuna(choices: list[Any]) -> bool:

@@ -9,11 +9,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal
 
 import optuna
-from optuna.distributions import (
-    BaseDistribution,
-    distribution_to_json,
-    json_to_distribution,
-)
+from optuna.distributions import distribution_to_json
 from optuna.trial import TrialState as OptunaState
 
 from hposampler import BaseSampler, SearchSpaceError, Trial, TrialState
@@ -38,25 +34,11 @@ def _quiet_optuna() -> None:
         _quieted = True
 
 
-class _Record:
-    """What we keep per trial: Optuna's number, its internal params and distributions."""
-
-    __slots__ = ("distributions", "live", "number", "open", "params", "reports")
-
-    def __init__(
-        self,
-        number: int,
-        params: dict[str, Any],
-        distributions: dict[str, BaseDistribution],
-        live: optuna.Trial | None,
-        open_: bool,
-    ) -> None:
-        self.number = number
-        self.params = params
-        self.distributions = distributions
-        self.live = live  # the asked Trial, for report(); None once resumed
-        self.open = open_  # still RUNNING in the Optuna study
-        self.reports = 0
+_tell_without_copy: Callable[..., Any] | None
+try:  # Study.tell deep-copies the finished trial to return it; we need no copy back
+    from optuna.study._tell import _tell_with_warning as _tell_without_copy
+except ImportError:  # pragma: no cover - another Optuna layout: the public tell
+    _tell_without_copy = None
 
 
 class OptunaSampler(BaseSampler):
@@ -87,6 +69,10 @@ class OptunaSampler(BaseSampler):
     finishes again after being told (a recovered re-run) is added as a new
     finished Optuna trial. ``unlock(drop=True)`` tells FAIL and forgets the trial,
     which Optuna's samplers then ignore.
+
+    The Optuna study is the only copy of the history the adapter keeps: per
+    trial it remembers Optuna's trial number (and, while the trial runs, its
+    live ``optuna.Trial`` for intermediate reports).
     """
 
     def __init__(
@@ -104,72 +90,60 @@ class OptunaSampler(BaseSampler):
         directions: list[Literal["minimize", "maximize"]] = [
             "minimize" if d == "min" else "maximize" for d in self.optim_metrics.values()
         ] or ["minimize"]
-        self.study = optuna.create_study(sampler=self.optuna_sampler, directions=directions)
+        self.storage = optuna.storages.InMemoryStorage()
+        self.study = optuna.create_study(
+            storage=self.storage, sampler=self.optuna_sampler, directions=directions
+        )
+        self._study_id = self.storage.get_study_id_from_name(self.study.study_name)
         self._maps: dict[str, ParamMapping] = {
             name: mapping_for(param) for name, param in self.tree.params.items()
         }
-        self._records: dict[int, _Record] = {}
+        # Optuna's JSON of each distribution, computed once (internal_repr is per trial)
+        self._dist_json = {n: distribution_to_json(m.distribution) for n, m in self._maps.items()}
+        self._numbers: dict[int, int] = {}  # trial id -> Optuna trial number
+        self._live: dict[int, optuna.Trial] = {}  # trials still RUNNING in the Optuna study
+        self._steps: dict[int, int] = {}  # next intermediate step of a live trial
+        self._frozen: list[optuna.trial.FrozenTrial] = []  # resumed trials, added at once
         self.exhausted = False
-        self._resume_all(self.trials)
 
     # -- resume -------------------------------------------------------------------
 
-    def _stored(self, trial: Trial) -> tuple[dict[str, Any], dict[str, BaseDistribution]] | None:
+    def _stored_params(self, trial: Trial) -> dict[str, Any] | None:
+        """The trial's stored Optuna params when they still fit the space and its config."""
         internal = trial.internal or {}
         params, dists = internal.get("params"), internal.get("distributions")
         if not isinstance(params, dict) or not isinstance(dists, dict) or set(params) != set(dists):
             return None
-        try:
-            decoded = {name: json_to_distribution(text) for name, text in dists.items()}
-        except (ValueError, TypeError, KeyError):
-            return None
-        for name, dist in decoded.items():
-            if name not in self._maps or self._maps[name].distribution != dist:
-                return None  # the space changed; fall back to the config
+        if any(self._dist_json.get(name) != text for name, text in dists.items()):
+            return None  # the space changed: fall back to the config
         try:
             external = {n: self._maps[n].to_config(v) for n, v in params.items()}
             if self.tree.decode(external) != trial.config:
                 return None
         except (SearchSpaceError, ValueError, IndexError, TypeError):
             return None
-        return params, decoded
+        return params
 
-    def _from_config(self, trial: Trial) -> tuple[dict[str, Any], dict[str, BaseDistribution]]:
-        external = self.tree.encode(trial.config)
-        params = {n: self._maps[n].to_optuna(v) for n, v in external.items()}
-        return params, {n: self._maps[n].distribution for n in external}
-
-    def _resume_all(self, trials: list[Trial]) -> None:
-        """Rebuild the study from earlier trials in one ``add_trials`` call."""
-        frozen = []
-        for trial in sorted(trials, key=lambda t: t.trial_id):
-            stored = self._stored(trial)
-            if stored is None:
-                try:
-                    stored = self._from_config(trial)
-                except SearchSpaceError as exc:
-                    logger.warning(
-                        "trial %s: config is not in the search space (%s); not given to Optuna",
-                        trial.trial_id,
-                        exc,
-                    )
-                    continue
-            params, dists = stored
-            state = trial.state
-            metrics = self.check_metrics(trial.final_metrics) if trial.metrics else None
-            opened = state in (TrialState.RUNNING, TrialState.WAITING, TrialState.FAIL_RECOVERABLE)
-            frozen.append(
-                optuna.trial.create_trial(
-                    params=params,
-                    distributions=dists,
-                    state=OptunaState.RUNNING if opened else self._terminal_state(state),
-                    values=self._values(metrics) if state == TrialState.COMPLETE else None,
-                    intermediate_values=self._intermediate(trial) if state.is_pruned else None,
-                )
+    def _resume_trial(self, trial: Trial, params: dict[str, Any]) -> None:
+        stored = self._stored_params(trial)
+        if stored is None:
+            stored = {n: self._maps[n].to_optuna(v) for n, v in params.items()}
+        state = trial.state
+        self._frozen.append(
+            optuna.trial.create_trial(
+                params=stored,
+                distributions={n: self._maps[n].distribution for n in stored},
+                state=OptunaState.RUNNING if state.is_pending else self._terminal_state(state),
+                values=self._values(trial.final_metrics) if state == TrialState.COMPLETE else None,
+                intermediate_values=self._intermediate(trial) if state.is_pruned else None,
             )
-            number = len(frozen) - 1
-            self._records[trial.trial_id] = _Record(number, params, dists, None, opened)
-        self.study.add_trials(frozen)
+        )
+        self._numbers[trial.trial_id] = len(self._frozen) - 1
+
+    def _resume_done(self) -> None:
+        """Rebuild the Optuna study from the resumed trials in one ``add_trials`` call."""
+        self.study.add_trials(self._frozen)
+        self._frozen = []
 
     def _intermediate(self, trial: Trial) -> dict[int, float] | None:
         if len(self.optim_metrics) != 1:
@@ -188,28 +162,37 @@ class OptunaSampler(BaseSampler):
         if self.exhausted:
             raise StopIteration("the Optuna sampler has exhausted the search space")
         trial = self.study.ask()
+        maps = self._maps
 
         def ask(param: Param) -> Any:
-            mapping = self._maps[param.name]
+            mapping = maps[param.name]
             return mapping.to_config(suggest(trial, param.name, mapping.distribution))
 
         try:
             _, config = self.tree.sample(ask)
         except BaseException:
-            self.study.tell(trial, state=OptunaState.FAIL)
+            self._tell(trial.number, state=OptunaState.FAIL)
             raise
         trial_id = self.new_trial_id()
-        dists = {name: self._maps[name].distribution for name in trial.params}
-        self._records[trial_id] = _Record(trial.number, dict(trial.params), dists, trial, True)
+        self._numbers[trial_id] = trial.number
+        self._live[trial_id] = trial
         return trial_id, config
+
+    def _frozen_trial(self, number: int) -> optuna.trial.FrozenTrial:
+        """The Optuna study's own record of a trial (no copy: read it, never change it)."""
+        trial_id = self.storage.get_trial_id_from_study_id_trial_number(self._study_id, number)
+        return self.storage.get_trial(trial_id)
 
     def _drop(self) -> None:
         trial_id = self.locked_trial_id
-        record = self._records.pop(trial_id) if trial_id is not None else None
-        if record is not None and record.open:
-            self._tell(record.number, state=OptunaState.FAIL)
+        if trial_id is None or trial_id not in self._numbers:
+            return
+        number = self._numbers.pop(trial_id)
+        self._steps.pop(trial_id, None)
+        if self._live.pop(trial_id, None) is not None:
+            self._tell(number, state=OptunaState.FAIL)
 
-    def _values(self, metrics: dict[str, float | None] | None) -> list[float]:
+    def _values(self, metrics: Mapping[str, float | None] | None) -> list[float]:
         if not self.optim_metrics:
             return [0.0]
         filled = self.worst_filled(metrics or dict.fromkeys(self.optim_metrics))
@@ -223,9 +206,20 @@ class OptunaSampler(BaseSampler):
             return OptunaState.PRUNED
         return OptunaState.FAIL
 
-    def _tell(self, number: int, **kwargs: Any) -> None:
+    def _tell(
+        self, number: int, values: list[float] | None = None, state: OptunaState | None = None
+    ) -> None:
         try:
-            self.study.tell(number, **kwargs)
+            if _tell_without_copy is not None:
+                _tell_without_copy(
+                    study=self.study,
+                    trial=number,
+                    value_or_values=values,
+                    state=state,
+                    suppress_warning=True,
+                )
+            else:  # pragma: no cover
+                self.study.tell(number, values=values, state=state)
         except RuntimeError as exc:  # BruteForceSampler calls study.stop() when exhausted
             if "Study.stop" not in str(exc):
                 raise
@@ -234,47 +228,49 @@ class OptunaSampler(BaseSampler):
     def _update_trial(
         self, trial_id: int, metrics: dict[str, float | None] | None, state: TrialState
     ) -> None:
-        record = self._records.get(trial_id)
-        if record is None:  # resumed with a config outside the space: nothing to tell
+        number = self._numbers.get(trial_id)
+        if number is None:  # resumed with a config outside the space: nothing to tell
             return
         if state == TrialState.WAITING:
             return
+        live = self._live.get(trial_id)
         if state == TrialState.RUNNING:
-            if metrics and len(self.optim_metrics) == 1 and record.live is not None:
+            if metrics and len(self.optim_metrics) == 1 and live is not None:
                 value = self._values(metrics)[0]
                 if math.isfinite(value):
-                    record.live.report(value, record.reports)
-                    record.reports += 1
+                    step = self._steps.get(trial_id, 0)
+                    live.report(value, step)
+                    self._steps[trial_id] = step + 1
             return
         terminal = self._terminal_state(state)
         values = self._values(metrics) if terminal == OptunaState.COMPLETE else None
-        if record.open:
-            self._tell(record.number, values=values, state=terminal)
-            record.open = False
-            record.live = None
+        if live is not None or self._is_open(number):
+            self._tell(number, values=values, state=terminal)
+            self._live.pop(trial_id, None)
+            self._steps.pop(trial_id, None)
             return
         # finished again (e.g. a FAIL_RECOVERABLE trial re-ran): add a new finished trial
-        record.number = len(self.study.get_trials(deepcopy=False))
+        old = self._frozen_trial(number)
+        self._numbers[trial_id] = len(self.study.get_trials(deepcopy=False))
         self.study.add_trial(
             optuna.trial.create_trial(
-                params=record.params,
-                distributions=record.distributions,
-                state=terminal,
-                values=values,
+                params=old.params, distributions=old.distributions, state=terminal, values=values
             )
         )
 
+    def _is_open(self, number: int) -> bool:
+        return self._frozen_trial(number).state == OptunaState.RUNNING
+
     def internal_repr(self, trial_id: int) -> dict[str, Any] | None:
         """Optuna's number, internal params and distributions (Optuna's own JSON)."""
-        record = self._records.get(trial_id)
-        if record is None:
+        number = self._numbers.get(trial_id)
+        if number is None:
             return None
+        params = self._frozen_trial(number).params
         return {
-            "number": record.number,
-            "params": dict(record.params),
-            "distributions": {
-                name: distribution_to_json(dist) for name, dist in record.distributions.items()
-            },
+            "number": number,
+            "params": dict(params),
+            "distributions": {name: self._dist_json[name] for name in params},
         }
 
 

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import logging
 import math
 import random
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from hposampler import BaseSampler, SearchSpaceError, Trial, TrialState
+from hposampler import BaseSampler, Trial, TrialState
 
 from . import shims
 from .space import SkoptSpace
 
 __all__ = ["LIARS", "SkoptSampler"]
-
-logger = logging.getLogger("hposampler.skopt")
 
 #: Constant-liar strategies: the value told for pending points on a scratch copy.
 LIARS = ("cl_min", "cl_mean", "cl_max")
@@ -58,9 +55,7 @@ class SkoptSampler(BaseSampler):
         shims.apply()
         from skopt import Optimizer
 
-        if liar not in LIARS:
-            raise ValueError(f"liar must be one of {LIARS}, got {liar!r}")
-        self.liar = liar
+        self.liar = liar  # checked by make_sampler against the option's choices
         self.metric, self.direction = next(iter(self.optim_metrics.items()), ("loss", "min"))
         self.space = SkoptSpace(self.tree)
         self._rng = random.Random(seed)
@@ -73,7 +68,7 @@ class SkoptSampler(BaseSampler):
         self._points: dict[int, list[Any]] = {}
         self._pending: dict[int, list[Any]] = {}
         self._deferred: list[list[Any]] = []  # None metrics told once a worst value exists
-        self._resume(self.trials)
+        self._done: list[tuple[list[Any], float | None]] = []  # resumed results, told at once
 
     # -- helpers --------------------------------------------------------------------
 
@@ -96,33 +91,20 @@ class SkoptSampler(BaseSampler):
             deferred, self._deferred = self._deferred, []
             self.optimizer.tell(deferred, [worst] * len(deferred))
 
-    def _resume(self, trials: list[Trial]) -> None:
-        done_points: list[list[Any]] = []
-        done_ys: list[float | None] = []
-        for trial in sorted(trials, key=lambda t: t.trial_id):
-            stored = (trial.internal or {}).get("point")
-            if isinstance(stored, list) and self.space.valid(stored):
-                point = list(stored)
-            else:
-                try:
-                    point = self.space.to_point(self.tree.encode(trial.config))
-                except SearchSpaceError as exc:
-                    logger.warning(
-                        "trial %s: config is not in the search space (%s); ignored",
-                        trial.trial_id,
-                        exc,
-                    )
-                    continue
-            self._points[trial.trial_id] = point
-            if trial.state == TrialState.COMPLETE:
-                final = self.check_metrics(trial.final_metrics) if trial.metrics else None
-                done_points.append(point)
-                done_ys.append(self._y((final or {}).get(self.metric)))
-            elif trial.state in (TrialState.RUNNING, TrialState.WAITING,
-                                 TrialState.FAIL_RECOVERABLE):  # fmt: skip
-                self._pending[trial.trial_id] = point
-        if done_points:
-            self._tell(done_points, done_ys)  # one call: one model fit
+    def _resume_trial(self, trial: Trial, params: dict[str, Any]) -> None:
+        stored = (trial.internal or {}).get("point")
+        point = list(stored) if isinstance(stored, list) and self.space.valid(stored) else None
+        point = point or self.space.to_point(params)
+        self._points[trial.trial_id] = point
+        if trial.state == TrialState.COMPLETE:
+            self._done.append((point, self._y((trial.final_metrics or {}).get(self.metric))))
+        elif trial.state.is_pending:
+            self._pending[trial.trial_id] = point
+
+    def _resume_done(self) -> None:
+        if self._done:  # one call: one model fit
+            self._tell([p for p, _ in self._done], [y for _, y in self._done])
+        self._done = []
 
     def _lie(self) -> float:
         ys = [float(y) for y in self.optimizer.yi if math.isfinite(y)]
@@ -167,7 +149,7 @@ class SkoptSampler(BaseSampler):
         point = self._points.get(trial_id)
         if point is None:
             return
-        if state in (TrialState.RUNNING, TrialState.WAITING, TrialState.FAIL_RECOVERABLE):
+        if state.is_pending:
             self._pending[trial_id] = point
             return
         self._pending.pop(trial_id, None)

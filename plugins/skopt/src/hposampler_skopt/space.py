@@ -86,7 +86,7 @@ class SkoptSpace:
             if name in params:
                 value = params[name]
                 if options is not None:
-                    point.append(_index(options, value, param))
+                    point.append(_index(param, value))
                 elif isinstance(param, IntParam):
                     point.append(int(value))
                 else:
@@ -110,9 +110,8 @@ class SkoptSpace:
             return False
 
 
-def _index(options: tuple[Any, ...], value: Any, param: Param) -> int:
-    if isinstance(param, CategoricalParam):
-        return param.index(value)
-    if isinstance(param, ChoiceParam):
-        return int(value)
-    return min(range(len(options)), key=lambda i: abs(options[i] - value))
+def _index(param: Param, value: Any) -> int:
+    index = param.index_of(value)
+    if index is None:  # encoded configs only hold values of their parameters
+        raise ValueError(f"{value!r} is not a value of {param.name}")
+    return index

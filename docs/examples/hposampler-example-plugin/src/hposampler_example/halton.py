@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import math
 import random
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from hposampler import BaseSampler, Trial, TrialState
-from hposampler.tree import CategoricalParam, ChoiceParam, FloatParam, IntParam, Param
+from hposampler import BaseSampler, Trial
 
 
 def primes(count: int) -> list[int]:
@@ -65,51 +63,25 @@ class HaltonSampler(BaseSampler):
         self.bases = dict(zip(names, primes(len(names))))
         self.shifts = {name: rng.random() for name in names}
         self.skip = skip
-        # continue the sequence after the last point used by the resumed trials
-        used = [t.internal.get("k") for t in self.trials if t.internal]
-        ks = [k for k in used if isinstance(k, int)]
-        self._k = max(ks) + 1 if ks else len(self.trials)
+        self._k = 0  # the next index in the sequence
         self._points: dict[int, int] = {}
+
+    def _resume_trial(self, trial: Trial, params: dict[str, Any]) -> None:
+        # continue the sequence after the last point the resumed trials used
+        k = (trial.internal or {}).get("k")
+        self._k = max(self._k, k + 1 if isinstance(k, int) else trial.trial_id + 1)
 
     def _coordinate(self, name: str, k: int) -> float:
         return (radical_inverse(k + self.skip, self.bases[name]) + self.shifts[name]) % 1.0
-
-    @staticmethod
-    def _value(param: Param, u: float) -> Any:
-        if isinstance(param, ChoiceParam):
-            return min(int(u * param.n_branches), param.n_branches - 1)
-        if isinstance(param, CategoricalParam):
-            return param.choices[min(int(u * len(param.choices)), len(param.choices) - 1)]
-        grid = param.grid()
-        if grid is not None:
-            return grid[min(int(u * len(grid)), len(grid) - 1)]
-        if isinstance(param, FloatParam):
-            if param.log:
-                low, high = math.log(param.low), math.log(param.high)
-                return min(max(math.exp(low + u * (high - low)), param.low), param.high)
-            return param.low + u * (param.high - param.low)
-        assert isinstance(param, IntParam)
-        if param.log:
-            low, high = math.log(param.low), math.log(param.high + 1)
-            return min(int(math.exp(low + u * (high - low))), param.high)
-        return param.low + min(int(u * (param.high - param.low + 1)), param.high - param.low)
 
     def _eager_sample(self) -> tuple[int, dict[str, Any]]:
         trial_id = self.new_trial_id()
         k = self._k
         self._k += 1  # a dropped trial's point is not reused: the next one is fresh
-        _, config = self.tree.sample(lambda p: self._value(p, self._coordinate(p.name, k)))
+        # each parameter maps a point of the unit interval onto its own values
+        _, config = self.tree.sample(lambda p: p.from_unit(self._coordinate(p.name, k)))
         self._points[trial_id] = k
         return trial_id, config
-
-    def _drop(self) -> None:
-        if self.locked_trial_id is not None:
-            self._points.pop(self.locked_trial_id, None)
-
-    def _update_trial(
-        self, trial_id: int, metrics: dict[str, float | None] | None, state: TrialState
-    ) -> None:
-        """The sequence does not depend on results."""
 
     def internal_repr(self, trial_id: int) -> dict[str, Any] | None:
         """``{"k": index in the sequence}``."""
