@@ -79,7 +79,7 @@ class RepeatsOnGrid(UniformSampler):
 @pytest.mark.parametrize(
     ("factory", "flags", "check", "message"),
     [
-        (OutOfRange, {}, check_configs_in_space, "outside the space"),
+        (OutOfRange, {}, check_configs_in_space, "is not in the search space"),
         (NotJson, {}, check_internal_repr_json, "is not JSON"),
         (OwnCounter, {}, check_dense_ids_and_drop, "ids [0, 1, 2, 3, 4, 5, 6]"),
         (Unseeded, {}, check_seed_determinism, "seed 7 gave different sequences"),
