@@ -26,6 +26,7 @@ def test_every_hookspec_has_a_docstring_and_a_section_in_the_guide() -> None:
     assert {
         "register_samplers",
         "register_executors",
+        "register_storages",
         "trial_sampled",
         "trial_unlocked",
         "trial_updated",

@@ -251,7 +251,7 @@ def run(
     metrics = study.optim_metrics
     console = _console()
     console.print(
-        f"study [bold]{spec.name}[/] in {study.storage.path}: sampler {study.config.sampler}, "
+        f"study [bold]{spec.name}[/] in {study.storage.url}: sampler {study.config.sampler}, "
         f"{total} trials, executor {executor or spec.executor}, "
         f"concurrency {concurrency or spec.concurrency}",
         highlight=False,

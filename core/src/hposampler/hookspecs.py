@@ -18,6 +18,7 @@ import pluggy
 if TYPE_CHECKING:
     from .sampler import BaseSampler
     from .spec import ExecutorSpec, SamplerSpec
+    from .storage import StorageSpec
     from .trial import TrialState
 
 __all__ = ["hookimpl", "hookspec"]
@@ -56,6 +57,25 @@ def register_executors(register: Callable[[ExecutorSpec], None]) -> None:
     ----------
     register : callable
         ``register(spec)``.
+    """
+
+
+@hookspec
+def register_storages(register: Callable[[StorageSpec], None]) -> None:
+    """Register storages (where studies live), each chosen by a URL scheme.
+
+    Called once, when a storage URL with a scheme other than ``sqlite`` is first
+    opened. Call ``register`` once per storage with a
+    :class:`~hposampler.storage.StorageSpec`; its factory receives the whole URL
+    and returns an object following the :class:`~hposampler.storage.Storage`
+    protocol. The core registers ``sqlite`` this way. Import the database driver
+    in the factory, not here.
+
+    Parameters
+    ----------
+    register : callable
+        ``register(spec)``; raises :class:`~hposampler.errors.PluginError` for a
+        scheme that another plugin already registered.
     """
 
 

@@ -36,6 +36,8 @@ from .spec import ExecutorSpec, SamplerSpec
 if TYPE_CHECKING:
     from importlib import metadata
 
+    from .storage import StorageSpec
+
 __all__ = [
     "ENTRY_POINT_GROUP",
     "DisabledPlugin",
@@ -54,7 +56,7 @@ ENV_DISABLE = "HPOSAMPLER_DISABLE_PLUGINS"
 ENV_EXTRA = "HPOSAMPLER_PLUGINS"
 
 # Modules of the core that are plugins too (registered before entry points).
-_BUILTIN_PLUGINS = ("hposampler.executors",)
+_BUILTIN_PLUGINS = ("hposampler.executors", "hposampler.storage")
 
 
 @attrs.frozen
@@ -138,6 +140,7 @@ class PluginRegistry:
         self._samplers: dict[str, tuple[SamplerSpec, PluginInfo]] | None = None
         self._aliases: dict[str, str] = {}
         self._executors: dict[str, tuple[ExecutorSpec, PluginInfo]] | None = None
+        self._storages: dict[str, tuple[StorageSpec, PluginInfo]] | None = None
         self._lock = threading.RLock()
 
     # -- loading ------------------------------------------------------------------
@@ -295,6 +298,30 @@ class PluginRegistry:
                     pass
                 self._executors = found
             return self._executors
+
+    def storages(self) -> dict[str, tuple[StorageSpec, PluginInfo]]:
+        """Registered storages by URL scheme (aliases included), with their plugins."""
+        from .storage import StorageSpec
+
+        with self._lock:
+            if self._storages is None:
+                found: dict[str, tuple[StorageSpec, PluginInfo]] = {}
+
+                def check(spec: StorageSpec, info: PluginInfo) -> None:
+                    for scheme in (spec.scheme, *spec.aliases):
+                        if scheme in found:
+                            raise PluginError(
+                                f"storage scheme {scheme!r} from plugin {info.label} clashes "
+                                f"with the one from plugin {found[scheme][1].label}; disable "
+                                f"one of them ({ENV_DISABLE}=...)"
+                            )
+                    for scheme in (spec.scheme, *spec.aliases):
+                        found[scheme] = (spec, info)
+
+                for _ in self._collect("register_storages", StorageSpec, check):
+                    pass
+                self._storages = found
+            return self._storages
 
 
 def _entry_points() -> list[metadata.EntryPoint]:

@@ -1,8 +1,10 @@
 """``Study``: run an objective on sampled configs, persist everything, resume after a crash.
 
+The study's storage is the source of truth: a SQLite file by default, or any
+storage a plugin provides, chosen by URL (:func:`hposampler.storage.make_storage`).
 The sampler lives in the calling process; objectives run on an executor
 (``thread``, ``process``, or one from a plugin such as ``ray``) with at most
-``concurrency`` trials in flight. Every state change is committed to SQLite
+``concurrency`` trials in flight. Every state change is committed to the storage
 before the runner acts on it:
 
 1. a sampled trial is stored as RUNNING before its objective is submitted;
@@ -14,130 +16,36 @@ When a study is loaded, RUNNING trials of a dead run are marked WAITING; the nex
 
 from __future__ import annotations
 
-import concurrent.futures
-import importlib
-import json
 import logging
 import math
 import os
-import socket
-import threading
-import time
-import traceback
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from .errors import MetricsError, StudyError
 from .executors import make_executor
-from .sampler import BaseSampler, normalize_optim_metrics
+from .objective import Objective, TrialHandle, load_objective, run_objective
+from .runner import MAX_ATTEMPTS, MAX_CONSECUTIVE_DUPLICATES, Callback, Runner
+from .sampler import normalize_optim_metrics
 from .selection import SamplerConfig
-from .storage import SQLiteStorage, TrialRecord
+from .storage import Storage, TrialRecord, make_storage
 from .trial import Trial, TrialState
 
-__all__ = ["Objective", "Study", "load_objective"]
+__all__ = [
+    "MAX_ATTEMPTS",
+    "MAX_CONSECUTIVE_DUPLICATES",
+    "Objective",
+    "Study",
+    "TrialHandle",
+    "load_objective",
+    "run_objective",
+    "study_summary",
+]
 
 logger = logging.getLogger("hposampler.study")
 
-#: An objective: config -> a float (single metric) or a dict of metrics and extras.
-Objective = Callable[[dict[str, Any]], Any]
-Callback = Callable[["Study", TrialRecord], None]
-
-#: Attempts at a trial whose executor keeps losing it (dead workers) before it is FAIL;
-#: an executor with a ``max_attempts`` attribute overrides it.
-MAX_ATTEMPTS = 3
-
-#: Stop after this many duplicates in a row with ``skip_duplicates`` (the space is used up).
-MAX_CONSECUTIVE_DUPLICATES = 100
-
-
-def load_objective(path: str) -> Objective:
-    """Import ``"package.module:function"`` and return the function.
-
-    Raises
-    ------
-    StudyError
-        If the string is malformed, the module cannot be imported or the name
-        is not a callable.
-    """
-    module_name, sep, attr = path.partition(":")
-    if not sep or not module_name or not attr:
-        raise StudyError(
-            f"objective {path!r} must look like 'package.module:function', "
-            "e.g. 'hposampler.problems:branin'"
-        )
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise StudyError(
-            f"cannot import objective module {module_name!r}: {exc}. Is it installed, or in "
-            "the folder of the study file?"
-        ) from None
-    target: Any = module
-    for part in attr.split("."):
-        target = getattr(target, part, None)
-    if not callable(target):
-        raise StudyError(f"objective {path!r}: {module_name} has no callable {attr!r}")
-    objective: Objective = target
-    return objective
-
-
-def _worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{threading.current_thread().name}"
-
-
-def run_objective(objective: Objective, config: dict[str, Any]) -> tuple[bool, Any, str, str]:
-    """Run ``objective(config)`` in a worker; never raises an ``Exception``.
-
-    Returns ``(ok, result_or_exception, traceback_text, worker)``. Executors call
-    this so that the traceback is captured where it happened.
-    """
-    worker = _worker_name()
-    try:
-        return True, objective(config), "", worker
-    except Exception as exc:
-        return False, exc, traceback.format_exc(), worker
-
-
-def _split_result(
-    result: Any, optim_metrics: Mapping[str, str]
-) -> tuple[dict[str, float | None], dict[str, Any]]:
-    """Objective result -> (metrics for the sampler, JSON extras)."""
-    names = list(optim_metrics)
-    if isinstance(result, (int, float)) and not isinstance(result, bool):
-        if len(names) != 1:
-            raise MetricsError(
-                f"the objective returned a single number but the study optimises "
-                f"{len(names)} metrics ({', '.join(names)}); return a dict with those keys"
-            )
-        value = float(result)
-        return {names[0]: None if math.isnan(value) else value}, {}
-    if not isinstance(result, Mapping):
-        raise MetricsError(
-            f"the objective returned {type(result).__name__} {result!r}; return a number or a "
-            f"dict with keys {', '.join(names)}"
-        )
-    missing = [n for n in names if n not in result]
-    if missing:
-        raise MetricsError(
-            f"the objective's result {sorted(result)} lacks the optimised metric(s) "
-            f"{', '.join(missing)}; optim_metrics are {', '.join(names)}"
-        )
-    metrics: dict[str, float | None] = {}
-    for name in names:
-        value = result[name]
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
-            raise MetricsError(f"metric {name!r} must be a number or None, got {value!r}")
-        metrics[name] = None if value is None or math.isnan(value) else float(value)
-    extras: dict[str, Any] = {}
-    for key, extra in result.items():
-        if key in optim_metrics:
-            continue
-        try:
-            json.dumps(extra, allow_nan=False)
-        except (TypeError, ValueError):
-            extra = repr(extra)  # stored as text: extras must be plain JSON
-        extras[str(key)] = extra
-    return metrics, extras
+#: What ``Study.create`` / ``Study.load`` accept as a storage.
+StorageLike = str | os.PathLike[str] | Storage
 
 
 def _dominates(a: list[float], b: list[float]) -> bool:
@@ -145,7 +53,7 @@ def _dominates(a: list[float], b: list[float]) -> bool:
 
 
 class Study:
-    """A named study in a SQLite file: its definition and all its trials.
+    """A named study in a storage: its definition and all its trials.
 
     Create one with :meth:`create` or :meth:`load`, run it with :meth:`optimize`.
 
@@ -153,13 +61,13 @@ class Study:
     ----------
     name : str
         The study's name.
-    storage : SQLiteStorage
-        Where it lives.
+    storage : Storage
+        Where it lives (the source of truth of its trials).
     config : SamplerConfig
         Sampler name, search space, metrics, seed and options.
     """
 
-    def __init__(self, storage: SQLiteStorage, name: str, config: SamplerConfig) -> None:
+    def __init__(self, storage: Storage, name: str, config: SamplerConfig) -> None:
         self.storage = storage
         self.name = name
         self.config = config
@@ -169,7 +77,7 @@ class Study:
     @classmethod
     def create(
         cls,
-        storage: str | os.PathLike[str] | SQLiteStorage,
+        storage: StorageLike,
         name: str,
         sampler: str,
         search_space: Mapping[str, Any],
@@ -185,8 +93,9 @@ class Study:
 
         Parameters
         ----------
-        storage : str or path-like or SQLiteStorage
-            A file path or ``sqlite:///path``.
+        storage : str or path-like or Storage
+            A file path or ``sqlite:///path`` (SQLite), the URL of a storage
+            plugin (``postgresql://...``), or a storage object.
         name : str
             The study's name (unique in the file).
         sampler : str
@@ -209,7 +118,6 @@ class Study:
         StudyError
             If the study exists and ``load_if_exists`` is false.
         """
-        store = storage if isinstance(storage, SQLiteStorage) else SQLiteStorage(storage)
         if not normalize_optim_metrics(optim_metrics):
             raise MetricsError('a study needs optim_metrics, e.g. {"loss": "min"}')
         config = SamplerConfig(
@@ -220,6 +128,7 @@ class Study:
             options=dict(sampler_options or {}),
         )
         config.create()  # validate everything before storing anything
+        store = make_storage(storage)
         if load_if_exists and store.has_study(name):
             study = cls.load(store, name)
             study._adopt(config)
@@ -233,7 +142,7 @@ class Study:
         for key in ("search_space", "optim_metrics"):
             if stored[key] != new[key]:
                 raise StudyError(
-                    f"study {self.name!r} in {self.storage.path} was created with another "
+                    f"study {self.name!r} in {self.storage.url} was created with another "
                     f"{key.replace('_', ' ')}; use a new study name for a new {key}"
                 )
         if stored != new:
@@ -247,7 +156,7 @@ class Study:
             self.config = config
 
     @classmethod
-    def load(cls, storage: str | os.PathLike[str] | SQLiteStorage, name: str) -> Study:
+    def load(cls, storage: StorageLike, name: str) -> Study:
         """Load a stored study; its definition is validated like user input.
 
         Raises
@@ -259,7 +168,7 @@ class Study:
         """
         from .errors import HposamplerError, StorageError
 
-        store = storage if isinstance(storage, SQLiteStorage) else SQLiteStorage(storage)
+        store = make_storage(storage)
         data = store.load_definition(name)
         try:
             config = SamplerConfig.from_dict(data)
@@ -386,9 +295,10 @@ class Study:
         Parameters
         ----------
         objective : callable or str
-            ``objective(config)`` returns a float (single metric) or a dict holding
-            every optimised metric (other keys are stored as extras). A string
-            ``"module:function"`` is imported.
+            ``objective(config)`` or ``objective(config, trial)`` (``trial`` is a
+            :class:`~hposampler.objective.TrialHandle`) returns a float (single
+            metric) or a dict holding every optimised metric (other keys are stored
+            as extras). A string ``"module:function"`` is imported.
         n_trials : int
             The **total** number of finished trials (COMPLETE, PRUNED or FAIL) the
             study should reach; running again after a crash does the remainder.
@@ -419,11 +329,14 @@ class Study:
             raise StudyError(f"concurrency must be a positive int, got {concurrency!r}")
         if isinstance(objective, str):
             objective = load_objective(objective)
-        records = {r.trial_id: r for r in self._recover()}
-        sampler = self.config.create(trials=[r.trial for r in records.values()])
-        run = _Run(self, sampler, objective, records, catch, skip_duplicates, callbacks)
+        records = self._recover()
+        sampler = self.config.create(trials=[r.trial for r in records])
         pool = make_executor(executor, concurrency, **dict(executor_options or {}))
-        run.max_attempts = int(getattr(pool, "max_attempts", MAX_ATTEMPTS))
+        run = Runner(
+            self, sampler, objective, records, catch=catch, skip_duplicates=skip_duplicates,
+            callbacks=callbacks, max_attempts=int(getattr(pool, "max_attempts", MAX_ATTEMPTS)),
+        )  # fmt: skip
+        del records  # the storage holds them; the runner keeps only unfinished trials
         try:
             run.loop(pool, n_trials, concurrency, timeout)
         finally:
@@ -439,196 +352,6 @@ def _flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             out[path] = value
     return out
-
-
-class _Run:
-    """The state of one :meth:`Study.optimize` call."""
-
-    def __init__(
-        self,
-        study: Study,
-        sampler: BaseSampler,
-        objective: Objective,
-        records: dict[int, TrialRecord],
-        catch: tuple[type[BaseException], ...],
-        skip_duplicates: bool,
-        callbacks: Sequence[Callback],
-    ) -> None:
-        self.study = study
-        self.sampler = sampler
-        self.objective = objective
-        self.records = records
-        self.catch = catch
-        self.skip_duplicates = skip_duplicates
-        self.callbacks = callbacks
-        self.waiting = sorted(
-            tid
-            for tid, r in records.items()
-            if r.state in (TrialState.WAITING, TrialState.FAIL_RECOVERABLE)
-        )
-        self.seen = {_config_key(r.config) for r in records.values()}
-        self.exhausted = False
-        self.max_attempts = MAX_ATTEMPTS  # an executor may set its own (e.g. ray's max_retries)
-        self._finished = sum(1 for r in records.values() if _counts(r))
-
-    def finished(self) -> int:
-        """Trials that count towards ``n_trials`` (finished, duplicates excluded)."""
-        return self._finished
-
-    def save(self, record: TrialRecord) -> None:
-        self.study.storage.save_trial(self.study.name, record)
-        old = self.records.get(record.trial_id)
-        self._finished += _counts(record) - (_counts(old) if old is not None else 0)
-        self.records[record.trial_id] = record
-
-    def next_trial(self) -> TrialRecord | None:
-        """A WAITING trial to re-run, or a newly sampled one (stored RUNNING)."""
-        now = time.time()
-        if self.waiting:
-            record = self.records[self.waiting.pop(0)]
-            record = record.evolve(
-                state=TrialState.RUNNING, attempts=record.attempts + 1, started_at=now
-            )
-            self.save(record)
-            return record
-        duplicates = 0
-        while True:
-            try:
-                trial_id, config, internal = self.sampler.eager_sample()
-            except StopIteration:
-                self.exhausted = True
-                return None
-            key = _config_key(config)
-            if self.skip_duplicates and key in self.seen:
-                record = TrialRecord(
-                    trial_id, TrialState.PRUNED_DUPLICATE, config, internal=internal,
-                    started_at=now, finished_at=now,
-                )  # fmt: skip
-                self.save(record)
-                self.sampler.unlock(drop=False)
-                self.sampler.update_trial(trial_id, None, TrialState.PRUNED_DUPLICATE)
-                duplicates += 1
-                if duplicates >= MAX_CONSECUTIVE_DUPLICATES:
-                    logger.warning(
-                        "study %s: %d duplicate configs in a row; the space looks used up",
-                        self.study.name, duplicates,
-                    )  # fmt: skip
-                    self.exhausted = True
-                    return None
-                continue
-            record = TrialRecord(
-                trial_id, TrialState.RUNNING, config, internal=internal, attempts=1,
-                started_at=now,
-            )  # fmt: skip
-            self.save(record)  # committed before the trial exists anywhere else
-            self.sampler.unlock(drop=False)
-            self.seen.add(key)
-            return record
-
-    def finish(self, record: TrialRecord, outcome: tuple[bool, Any, str, str]) -> None:
-        ok, value, tb, worker = outcome
-        now = time.time()
-        if ok:
-            try:
-                metrics, extra = _split_result(value, self.study.config.optim_metrics)
-            except MetricsError as exc:
-                failed = record.evolve(
-                    state=TrialState.FAIL, error=f"MetricsError: {exc}", worker=worker,
-                    finished_at=now,
-                )  # fmt: skip
-                self.save(failed)
-                self.sampler.update_trial(record.trial_id, None, TrialState.FAIL)
-                raise
-            done = record.evolve(
-                state=TrialState.COMPLETE, metrics=[*record.metrics, metrics], extra=extra,
-                error=None, worker=worker, finished_at=now,
-            )  # fmt: skip
-            self.save(done)
-            self.sampler.update_trial(record.trial_id, metrics, TrialState.COMPLETE)
-        else:
-            failed = record.evolve(
-                state=TrialState.FAIL, error=tb or f"{type(value).__name__}: {value}",
-                worker=worker, finished_at=now,
-            )  # fmt: skip
-            self.save(failed)
-            self.sampler.update_trial(record.trial_id, None, TrialState.FAIL)
-            if not isinstance(value, self.catch):
-                raise value
-            logger.warning(
-                "study %s: trial %d failed: %s: %s", self.study.name, record.trial_id,
-                type(value).__name__, value,
-            )  # fmt: skip
-        for callback in self.callbacks:
-            callback(self.study, self.records[record.trial_id])
-
-    def lost(self, record: TrialRecord, exc: BaseException) -> None:
-        """The executor lost a trial (e.g. a dead worker): retry it, up to a limit."""
-        error = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        if record.attempts >= self.max_attempts:
-            self.save(record.evolve(state=TrialState.FAIL, error=error, finished_at=time.time()))
-            self.sampler.update_trial(record.trial_id, None, TrialState.FAIL)
-            return
-        self.save(record.evolve(state=TrialState.FAIL_RECOVERABLE, error=error))
-        self.sampler.update_trial(record.trial_id, None, TrialState.FAIL_RECOVERABLE)
-        self.waiting.append(record.trial_id)
-
-    def loop(
-        self,
-        pool: concurrent.futures.Executor,
-        n_trials: int,
-        concurrency: int,
-        timeout: float | None,
-    ) -> None:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        in_flight: dict[concurrent.futures.Future[Any], TrialRecord] = {}
-        try:
-            while True:
-                expired = deadline is not None and time.monotonic() >= deadline
-                while (
-                    not self.exhausted
-                    and not expired
-                    and len(in_flight) < concurrency
-                    and self.finished() + len(in_flight) < n_trials
-                ):
-                    record = self.next_trial()
-                    if record is None:
-                        break
-                    future = pool.submit(run_objective, self.objective, record.config)
-                    in_flight[future] = record
-                if not in_flight:
-                    return
-                wait_for = None if deadline is None else max(0.0, deadline - time.monotonic())
-                done, _ = concurrent.futures.wait(
-                    in_flight, timeout=wait_for, return_when=concurrent.futures.FIRST_COMPLETED
-                )
-                if not done and deadline is not None:
-                    deadline = None  # stop starting trials; wait for the running ones
-                    self.exhausted = True
-                for future in done:
-                    record = in_flight[future]
-                    try:
-                        outcome = future.result()
-                    except Exception as exc:  # the executor lost the trial, not the objective
-                        del in_flight[future]
-                        self.lost(record, exc)
-                        continue
-                    del in_flight[future]
-                    self.finish(record, outcome)
-        except BaseException:
-            # Ctrl-C or a re-raised objective error: trials still in flight go back to
-            # WAITING so that the next run re-runs them with the same id and config.
-            for future, record in in_flight.items():
-                future.cancel()
-                self.save(record.evolve(state=TrialState.WAITING))
-            raise
-
-
-def _counts(record: TrialRecord) -> int:
-    return int(record.state.is_finished and record.state != TrialState.PRUNED_DUPLICATE)
-
-
-def _config_key(config: Mapping[str, Any]) -> str:
-    return json.dumps(config, sort_keys=True, default=repr)
 
 
 def study_summary(records: Iterable[TrialRecord]) -> dict[str, int]:

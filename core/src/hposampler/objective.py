@@ -1,0 +1,169 @@
+"""Objectives: loading one by name, the trial handle it runs against, reading its result.
+
+An objective is ``objective(config)`` or ``objective(config, trial)``; it returns a
+number (one optimised metric) or a dict holding every optimised metric (other
+keys are kept as JSON extras). ``trial`` is a :class:`TrialHandle`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import os
+import socket
+import threading
+import traceback
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+
+from .errors import MetricsError, StudyError
+from .trial import metric_value
+
+__all__ = ["Objective", "TrialHandle", "load_objective", "run_objective", "split_result"]
+
+#: An objective: ``objective(config)`` or ``objective(config, trial)``.
+Objective = Callable[..., Any]
+
+
+@attrs.frozen
+class TrialHandle:
+    """What an objective runs against: the trial being evaluated.
+
+    An objective that takes a second positional argument receives one. It is a
+    small picklable value, so it reaches thread, process and Ray workers alike.
+
+    Attributes
+    ----------
+    trial_id : int
+        The trial's id in the study (dense: 0, 1, 2, ...).
+    config : dict
+        The sampled configuration (the same dict as the first argument).
+    attempt : int
+        1 for the first run of this trial, more when a lost trial is re-run.
+    """
+
+    trial_id: int
+    config: dict[str, Any]
+    attempt: int = 1
+
+
+def load_objective(path: str) -> Objective:
+    """Import ``"package.module:function"`` and return the function.
+
+    Raises
+    ------
+    StudyError
+        If the string is malformed, the module cannot be imported or the name
+        is not a callable.
+    """
+    module_name, sep, attr = path.partition(":")
+    if not sep or not module_name or not attr:
+        raise StudyError(
+            f"objective {path!r} must look like 'package.module:function', "
+            "e.g. 'hposampler.problems:branin'"
+        )
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise StudyError(
+            f"cannot import objective module {module_name!r}: {exc}. Is it installed, or in "
+            "the folder of the study file?"
+        ) from None
+    target: Any = module
+    for part in attr.split("."):
+        target = getattr(target, part, None)
+    if not callable(target):
+        raise StudyError(f"objective {path!r}: {module_name} has no callable {attr!r}")
+    objective: Objective = target
+    return objective
+
+
+def wants_trial(objective: Objective) -> bool:
+    """Whether ``objective`` takes a second positional argument (the trial handle)."""
+    try:
+        signature = inspect.signature(objective)
+    except (TypeError, ValueError):
+        return False
+    positional = [
+        p
+        for p in signature.parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+    return len(positional) >= 2
+
+
+def _worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.current_thread().name}"
+
+
+def run_objective(
+    objective: Objective, trial: TrialHandle, pass_trial: bool = False
+) -> tuple[bool, Any, str, str]:
+    """Run the objective on a trial in a worker; never raises an ``Exception``.
+
+    Returns ``(ok, result_or_exception, traceback_text, worker)``. Executors call
+    this so that the traceback is captured where it happened.
+    """
+    worker = _worker_name()
+    try:
+        if pass_trial:
+            return True, objective(trial.config, trial), "", worker
+        return True, objective(trial.config), "", worker
+    except Exception as exc:
+        return False, exc, traceback.format_exc(), worker
+
+
+def split_result(
+    result: Any, optim_metrics: Mapping[str, str]
+) -> tuple[dict[str, float | None], dict[str, Any]]:
+    """An objective's result -> (metrics for the sampler, JSON extras).
+
+    Raises
+    ------
+    MetricsError
+        When the result is not a number / dict of the optimised metrics.
+    """
+    names = list(optim_metrics)
+    if not isinstance(result, Mapping):
+        if len(names) == 1:
+            try:
+                return {names[0]: metric_value(result)}, {}
+            except MetricsError:
+                pass
+        elif _is_number(result):
+            raise MetricsError(
+                f"the objective returned a single number but the study optimises "
+                f"{len(names)} metrics ({', '.join(names)}); return a dict with those keys"
+            )
+        raise MetricsError(
+            f"the objective returned {type(result).__name__} {result!r}; return a number or a "
+            f"dict with keys {', '.join(names)}"
+        )
+    missing = [n for n in names if n not in result]
+    if missing:
+        raise MetricsError(
+            f"the objective's result {sorted(map(str, result))} lacks the optimised metric(s) "
+            f"{', '.join(missing)}; optim_metrics are {', '.join(names)}"
+        )
+    metrics = {name: metric_value(result[name], name) for name in names}
+    extras: dict[str, Any] = {}
+    for key, extra in result.items():
+        if key in optim_metrics:
+            continue
+        try:
+            json.dumps(extra, allow_nan=False)
+        except (TypeError, ValueError):
+            extra = repr(extra)  # stored as text: extras must be plain JSON
+        extras[str(key)] = extra
+    return metrics, extras
+
+
+def _is_number(value: Any) -> bool:
+    try:
+        metric_value(value)
+    except MetricsError:
+        return False
+    return value is not None

@@ -1,0 +1,93 @@
+"""Where studies live: the :class:`Storage` protocol, SQLite, and choosing one by URL.
+
+A storage is chosen by a string: a plain file path or ``sqlite:///path`` is the
+embedded SQLite storage; any other ``scheme://...`` URL goes to the storage a
+plugin registered for that scheme through the ``register_storages`` hook (for
+instance ``postgresql://user:pass@host:5432/db``). :func:`make_storage` does the
+choosing; ``Study.create`` and ``Study.load`` accept the same strings.
+
+This module is itself a plugin of the core: it registers the ``sqlite`` scheme.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Callable
+
+from ..hookspecs import hookimpl
+from .base import Storage, StorageSpec, TrialRecord, record_from_row, record_to_row
+from .sqlite import SCHEMA_VERSION, SQLiteStorage, resolve_sqlite_path
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "SQLiteStorage",
+    "Storage",
+    "StorageSpec",
+    "TrialRecord",
+    "make_storage",
+    "record_from_row",
+    "record_to_row",
+    "resolve_sqlite_path",
+]
+
+
+@hookimpl
+def register_storages(register: Callable[[StorageSpec], None]) -> None:
+    """Register the embedded SQLite storage (``sqlite:///path`` or a plain path)."""
+    register(
+        StorageSpec(
+            "sqlite",
+            SQLiteStorage,
+            description="embedded SQLite file (WAL); a plain path means this storage",
+        )
+    )
+
+
+def _scheme(text: str) -> str | None:
+    scheme, sep, _ = text.partition("://")
+    if not sep or not scheme or not scheme.replace("+", "").replace("-", "").isalnum():
+        return None
+    return scheme.lower()
+
+
+def make_storage(storage: str | os.PathLike[str] | Storage) -> Storage:
+    """The storage a path, URL or storage object names.
+
+    Parameters
+    ----------
+    storage : str, path-like or Storage
+        A file path or ``sqlite:///path`` (SQLite), a ``scheme://...`` URL of a
+        storage plugin, or a storage object (returned as is).
+
+    Raises
+    ------
+    UnknownSamplerError
+        (``kind="storage"``, a ``LookupError``) for a scheme no plugin provides,
+        with close matches and the installed schemes.
+    StudyError
+        For an argument that is neither a path, a URL nor a storage.
+    """
+    from ..errors import StudyError, UnknownSamplerError
+    from ..plugins import get_registry
+
+    if isinstance(storage, Storage):
+        return storage
+    if not isinstance(storage, (str, os.PathLike)):
+        raise StudyError(
+            f"storage must be a file path, a URL such as sqlite:///study.db, or a Storage; "
+            f"got {type(storage).__name__} {storage!r}"
+        )
+    text = os.fspath(storage)
+    scheme = _scheme(text) if isinstance(text, str) else None
+    if scheme is None or scheme == "sqlite":
+        return SQLiteStorage(text)
+    storages = get_registry().storages()
+    if scheme not in storages:
+        known = sorted(storages)
+        raise UnknownSamplerError(
+            f"{scheme}://", [f"{s}://" for s in known],
+            [f"{s}://" for s in difflib.get_close_matches(scheme, known)],
+            kind="storage",
+        )  # fmt: skip
+    return storages[scheme][0].factory(text)

@@ -1,0 +1,276 @@
+"""What every storage holds and does: :class:`TrialRecord`, the :class:`Storage` protocol.
+
+A storage is the source of truth of a study: the runner writes every state change
+of a trial to it before acting on it, and reads trials back from it (validated)
+when a study is loaded or resumed. Backends never need a copy of their own.
+
+The JSON encoding and the validation of stored rows live here, once, so that
+every storage (SQLite in the core, others from plugins) reads and writes the
+same documents and rejects the same tampering.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+import attrs
+
+from ..errors import StorageError
+from ..trial import Trial, TrialState, metric_value
+
+__all__ = [
+    "TRIAL_COLUMNS",
+    "Storage",
+    "StorageSpec",
+    "TrialRecord",
+    "dumps",
+    "record_from_row",
+    "record_to_row",
+]
+
+
+@attrs.frozen
+class TrialRecord:
+    """A trial as the study stores it: the sampler's :class:`Trial` plus run details.
+
+    Attributes
+    ----------
+    trial_id, state, config, metrics, internal
+        As in :class:`~hposampler.Trial` (``metrics`` holds only ``optim_metrics``).
+    extra : dict
+        Other JSON values the objective returned (e.g. ``{"accuracy": 0.9, "epochs": 3}``).
+    error : str or None
+        The traceback of a failed trial.
+    worker : str or None
+        ``host:pid:thread`` of the worker that ran it last.
+    attempts : int
+        How many times the objective was started for this trial.
+    started_at, finished_at : float or None
+        Unix timestamps.
+    """
+
+    trial_id: int
+    state: TrialState = attrs.field(converter=TrialState)
+    config: dict[str, Any]
+    metrics: list[dict[str, float | None]] = attrs.field(factory=list)
+    extra: dict[str, Any] = attrs.field(factory=dict)
+    internal: dict[str, Any] | None = None
+    error: str | None = None
+    worker: str | None = None
+    attempts: int = 0
+    started_at: float | None = None
+    finished_at: float | None = None
+
+    @property
+    def trial(self) -> Trial:
+        """The :class:`~hposampler.Trial` a sampler resumes from."""
+        return Trial(self.trial_id, self.config, self.state, self.metrics, self.internal)
+
+    @property
+    def final_metrics(self) -> dict[str, float | None] | None:
+        """The last reported metrics, if any."""
+        return self.metrics[-1] if self.metrics else None
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds from start to finish, if both are known."""
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return self.finished_at - self.started_at
+
+    def evolve(self, **changes: Any) -> TrialRecord:
+        """A copy with some fields changed."""
+        return attrs.evolve(self, **changes)
+
+
+@runtime_checkable
+class Storage(Protocol):
+    """Where studies live; the runner's only source of truth.
+
+    Every method is one committed transaction: a process killed at any point
+    loses at most the change it was making. Implementations validate everything
+    they read back (see :func:`record_from_row`) and never execute stored data.
+    """
+
+    #: How the storage is named in messages and by ``hposampler show``.
+    url: str
+
+    def study_names(self) -> list[str]:
+        """Names of the stored studies, oldest first."""
+        ...
+
+    def has_study(self, name: str) -> bool:
+        """Whether a study called ``name`` exists."""
+        ...
+
+    def create_study(self, name: str, definition: Mapping[str, Any]) -> None:
+        """Store a new study; :class:`~hposampler.errors.StudyError` if the name is taken."""
+        ...
+
+    def load_definition(self, name: str) -> dict[str, Any]:
+        """The JSON definition of a study (parsed, validated by the caller)."""
+        ...
+
+    def update_definition(self, name: str, definition: Mapping[str, Any]) -> None:
+        """Replace a study's definition (e.g. when switching sampler)."""
+        ...
+
+    def create_trial(self, study: str, record: TrialRecord) -> bool:
+        """Insert a new trial atomically; ``False`` (nothing written) if its id is taken.
+
+        Ids are dense per study; a runner that finds its id taken (another
+        worker stored it first) learns the new trials and samples again.
+        """
+        ...
+
+    def save_trial(self, study: str, record: TrialRecord) -> None:
+        """Store a state change of an existing trial (never creates or replaces others)."""
+        ...
+
+    def load_trials(self, study: str) -> list[TrialRecord]:
+        """Every trial of a study, validated, ordered by id."""
+        ...
+
+    def close(self) -> None:
+        """Release the connection."""
+        ...
+
+
+@attrs.frozen
+class StorageSpec:
+    """A kind of storage as a plugin registers it, chosen by URL scheme.
+
+    Parameters
+    ----------
+    scheme : str
+        The URL scheme (``"postgresql"`` for ``postgresql://user@host/db``).
+    factory : callable
+        ``factory(url) -> Storage``; raises :class:`~hposampler.errors.StudyError`
+        or :class:`~hposampler.errors.StorageError` with a clear message.
+    aliases : tuple of str
+        Other schemes meaning the same (``"postgres"``).
+    description : str
+        One line for ``hposampler list``.
+    """
+
+    scheme: str
+    factory: Callable[[str], Storage] = attrs.field(validator=attrs.validators.is_callable())
+    aliases: tuple[str, ...] = ()
+    description: str = ""
+
+
+#: The columns of a stored trial, in the order :func:`record_to_row` gives them.
+TRIAL_COLUMNS = (
+    "trial_id",
+    "state",
+    "config",
+    "metrics",
+    "extra",
+    "internal",
+    "error",
+    "worker",
+    "attempts",
+    "started_at",
+    "finished_at",
+)
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON; NaN and infinities are refused (JSON has none)."""
+    return json.dumps(value, allow_nan=False, separators=(",", ":"))
+
+
+def _clean_metrics(metrics: list[dict[str, float | None]]) -> list[dict[str, float | None]]:
+    # JSON has no Infinity/NaN; the sampler's "worst" is stored as null
+    return [
+        {k: (None if v is None or not math.isfinite(v) else v) for k, v in m.items()}
+        for m in metrics
+    ]
+
+
+def record_to_row(record: TrialRecord) -> tuple[Any, ...]:
+    """The column values of :data:`TRIAL_COLUMNS` for a record (JSON columns as text)."""
+    return (
+        record.trial_id,
+        int(record.state),
+        dumps(record.config),
+        dumps(_clean_metrics(record.metrics)),
+        dumps(record.extra),
+        None if record.internal is None else dumps(record.internal),
+        record.error,
+        record.worker,
+        record.attempts,
+        record.started_at,
+        record.finished_at,
+    )
+
+
+def record_from_row(study: str, row: Sequence[Any]) -> TrialRecord:
+    """Validate one stored row (columns as in :data:`TRIAL_COLUMNS`) into a record.
+
+    JSON columns may hold text (parsed here) or already-parsed values (a driver
+    that decodes JSON itself); either way their shape is checked.
+
+    Raises
+    ------
+    StorageError
+        Naming the study, the trial and the column of the first problem.
+    """
+    tid = row[0]
+
+    def parse(column: str, value: Any, kind: type, nullable: bool = False) -> Any:
+        if value is None and nullable:
+            return None
+        if isinstance(value, (str, bytes)):
+            try:
+                value = json.loads(value)
+            except (TypeError, ValueError, RecursionError) as exc:
+                raise StorageError(
+                    f"study {study!r}, trial {tid}: column {column} is not valid JSON ({exc})"
+                ) from None
+        if not isinstance(value, kind):
+            raise StorageError(
+                f"study {study!r}, trial {tid}: column {column} must hold a JSON "
+                f"{'object' if kind is dict else 'array'}, got {type(value).__name__}"
+            )
+        return value
+
+    config = parse("config", row[2], dict)
+    metrics = parse("metrics", row[3], list)
+    extra = parse("extra", row[4], dict)
+    internal = parse("internal", row[5], dict, nullable=True)
+    try:
+        if isinstance(tid, bool) or not isinstance(tid, int) or tid < 0:
+            raise TypeError(f"trial_id must be a non-negative int, got {tid!r}")
+        history = []
+        for entry in metrics:
+            if not isinstance(entry, dict):
+                raise TypeError(f"metrics entries must be objects, got {entry!r}")
+            history.append({str(k): metric_value(v) for k, v in entry.items()})
+        for column, value, kinds in (
+            ("error", row[6], (str, type(None))),
+            ("worker", row[7], (str, type(None))),
+            ("attempts", row[8], (int,)),
+            ("started_at", row[9], (int, float, type(None))),
+            ("finished_at", row[10], (int, float, type(None))),
+        ):
+            if not isinstance(value, kinds) or isinstance(value, bool):
+                raise TypeError(f"column {column} has an invalid value {value!r}")
+        return TrialRecord(
+            trial_id=tid,
+            state=TrialState(row[1]),
+            config=config,
+            metrics=history,
+            extra=extra,
+            internal=internal,
+            error=row[6],
+            worker=row[7],
+            attempts=row[8],
+            started_at=row[9],
+            finished_at=row[10],
+        )
+    except (TypeError, ValueError) as exc:
+        raise StorageError(f"study {study!r}, trial {tid}: {exc}") from None
