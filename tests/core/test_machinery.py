@@ -252,3 +252,35 @@ def test_public_names_still_resolve_lazily() -> None:
         assert getattr(hposampler, name) is not None
     with pytest.raises(AttributeError):
         hposampler.nothing_here  # noqa: B018
+
+
+ops = st.lists(
+    st.tuples(
+        st.sampled_from(["set", "del"]),
+        st.one_of(st.integers(0, 40), st.just(1 << 30)),  # dense ids and one far beyond
+        st.sampled_from(list(TrialState)),
+    ),
+    max_size=60,
+)
+
+
+@given(ops)
+def test_compact_tables_behave_like_dicts(operations: list[tuple[str, int, TrialState]]) -> None:
+    from hposampler.tables import DenseIntMap, StateTable
+
+    table, numbers, model = StateTable(), DenseIntMap(), {}
+    for op, trial_id, state in operations:
+        if op == "set":
+            table[trial_id] = state
+            numbers[trial_id] = int(state) * 7
+            model[trial_id] = state
+        elif trial_id in model:
+            del table[trial_id]
+            assert numbers.pop(trial_id) == int(model.pop(trial_id)) * 7
+        else:
+            with pytest.raises(KeyError):
+                del table[trial_id]
+            assert numbers.pop(trial_id) is None
+        assert len(table) == len(model) and dict(table.items()) == model
+        assert list(table) == sorted(model)
+        assert all(numbers.get(t) == int(s) * 7 for t, s in model.items())

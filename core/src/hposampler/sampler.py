@@ -36,6 +36,7 @@ from .errors import (
     SearchSpaceError,
     UnknownTrialError,
 )
+from .tables import StateTable
 from .tree import SpaceTree, compile_space
 from .trial import Trial, TrialState, metric_value
 
@@ -163,7 +164,7 @@ class BaseSampler(metaclass=_SamplerMeta):
         self.optim_metrics = normalize_optim_metrics(optim_metrics)
         self.trials: list[Trial] = [Trial.from_dict(t) for t in (trials or [])]
         self.seed = check_seed(seed)
-        self._states: dict[int, TrialState] = {}
+        self._states = StateTable()  # one byte per trial
         for trial in self.trials:
             if trial.trial_id in self._states:
                 raise MetricsError(
@@ -392,7 +393,7 @@ class BaseSampler(metaclass=_SamplerMeta):
     @property
     def trial_states(self) -> dict[int, TrialState]:
         """Known trials' current states, by id (a copy)."""
-        return dict(self._states)
+        return dict(self._states.items())
 
     def new_trial_id(self) -> int:
         """The id for the next sample: one more than the largest issued id."""
@@ -436,7 +437,7 @@ class BaseSampler(metaclass=_SamplerMeta):
         }
 
 
-def _id_summary(states: Mapping[int, Any]) -> str:
+def _id_summary(states: Iterable[int]) -> str:
     ids = sorted(states)
     if not ids:
         return "none"

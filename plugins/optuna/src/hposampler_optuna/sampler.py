@@ -13,6 +13,7 @@ from optuna.distributions import distribution_to_json
 from optuna.trial import TrialState as OptunaState
 
 from hposampler import BaseSampler, SearchSpaceError, Trial, TrialState
+from hposampler.tables import DenseIntMap
 from hposampler.tree import Param
 
 from .distributions import Mapping as ParamMapping
@@ -100,7 +101,7 @@ class OptunaSampler(BaseSampler):
         }
         # Optuna's JSON of each distribution, computed once (internal_repr is per trial)
         self._dist_json = {n: distribution_to_json(m.distribution) for n, m in self._maps.items()}
-        self._numbers: dict[int, int] = {}  # trial id -> Optuna trial number
+        self._numbers = DenseIntMap()  # trial id -> Optuna trial number, 8 bytes a trial
         self._live: dict[int, optuna.Trial] = {}  # trials still RUNNING in the Optuna study
         self._steps: dict[int, int] = {}  # next intermediate step of a live trial
         self._frozen: list[optuna.trial.FrozenTrial] = []  # resumed trials, added at once
@@ -185,9 +186,9 @@ class OptunaSampler(BaseSampler):
 
     def _drop(self) -> None:
         trial_id = self.locked_trial_id
-        if trial_id is None or trial_id not in self._numbers:
+        number = None if trial_id is None else self._numbers.pop(trial_id)
+        if trial_id is None or number is None:
             return
-        number = self._numbers.pop(trial_id)
         self._steps.pop(trial_id, None)
         if self._live.pop(trial_id, None) is not None:
             self._tell(number, state=OptunaState.FAIL)
