@@ -61,6 +61,7 @@ def quality() -> list[Row]:
 
 
 def main() -> None:
+    import bench_adapters
     import bench_grid
     import bench_optuna
     import bench_ray
@@ -68,7 +69,7 @@ def main() -> None:
     import bench_study
 
     rows: list[Row] = [import_time()]
-    for module in (bench_grid, bench_optuna, bench_skopt, bench_study, bench_ray):
+    for module in (bench_grid, bench_optuna, bench_adapters, bench_skopt, bench_study, bench_ray):
         rows += module.run()
     rows += quality()
     print(f"Measured {datetime.date.today()} on {machine()}.\n")

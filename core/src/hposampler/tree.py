@@ -60,9 +60,10 @@ def _grid_index(grid: tuple[Any, ...], value: Any) -> int | None:
     if not _is_number(value) or not grid:
         return None
     position = bisect.bisect_left(grid, value)
-    for i in (position - 1, position):
-        if 0 <= i < len(grid) and math.isclose(value, grid[i], rel_tol=1e-9, abs_tol=1e-12):
-            return i
+    neighbours = [i for i in (position - 1, position) if 0 <= i < len(grid)]
+    nearest = min(neighbours, key=lambda i: abs(grid[i] - value))
+    if math.isclose(value, grid[nearest], rel_tol=1e-9, abs_tol=1e-12):
+        return nearest
     return None
 
 
@@ -344,6 +345,11 @@ class _NoMatch(Exception):
         self.reason = reason
 
 
+def _copy(value: Any) -> Any:
+    """A config's own copy of a value: containers are copied, immutable scalars shared."""
+    return copy.deepcopy(value) if isinstance(value, (list, dict)) else value
+
+
 def _compile_value(value: Any, path: str) -> Node:
     if isinstance(value, SearchSpace):
         return _compile_space(value, path)
@@ -480,9 +486,9 @@ class SpaceTree:
             if isinstance(node, Leaf):
                 value = suggest(node.param)
                 params[node.param.name] = value
-                return copy.deepcopy(value)
+                return _copy(value)
             if isinstance(node, Constant):
-                return copy.deepcopy(node.value)
+                return _copy(node.value)
             if isinstance(node, Group):
                 return {key: walk(child) for key, child in node.items}
             index = suggest(node.param)
