@@ -23,18 +23,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import optuna
+from bench_optuna import FLAT, PARAMS, sphere
 from common import Row, interleaved, print_table
 
 from hposampler import TrialState, make_sampler
-
-optuna.logging.set_verbosity(optuna.logging.WARNING)
-
-PARAMS = [f"x{i}" for i in range(6)]
-FLAT = {p: {"value_range": [-5.0, 5.0], "value_type": "float"} for p in PARAMS}
-
-
-def sphere(config: dict[str, Any]) -> float:
-    return sum(config[p] ** 2 for p in PARAMS)
 
 
 def ours(name: str, n: int) -> None:
