@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import logging
+import contextlib
 import math
 import threading
-from collections.abc import Callable, Iterable, Mapping
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Literal
 
 import optuna
@@ -21,7 +22,6 @@ from .distributions import mapping_for, suggest
 
 __all__ = ["OptunaSampler"]
 
-logger = logging.getLogger("hposampler.optuna")
 _quiet_lock = threading.Lock()
 _quieted = False
 
@@ -275,15 +275,9 @@ class OptunaSampler(BaseSampler):
         }
 
 
-def quiet_experimental() -> Any:
+@contextlib.contextmanager
+def quiet_experimental() -> Iterator[None]:
     """Silence Optuna's ExperimentalWarning while building a sampler the user asked for."""
-    import contextlib
-    import warnings
-
-    @contextlib.contextmanager
-    def ctx() -> Any:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            yield
-
-    return ctx()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        yield
