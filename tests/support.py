@@ -22,6 +22,10 @@ class UniformSampler(hposampler.BaseSampler):
         self.configs: dict[int, dict[str, Any]] = {t.trial_id: t.config for t in self.trials}
         self.updates: list[tuple[int, Any, hposampler.TrialState]] = []
 
+    def _resume_done(self) -> None:
+        if self.configs:  # continue with fresh draws instead of replaying the seed's stream
+            self.rng = random.Random(self.derived_seed("resume", len(self.configs)))
+
     def _suggest(self, param: Param) -> Any:
         if isinstance(param, ChoiceParam):
             return self.rng.randrange(param.n_branches)

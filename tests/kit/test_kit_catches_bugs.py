@@ -16,6 +16,7 @@ from hposampler.testing.checks import (
     check_exhaustive,
     check_internal_repr_json,
     check_resume,
+    check_resume_continues,
     check_seed_determinism,
     check_updates_accepted,
 )
@@ -66,6 +67,11 @@ class ForgetsOnResume(UniformSampler):
         super().__init__(search_space, **kwargs)
 
 
+class ReplaysOnResume(UniformSampler):
+    def _resume_done(self) -> None:
+        """Restarts the seed's stream: proposes its earlier configs again."""
+
+
 class RefusesFailures(UniformSampler):
     def _update_trial(self, trial_id: int, metrics: Any, state: Any) -> None:
         if metrics is None:
@@ -85,6 +91,7 @@ class RepeatsOnGrid(UniformSampler):
         (Unseeded, {}, check_seed_determinism, "seed 7 gave different sequences"),
         (AlwaysSame, {}, check_concurrent_distinct, "4 pending trials were not all different"),
         (ForgetsOnResume, {}, check_resume, "ids after resuming 0..5 were [0, 1, 2, 3]"),
+        (ReplaysOnResume, {}, check_resume_continues, "which the trials it resumed from"),
         (RefusesFailures, {}, check_updates_accepted, "raised ValueError('metrics required')"),
         (RepeatsOnGrid, {"exhaustive": True}, check_exhaustive, "had duplicates"),
     ],

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import abc
 import functools
+import hashlib
 import inspect
 import logging
 import math
@@ -194,7 +195,10 @@ class BaseSampler(metaclass=_SamplerMeta):
     def _resume_all(self) -> None:
         """Hand every earlier trial, encoded through the tree, to the backend (once)."""
         self._resumed = True
-        for trial in sorted(self.trials, key=lambda t: t.trial_id):
+        self._take(sorted(self.trials, key=lambda t: t.trial_id))
+
+    def _take(self, trials: list[Trial]) -> None:
+        for trial in trials:
             if trial.metrics:
                 self.check_metrics(trial.final_metrics)  # names must match optim_metrics
             try:
@@ -209,6 +213,54 @@ class BaseSampler(metaclass=_SamplerMeta):
                 continue
             self._resume_trial(trial, params)
         self._resume_done()
+
+    def sync_trials(self, trials: Iterable[Trial | Mapping[str, Any]]) -> None:
+        """Learn trials that others (workers sharing the study) created or changed.
+
+        Trials with ids this sampler does not know go through the same hooks as
+        resumed ones (:meth:`_resume_trial`, then :meth:`_resume_done`); a known
+        trial whose state changed reaches :meth:`_update_trial` with its final
+        metrics. Trials whose state is unchanged are ignored, so passing every
+        stored trial is safe. Lifecycle hooks do not fire: these are not this
+        sampler's own calls.
+
+        Raises
+        ------
+        SamplerLockedError
+            While a trial is locked (sync between samples, not during one).
+        """
+        if self._locked_id is not None:
+            raise SamplerLockedError(
+                f"trial {self._locked_id} is locked: sync_trials() goes between samples"
+            )
+        new: list[Trial] = []
+        for trial in sorted((Trial.from_dict(t) for t in trials), key=lambda t: t.trial_id):
+            if trial.trial_id not in self._states:
+                new.append(trial)
+                continue
+            if self._states[trial.trial_id] == trial.state:
+                continue
+            metrics = self.check_metrics(trial.final_metrics) if trial.metrics else None
+            self._update_trial(trial.trial_id, metrics, trial.state)
+            self._states[trial.trial_id] = trial.state
+        for trial in new:
+            self._states[trial.trial_id] = trial.state
+            self._next_id = max(self._next_id, trial.trial_id + 1)
+        if new:
+            self._take(new)
+
+    def derived_seed(self, *keys: object) -> int | None:
+        """A seed for a backend's random stream from :attr:`seed` and ``keys``.
+
+        Backends whose stream cannot continue exactly after a resume reseed with
+        e.g. ``derived_seed("resume", n_trials)``, so a resumed sampler continues
+        with fresh draws instead of replaying the ones it already proposed.
+        ``None`` when the sampler is unseeded.
+        """
+        if self.seed is None:
+            return None
+        text = ":".join(map(str, (self.seed, *keys))).encode()
+        return int.from_bytes(hashlib.blake2b(text, digest_size=4).digest(), "big")
 
     # -- the public contract (final) ------------------------------------------
 
@@ -362,7 +414,11 @@ class BaseSampler(metaclass=_SamplerMeta):
         """
 
     def _resume_trial(self, trial: Trial, params: dict[str, Any]) -> None:
-        """Take one earlier trial into account (called once per trial, by id, after ``__init__``).
+        """Take a trial this sampler did not issue into account.
+
+        Called once per earlier trial, by id, right after ``__init__``, and again
+        later for trials other workers add to a shared study
+        (:meth:`sync_trials`); each batch ends with :meth:`_resume_done`.
 
         Parameters
         ----------
@@ -377,7 +433,7 @@ class BaseSampler(metaclass=_SamplerMeta):
         """
 
     def _resume_done(self) -> None:
-        """Called once after every earlier trial went through :meth:`_resume_trial`."""
+        """Called after each batch of :meth:`_resume_trial` calls (at least once, at start)."""
 
     @abc.abstractmethod
     def internal_repr(self, trial_id: int) -> dict[str, Any] | None:

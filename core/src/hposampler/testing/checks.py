@@ -287,6 +287,32 @@ def check_resume(sampler: SamplerLike) -> None:
     resumed.update_trial(5, {"loss": 0.1}, TrialState.COMPLETE)  # the pending trial finishes
 
 
+def check_resume_continues(sampler: SamplerLike) -> None:
+    """A sampler rebuilt from its own trials proposes none of them again (continues its stream)."""
+    subject = _Subject(sampler)
+    space = subject.spaces()["log_float"]  # 9 grid points for an exhaustive sampler
+    built = subject.build(space, seed=3)
+    trials = []
+    for _ in range(4):  # as a study stores them: config, result and internal state
+        trial_id, config, internal = built.eager_sample()
+        built.unlock(drop=False)
+        metrics = {m: _loss(config) for m in built.optim_metrics}
+        built.update_trial(trial_id, metrics, TrialState.COMPLETE)
+        trials.append(Trial(trial_id, config, TrialState.COMPLETE, [metrics], internal))
+    records = json.loads(json.dumps([t.to_dict() for t in trials]))
+    resumed = subject.build(space, trials=[Trial.from_dict(r) for r in records], seed=3)
+    seen = {json.dumps(t.config, sort_keys=True) for t in trials}
+    for trial_id, config in _run(resumed, 4):
+        _check(
+            json.dumps(config, sort_keys=True) not in seen,
+            "resume_continues",
+            subject,
+            f"trial {trial_id} re-proposes {config!r}, which the trials it resumed from "
+            "already tried; derive the stream from the seed and the history "
+            "(BaseSampler.derived_seed) or fast-forward it",
+        )
+
+
 def check_seed_determinism(sampler: SamplerLike) -> None:
     """The same seed gives the same sequence (skipped if the spec is not deterministic)."""
     subject = _Subject(sampler)
@@ -359,6 +385,7 @@ CHECKS: tuple[Callable[[SamplerLike], None], ...] = (
     check_lock_discipline,
     check_updates_accepted,
     check_resume,
+    check_resume_continues,
     check_seed_determinism,
     check_exhaustive,
     check_concurrent_distinct,

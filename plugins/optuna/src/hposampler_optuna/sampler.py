@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -87,6 +88,7 @@ class OptunaSampler(BaseSampler):
     ) -> None:
         super().__init__(search_space, optim_metrics=optim_metrics, trials=trials, seed=seed)
         _quiet_optuna()
+        self._make = make_sampler
         self.optuna_sampler = make_sampler(seed)
         directions: list[Literal["minimize", "maximize"]] = [
             "minimize" if d == "min" else "maximize" for d in self.optim_metrics.values()
@@ -104,7 +106,13 @@ class OptunaSampler(BaseSampler):
         self._numbers = DenseIntMap()  # trial id -> Optuna trial number, 8 bytes a trial
         self._live: dict[int, optuna.Trial] = {}  # trials still RUNNING in the Optuna study
         self._steps: dict[int, int] = {}  # next intermediate step of a live trial
-        self._frozen: list[optuna.trial.FrozenTrial] = []  # resumed trials, added at once
+        self._frozen: list[tuple[int, optuna.trial.FrozenTrial]] = []  # taken, added at once
+        self._study_attrs: dict[str, Any] = {}  # the sampler's study state found in trials
+        # Random draws independently of results: its stream is fast-forwarded so that
+        # the trial with id k gets the k-th draw (resumed and shared studies included)
+        self._replay = isinstance(self.optuna_sampler, optuna.samplers.RandomSampler)
+        self._position = 0  # draws made on the random stream
+        self._live_run = False  # set once this sampler has sampled
         self.exhausted = False
 
     # -- resume -------------------------------------------------------------------
@@ -129,22 +137,58 @@ class OptunaSampler(BaseSampler):
         stored = self._stored_params(trial)
         if stored is None:
             stored = {n: self._maps[n].to_optuna(v) for n, v in params.items()}
+        attrs = (trial.internal or {}).get("study_attrs")
+        if isinstance(attrs, dict):
+            self._study_attrs.update(attrs)  # by id order: the latest value wins
         state = trial.state
-        self._frozen.append(
-            optuna.trial.create_trial(
-                params=stored,
-                distributions={n: self._maps[n].distribution for n in stored},
-                state=OptunaState.RUNNING if state.is_pending else self._terminal_state(state),
-                values=self._values(trial.final_metrics) if state == TrialState.COMPLETE else None,
-                intermediate_values=self._intermediate(trial) if state.is_pruned else None,
-            )
+        frozen = optuna.trial.create_trial(
+            params=stored,
+            distributions={n: self._maps[n].distribution for n in stored},
+            state=OptunaState.RUNNING if state.is_pending else self._terminal_state(state),
+            values=self._values(trial.final_metrics) if state == TrialState.COMPLETE else None,
+            intermediate_values=self._intermediate(trial) if state.is_pruned else None,
         )
-        self._numbers[trial.trial_id] = len(self._frozen) - 1
+        self._frozen.append((trial.trial_id, frozen))
 
     def _resume_done(self) -> None:
-        """Rebuild the Optuna study from the resumed trials in one ``add_trials`` call."""
-        self.study.add_trials(self._frozen)
+        """Add the taken trials to the Optuna study in one call; continue the stream."""
+        if not self._frozen:
+            return
+        base = len(self.study.get_trials(deepcopy=False))
+        for offset, (trial_id, _) in enumerate(self._frozen):
+            self._numbers[trial_id] = base + offset
+        self.study.add_trials([frozen for _, frozen in self._frozen])
+        total = base + len(self._frozen)
         self._frozen = []
+        # state a sampler keeps in the study (QMC's position in its sequence) comes back
+        for key, value in self._study_attrs.items():
+            self.storage.set_study_system_attr(self._study_id, key, value)
+        if not self._replay:
+            # a stream that cannot be fast-forwarded is reseeded from the history, so it
+            # continues with fresh draws instead of replaying those it already made
+            keys: tuple[object, ...] = ("resume", total)
+            if self._live_run:  # trials from other workers sharing the study
+                keys += (os.getpid(), id(self))
+            self.optuna_sampler = self._make(self.derived_seed(*keys))
+            self.study.sampler = self.optuna_sampler
+
+    def _fast_forward(self, position: int) -> None:
+        """Advance the random stream to ``position`` draws (on a throwaway study)."""
+        if self._position >= position:
+            return
+        scratch = optuna.create_study(sampler=self.optuna_sampler)
+        maps = self._maps
+        while self._position < position:
+            trial = scratch.ask()
+
+            def draw(param: Param, trial: optuna.Trial = trial) -> Any:
+                return maps[param.name].to_config(
+                    suggest(trial, param.name, maps[param.name].distribution)
+                )
+
+            self.tree.sample(draw)
+            scratch.tell(trial, state=OptunaState.FAIL)
+            self._position += 1
 
     def _intermediate(self, trial: Trial) -> dict[int, float] | None:
         if len(self.optim_metrics) != 1:
@@ -162,6 +206,11 @@ class OptunaSampler(BaseSampler):
     def _eager_sample(self) -> tuple[int, dict[str, Any]]:
         if self.exhausted:
             raise StopIteration("the Optuna sampler has exhausted the search space")
+        trial_id = self.new_trial_id()
+        self._live_run = True
+        if self._replay:
+            self._fast_forward(trial_id)
+            self._position += 1
         trial = self.study.ask()
         maps = self._maps
 
@@ -174,7 +223,6 @@ class OptunaSampler(BaseSampler):
         except BaseException:
             self._tell(trial.number, state=OptunaState.FAIL)
             raise
-        trial_id = self.new_trial_id()
         self._numbers[trial_id] = trial.number
         self._live[trial_id] = trial
         return trial_id, config
@@ -268,11 +316,20 @@ class OptunaSampler(BaseSampler):
         if number is None:
             return None
         params = self._frozen_trial(number).params
-        return {
+        out: dict[str, Any] = {
             "number": number,
             "params": dict(params),
             "distributions": {name: self._dist_json[name] for name in params},
         }
+        attrs = self._sampler_attrs()
+        if attrs:
+            out["study_attrs"] = attrs
+        return out
+
+    def _sampler_attrs(self) -> dict[str, Any]:
+        """Small JSON state the Optuna sampler keeps in the study (QMC's sample counter)."""
+        attrs = self.storage.get_study_system_attrs(self._study_id)
+        return {k: v for k, v in attrs.items() if k.startswith("qmc:") and isinstance(v, int)}
 
 
 @contextlib.contextmanager

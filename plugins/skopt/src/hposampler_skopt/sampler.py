@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import random
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -69,6 +70,7 @@ class SkoptSampler(BaseSampler):
         self._pending: dict[int, list[Any]] = {}
         self._deferred: list[list[Any]] = []  # None metrics told once a worst value exists
         self._done: list[tuple[list[Any], float | None]] = []  # resumed results, told at once
+        self._worker_key: tuple[object, ...] = ()
 
     # -- helpers --------------------------------------------------------------------
 
@@ -105,6 +107,14 @@ class SkoptSampler(BaseSampler):
         if self._done:  # one call: one model fit
             self._tell([p for p, _ in self._done], [y for _, y in self._done])
         self._done = []
+        if self._points:
+            # skopt's random stream restarts at the seed: reseed it from the history so
+            # a resumed (or shared) study continues with fresh draws instead of replaying
+            import numpy as np
+
+            seed = self.derived_seed("resume", len(self._points), *self._worker_key)
+            self.optimizer.rng = np.random.RandomState(seed)
+            self._rng = random.Random(seed)
 
     def _lie(self) -> float:
         ys = [float(y) for y in self.optimizer.yi if math.isfinite(y)]
@@ -129,6 +139,7 @@ class SkoptSampler(BaseSampler):
             point = scratch.ask()
         else:
             point = self.optimizer.ask()
+        self._worker_key = (os.getpid(), id(self))  # later syncs come from other workers
         point = self.space.to_point(self.space.to_params(point)) if point else []
         params = self.space.to_params(point)
         config = self.tree.decode(params)
