@@ -2,10 +2,25 @@
 
 It keeps at most ``concurrency`` trials in flight on an executor and moves each
 trial through its states. Every change goes through :meth:`Runner.settle`: the
-storage commits it first, then the sampler hears of it, so a crash between the
-two never leaves the sampler ahead of the storage. The runner keeps only the
-trials in flight (and the ones waiting to re-run) in memory; the storage holds
-the rest.
+storage commits it first (compare-and-set: a trial another worker took over is
+never overwritten), then the sampler hears of it, so a crash between the two
+never leaves the sampler ahead of the storage. The runner keeps one byte of
+state per trial and the trials in flight; the storage holds the rest.
+
+Several runners (processes, machines) may share one study:
+
+* before sampling, a runner reads the study's revision (one cheap query) and,
+  when another worker wrote, loads just the rows written since and passes them
+  to the sampler (:meth:`~hposampler.BaseSampler.sync_trials`), so the model
+  learns everyone's results and sees everyone's running trials as pending;
+* trial ids are reserved by inserting the row: a runner whose id was taken
+  meanwhile syncs and samples again;
+* the study's total counts every worker's running trials, so it is overshot by
+  at most the trials started in the same instant;
+* a runner stamps a heartbeat on its running trials every ``heartbeat_interval``
+  seconds; a RUNNING trial whose runner died (its process is gone on this host,
+  or its heartbeat is older than :data:`STALE_AFTER` intervals) is taken over by
+  another runner and re-run with the same id and config.
 """
 
 from __future__ import annotations
@@ -14,21 +29,34 @@ import concurrent.futures
 import hashlib
 import json
 import logging
+import os
+import socket
 import time
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .errors import MetricsError, StudyError
 from .objective import Objective, TrialHandle, run_objective, split_result, wants_trial
 from .sampler import BaseSampler
 from .storage import TrialRecord
+from .tables import StateTable
 from .trial import TrialState
 
 if TYPE_CHECKING:
     from .study import Study
 
-__all__ = ["MAX_ATTEMPTS", "MAX_CONSECUTIVE_DUPLICATES", "Callback", "Runner"]
+__all__ = [
+    "HEARTBEAT_INTERVAL",
+    "MAX_ATTEMPTS",
+    "MAX_CONSECUTIVE_DUPLICATES",
+    "STALE_AFTER",
+    "Callback",
+    "Runner",
+    "driver_id",
+    "is_stale",
+]
 
 logger = logging.getLogger("hposampler.study")
 
@@ -41,10 +69,28 @@ MAX_ATTEMPTS = 3
 #: Stop after this many duplicates in a row with ``skip_duplicates`` (the space is used up).
 MAX_CONSECUTIVE_DUPLICATES = 100
 
+#: Seconds between heartbeats of a runner's running trials (``Study.optimize`` option).
+HEARTBEAT_INTERVAL = 5.0
+
+#: A running trial whose heartbeat is older than this many intervals is stale.
+STALE_AFTER = 6
+
+#: Attempts at sampling when other workers keep taking the id first.
+MAX_ID_RACES = 100
+
+_HOST = socket.gethostname()
+
+#: Drivers of this process whose ``optimize`` call is running (the others are gone).
+_LIVE_DRIVERS: set[str] = set()
+
 
 def counts(record: TrialRecord) -> int:
     """1 if the trial counts towards the study's total (finished, not a duplicate)."""
-    return int(record.state.is_finished and record.state != TrialState.PRUNED_DUPLICATE)
+    return _counts_state(record.state)
+
+
+def _counts_state(state: TrialState | None) -> int:
+    return int(state is not None and state.is_finished and state != TrialState.PRUNED_DUPLICATE)
 
 
 def config_digest(config: Mapping[str, Any]) -> bytes:
@@ -53,8 +99,44 @@ def config_digest(config: Mapping[str, Any]) -> bytes:
     return hashlib.blake2b(text, digest_size=16).digest()
 
 
+def driver_id() -> str:
+    """``host:pid:token``: who runs a study in this process (one per ``optimize`` call)."""
+    return f"{_HOST}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def is_stale(record: TrialRecord, now: float, interval: float = HEARTBEAT_INTERVAL) -> bool:
+    """Whether a RUNNING trial's runner is gone.
+
+    It is when the record names no runner (written by an older version), when
+    the runner's process no longer exists on this host (or, in this process, its
+    ``optimize`` call has ended), or when its heartbeat is
+    older than :data:`STALE_AFTER` heartbeat intervals (runners on other hosts;
+    their clocks must agree to within that margin).
+    """
+    if record.driver is None:
+        return True
+    host, _, rest = record.driver.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host == _HOST and pid_text == str(os.getpid()):
+        return record.driver not in _LIVE_DRIVERS  # an earlier optimize call of ours
+    if host == _HOST and pid_text.isdigit() and not _process_alive(int(pid_text)):
+        return True
+    beat = record.heartbeat_at if record.heartbeat_at is not None else record.started_at
+    return beat is None or beat < now - STALE_AFTER * interval
+
+
 class Runner:
-    """One :meth:`Study.optimize` call: scheduling, retries and settling trials.
+    """One :meth:`Study.optimize` call: scheduling, retries, sharing and settling trials.
 
     Parameters
     ----------
@@ -65,7 +147,9 @@ class Runner:
     objective : callable
         ``objective(config)`` or ``objective(config, trial)``.
     records : list of TrialRecord
-        Every stored trial (read once; only unfinished ones are kept).
+        Every stored trial, read once after ``revision`` (only unfinished ones are kept).
+    revision : int
+        The study's storage revision read just before ``records``.
     """
 
     def __init__(
@@ -75,12 +159,15 @@ class Runner:
         objective: Objective,
         records: Sequence[TrialRecord],
         *,
+        revision: int = 0,
         catch: tuple[type[BaseException], ...] = (Exception,),
         skip_duplicates: bool = False,
         callbacks: Sequence[Callback] = (),
         max_attempts: int = MAX_ATTEMPTS,
+        heartbeat_interval: float = HEARTBEAT_INTERVAL,
     ) -> None:
         self.study = study
+        self.storage = study.storage
         self.sampler = sampler
         self.objective = objective
         self.pass_trial = wants_trial(objective)
@@ -88,14 +175,80 @@ class Runner:
         self.skip_duplicates = skip_duplicates
         self.callbacks = callbacks
         self.max_attempts = max_attempts
-        self.waiting = [
-            r for r in records if r.state in (TrialState.WAITING, TrialState.FAIL_RECOVERABLE)
-        ]
-        self.seen = {config_digest(r.config) for r in records} if skip_duplicates else set()
+        self.interval = heartbeat_interval
+        self.driver = driver_id()
+        self.states = StateTable()  # every trial's state, one byte each
+        self.finished = 0
+        self.waiting: dict[int, TrialRecord] = {}  # to (re-)run: WAITING, FAIL_RECOVERABLE
+        self.others: dict[int, TrialRecord] = {}  # RUNNING under other runners
+        self.seen: set[bytes] = set()
         self.exhausted = False
-        self.finished = sum(counts(r) for r in records)
+        self.synced = revision  # the storage revision this runner has seen
+        self.own_writes = 0  # writes of this runner since then
+        self._absorb(records)
+
+    # -- what the storage says ------------------------------------------------------
+
+    def _absorb(self, records: Iterable[TrialRecord]) -> list[TrialRecord]:
+        """Take stored rows into account (counts, waiting and foreign running trials)."""
+        rows = list(records)
+        for record in rows:
+            old = self.states.get(record.trial_id)
+            self.finished += counts(record) - _counts_state(old)
+            self.states[record.trial_id] = record.state
+            if self.skip_duplicates:
+                self.seen.add(config_digest(record.config))
+            if record.state == TrialState.RUNNING and record.driver != self.driver:
+                self.others[record.trial_id] = record
+            else:
+                self.others.pop(record.trial_id, None)
+            if record.state in (TrialState.WAITING, TrialState.FAIL_RECOVERABLE):
+                self.waiting[record.trial_id] = record
+            else:
+                self.waiting.pop(record.trial_id, None)
+        return rows
+
+    def refresh(self, force: bool = False) -> None:
+        """Learn what other workers wrote since the last look (one query when nothing)."""
+        revision = self.storage.revision(self.study.name)
+        if not force and revision == self.synced + self.own_writes:
+            return
+        rows = self.storage.load_trials(self.study.name, after_revision=self.synced)
+        self.synced, self.own_writes = revision, 0
+        self._absorb(rows)
+        self.sampler.sync_trials([r.trial for r in rows])
+
+    def take_over_stale(self) -> None:
+        """Claim RUNNING trials whose runner is gone; they re-run here."""
+        now = time.time()
+        for record in list(self.others.values()):
+            if not is_stale(record, now, self.interval):
+                continue
+            claimed = record.evolve(state=TrialState.WAITING, driver=self.driver)
+            if self._cas(claimed, record):
+                logger.warning(
+                    "study %s: trial %d of %s looks dead; re-running it here",
+                    self.study.name, record.trial_id, record.driver,
+                )  # fmt: skip
+                self.others.pop(record.trial_id, None)
+                self.waiting[record.trial_id] = claimed
+
+    def beat(self) -> float:
+        """Stamp a heartbeat on this runner's RUNNING trials; returns its time."""
+        when = time.time()
+        self.storage.heartbeat(self.study.name, self.driver, when)
+        self.own_writes += 1
+        return when
 
     # -- every state change goes through here ---------------------------------------
+
+    def _cas(self, new: TrialRecord, old: TrialRecord) -> bool:
+        if not self.storage.claim_trial(self.study.name, new, old):
+            return False
+        self.own_writes += 1
+        self.finished += counts(new) - _counts_state(self.states.get(old.trial_id))
+        self.states[new.trial_id] = new.state
+        return True
 
     def settle(
         self,
@@ -105,52 +258,72 @@ class Runner:
         *,
         tell: bool = True,
         **changes: Any,
-    ) -> TrialRecord:
-        """Store ``record`` in its new ``state``, then tell the sampler (unless ``tell=False``)."""
+    ) -> TrialRecord | None:
+        """Store ``record`` in its new ``state``, then tell the sampler (unless ``tell=False``).
+
+        Returns the stored record, or ``None`` when another worker took the trial
+        over meanwhile (nothing is written; it is theirs now).
+        """
         new = record.evolve(state=state, **changes)
-        self.study.storage.save_trial(self.study.name, new)
-        self.finished += counts(new) - counts(record)
+        if not self._cas(new, record):
+            logger.warning(
+                "study %s: trial %d was taken over by another worker; this result is dropped",
+                self.study.name, record.trial_id,
+            )  # fmt: skip
+            return None
         if tell:
             self.sampler.update_trial(record.trial_id, told, state)
         return new
 
-    def create(self, record: TrialRecord) -> None:
-        """Store a newly sampled trial (before it exists anywhere else)."""
-        if not self.study.storage.create_trial(self.study.name, record):
+    def create(self, record: TrialRecord) -> bool:
+        """Store a newly sampled trial; ``False`` (sampler unlocked with drop) on an id race."""
+        if not self.storage.create_trial(self.study.name, record):
             self.sampler.unlock(drop=True)
-            raise StudyError(
-                f"trial {record.trial_id} of study {self.study.name!r} was stored meanwhile by "
-                f"another process writing to {self.study.storage.url}; run one process per "
-                "study at a time"
-            )
+            return False
+        self.own_writes += 1
         self.finished += counts(record)
+        self.states[record.trial_id] = record.state
         self.sampler.unlock(drop=False)
+        return True
 
     # -- choosing the next trial ---------------------------------------------------
 
     def next_trial(self) -> TrialRecord | None:
         """A WAITING trial to re-run, or a newly sampled one (stored RUNNING)."""
-        now = time.time()
-        if self.waiting:
-            record = self.waiting.pop(0)
-            return self.settle(
+        while self.waiting:
+            record = self.waiting.pop(min(self.waiting))
+            now = time.time()
+            started = self.settle(
                 record, TrialState.RUNNING, tell=False, attempts=record.attempts + 1,
-                started_at=now,
+                started_at=now, heartbeat_at=now, driver=self.driver,
             )  # fmt: skip
-        duplicates = 0
+            if started is not None:
+                return started
+        self.refresh()
+        duplicates = races = 0
         while True:
             try:
                 trial_id, config, internal = self.sampler.eager_sample()
             except StopIteration:
                 self.exhausted = True
                 return None
-            digest = config_digest(config) if self.skip_duplicates else b""
-            if self.skip_duplicates and digest in self.seen:
-                record = TrialRecord(
-                    trial_id, TrialState.PRUNED_DUPLICATE, config, internal=internal,
-                    started_at=now, finished_at=now,
-                )  # fmt: skip
-                self.create(record)
+            now = time.time()
+            duplicate = self.skip_duplicates and config_digest(config) in self.seen
+            record = TrialRecord(
+                trial_id, TrialState.PRUNED_DUPLICATE if duplicate else TrialState.RUNNING,
+                config, internal=internal, attempts=0 if duplicate else 1, started_at=now,
+                finished_at=now if duplicate else None, driver=self.driver, heartbeat_at=now,
+            )  # fmt: skip
+            if not self.create(record):  # another worker stored this id first
+                races += 1
+                if races >= MAX_ID_RACES:
+                    raise StudyError(
+                        f"study {self.study.name!r}: other workers took trial id {trial_id} "
+                        f"{races} times in a row; is the storage {self.storage.url} healthy?"
+                    )
+                self.refresh(force=True)
+                continue
+            if duplicate:
                 self.sampler.update_trial(trial_id, None, TrialState.PRUNED_DUPLICATE)
                 duplicates += 1
                 if duplicates >= MAX_CONSECUTIVE_DUPLICATES:
@@ -161,13 +334,8 @@ class Runner:
                     self.exhausted = True
                     return None
                 continue
-            record = TrialRecord(
-                trial_id, TrialState.RUNNING, config, internal=internal, attempts=1,
-                started_at=now,
-            )  # fmt: skip
-            self.create(record)  # committed before the trial exists anywhere else
             if self.skip_duplicates:
-                self.seen.add(digest)
+                self.seen.add(config_digest(config))
             return record
 
     # -- outcomes -------------------------------------------------------------------
@@ -176,6 +344,7 @@ class Runner:
         """Settle a trial whose objective returned or raised."""
         ok, value, tb, worker = outcome
         now = time.time()
+        done: TrialRecord | None
         if ok:
             try:
                 metrics, extra = split_result(value, self.study.config.optim_metrics)
@@ -200,8 +369,9 @@ class Runner:
                 "study %s: trial %d failed: %s: %s", self.study.name, record.trial_id,
                 type(value).__name__, value,
             )  # fmt: skip
-        for callback in self.callbacks:
-            callback(self.study, done)
+        if done is not None:
+            for callback in self.callbacks:
+                callback(self.study, done)
 
     def lost(self, record: TrialRecord, exc: BaseException) -> None:
         """The executor lost a trial (e.g. a dead worker): retry it, up to a limit."""
@@ -209,7 +379,9 @@ class Runner:
         if record.attempts >= self.max_attempts:
             self.settle(record, TrialState.FAIL, error=error, finished_at=time.time())
             return
-        self.waiting.append(self.settle(record, TrialState.FAIL_RECOVERABLE, error=error))
+        again = self.settle(record, TrialState.FAIL_RECOVERABLE, error=error)
+        if again is not None:
+            self.waiting[again.trial_id] = again
 
     # -- the loop -------------------------------------------------------------------
 
@@ -223,6 +395,9 @@ class Runner:
         """Run trials until the study has ``n_trials`` finished ones (or time/space runs out)."""
         deadline = None if timeout is None else time.monotonic() + timeout
         in_flight: dict[concurrent.futures.Future[Any], TrialRecord] = {}
+        next_beat = time.monotonic() + self.interval
+        _LIVE_DRIVERS.add(self.driver)
+        self.take_over_stale()
         try:
             while True:
                 expired = deadline is not None and time.monotonic() >= deadline
@@ -230,7 +405,7 @@ class Runner:
                     not self.exhausted
                     and not expired
                     and len(in_flight) < concurrency
-                    and self.finished + len(in_flight) < n_trials
+                    and self.finished + len(in_flight) + len(self.others) < n_trials
                 ):
                     record = self.next_trial()
                     if record is None:
@@ -238,15 +413,37 @@ class Runner:
                     handle = TrialHandle(record.trial_id, record.config, record.attempts)
                     future = pool.submit(run_objective, self.objective, handle, self.pass_trial)
                     in_flight[future] = record
-                if not in_flight:
+                waiting_on_others = (
+                    not in_flight
+                    and self.others
+                    and not self.exhausted
+                    and not expired
+                    and self.finished < n_trials
+                )
+                if not in_flight and not waiting_on_others:
                     return
-                wait_for = None if deadline is None else max(0.0, deadline - time.monotonic())
+                now = time.monotonic()
+                wait_for = max(0.0, next_beat - now)
+                if waiting_on_others:
+                    wait_for = min(wait_for, 0.5)  # poll for the others' results
+                if deadline is not None:
+                    wait_for = min(wait_for, max(0.0, deadline - now))
                 done, _ = concurrent.futures.wait(
                     in_flight, timeout=wait_for, return_when=concurrent.futures.FIRST_COMPLETED
                 )
-                if not done and deadline is not None:
+                if deadline is not None and time.monotonic() >= deadline:
                     deadline = None  # stop starting trials; wait for the running ones
                     self.exhausted = True
+                if time.monotonic() >= next_beat:
+                    next_beat = time.monotonic() + self.interval
+                    if in_flight:
+                        when = self.beat()
+                        for future, record in in_flight.items():
+                            in_flight[future] = record.evolve(heartbeat_at=when)
+                    self.take_over_stale()
+                if waiting_on_others:
+                    self.refresh()
+                    self.take_over_stale()
                 for future in done:
                     record = in_flight[future]
                     try:
@@ -259,8 +456,10 @@ class Runner:
                     self.finish(record, outcome)
         except BaseException:
             # Ctrl-C or a re-raised objective error: trials still in flight go back to
-            # WAITING so that the next run re-runs them with the same id and config.
+            # WAITING so that the next run (or another worker) re-runs them.
             for future, record in in_flight.items():
                 future.cancel()
                 self.settle(record, TrialState.WAITING, tell=False)
             raise
+        finally:
+            _LIVE_DRIVERS.discard(self.driver)

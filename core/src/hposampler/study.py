@@ -10,8 +10,10 @@ before the runner acts on it:
 1. a sampled trial is stored as RUNNING before its objective is submitted;
 2. a result is stored (COMPLETE / FAIL) before the sampler hears of it.
 
-When a study is loaded, RUNNING trials of a dead run are marked WAITING; the next
-:meth:`Study.optimize` re-runs them first, with the same id and config.
+RUNNING trials of a dead run (its process gone, or its heartbeat stale) are
+taken over by the next :meth:`Study.optimize`, which re-runs them first with the
+same id and config. Several processes may optimize one study at once
+(:mod:`hposampler.runner` explains how they share it).
 """
 
 from __future__ import annotations
@@ -25,7 +27,13 @@ from typing import Any
 from .errors import MetricsError, StudyError
 from .executors import make_executor
 from .objective import Objective, TrialHandle, load_objective, run_objective
-from .runner import MAX_ATTEMPTS, MAX_CONSECUTIVE_DUPLICATES, Callback, Runner
+from .runner import (
+    HEARTBEAT_INTERVAL,
+    MAX_ATTEMPTS,
+    MAX_CONSECUTIVE_DUPLICATES,
+    Callback,
+    Runner,
+)
 from .sampler import normalize_optim_metrics
 from .selection import SamplerConfig
 from .storage import Storage, TrialRecord, make_storage
@@ -129,11 +137,14 @@ class Study:
         )
         config.create()  # validate everything before storing anything
         store = make_storage(storage)
-        if load_if_exists and store.has_study(name):
-            study = cls.load(store, name)
+        try:
+            store.create_study(name, config.to_dict())
+        except StudyError:
+            if not load_if_exists or not store.has_study(name):
+                raise
+            study = cls.load(store, name)  # another process may have created it just now
             study._adopt(config)
             return study
-        store.create_study(name, config.to_dict())
         return cls(store, name, config)
 
     def _adopt(self, config: SamplerConfig) -> None:
@@ -267,17 +278,6 @@ class Study:
 
     # -- running --------------------------------------------------------------------
 
-    def _recover(self) -> list[TrialRecord]:
-        """Mark RUNNING trials of a dead run WAITING; return everything stored."""
-        records = self.records()
-        out = []
-        for record in records:
-            if record.state == TrialState.RUNNING:
-                record = record.evolve(state=TrialState.WAITING)
-                self.storage.save_trial(self.name, record)
-            out.append(record)
-        return out
-
     def optimize(
         self,
         objective: Objective | str,
@@ -289,8 +289,15 @@ class Study:
         skip_duplicates: bool = False,
         callbacks: Sequence[Callback] = (),
         executor_options: Mapping[str, Any] | None = None,
+        heartbeat_interval: float = HEARTBEAT_INTERVAL,
     ) -> None:
         """Run trials until the study has ``n_trials`` finished trials.
+
+        Any number of processes (on one machine with SQLite, on several with a
+        server storage) may run ``optimize`` on the same study at once: they share
+        the trials, their samplers learn each other's results, and together they
+        stop at ``n_trials``. A trial whose process dies is re-run by another one
+        (or by the next run).
 
         Parameters
         ----------
@@ -317,6 +324,11 @@ class Study:
             ``callback(study, record)`` after each finished trial.
         executor_options : mapping, optional
             Options for the executor (validated by its spec).
+        heartbeat_interval : float
+            Seconds between heartbeats on this process's running trials. Another
+            process re-runs a trial whose heartbeat is older than
+            ``STALE_AFTER`` (6) intervals, or at once when the process that ran it
+            is gone from this machine.
 
         Raises
         ------
@@ -329,12 +341,15 @@ class Study:
             raise StudyError(f"concurrency must be a positive int, got {concurrency!r}")
         if isinstance(objective, str):
             objective = load_objective(objective)
-        records = self._recover()
+        revision = self.storage.revision(self.name)  # before the rows: nothing is missed
+        records = self.records()
         sampler = self.config.create(trials=[r.trial for r in records])
         pool = make_executor(executor, concurrency, **dict(executor_options or {}))
         run = Runner(
-            self, sampler, objective, records, catch=catch, skip_duplicates=skip_duplicates,
-            callbacks=callbacks, max_attempts=int(getattr(pool, "max_attempts", MAX_ATTEMPTS)),
+            self, sampler, objective, records, revision=revision, catch=catch,
+            skip_duplicates=skip_duplicates, callbacks=callbacks,
+            max_attempts=int(getattr(pool, "max_attempts", MAX_ATTEMPTS)),
+            heartbeat_interval=heartbeat_interval,
         )  # fmt: skip
         del records  # the storage holds them; the runner keeps only unfinished trials
         try:

@@ -38,6 +38,13 @@ class StateTable:
             return TrialState(self._dense[trial_id])
         return self._sparse[trial_id]
 
+    def get(self, trial_id: int, default: TrialState | None = None) -> TrialState | None:
+        """The state of ``trial_id``, or ``default``."""
+        try:
+            return self[trial_id]
+        except KeyError:
+            return default
+
     def __setitem__(self, trial_id: int, state: TrialState) -> None:
         if trial_id not in self:
             self._count += 1

@@ -50,6 +50,12 @@ class TrialRecord:
         How many times the objective was started for this trial.
     started_at, finished_at : float or None
         Unix timestamps.
+    driver : str or None
+        ``host:pid:token`` of the study process (the runner) that owns the trial
+        while it runs; several such workers may share a study.
+    heartbeat_at : float or None
+        When that runner last said the trial is alive (Unix time); a RUNNING trial
+        whose runner is gone is taken over by another worker.
     """
 
     trial_id: int
@@ -63,6 +69,8 @@ class TrialRecord:
     attempts: int = 0
     started_at: float | None = None
     finished_at: float | None = None
+    driver: str | None = None
+    heartbeat_at: float | None = None
 
     @property
     def trial(self) -> Trial:
@@ -130,8 +138,26 @@ class Storage(Protocol):
         """Store a state change of an existing trial (never creates or replaces others)."""
         ...
 
-    def load_trials(self, study: str) -> list[TrialRecord]:
-        """Every trial of a study, validated, ordered by id."""
+    def claim_trial(self, study: str, record: TrialRecord, expected: TrialRecord) -> bool:
+        """Store ``record`` only if the stored trial still has ``expected``'s state, driver,
+        attempts and heartbeat (compare and set); ``True`` if it was stored.
+
+        Workers take over a trial (a stale RUNNING one, a WAITING one) with this,
+        so exactly one of them wins.
+        """
+        ...
+
+    def heartbeat(self, study: str, driver: str, when: float) -> None:
+        """Set ``heartbeat_at`` of every RUNNING trial of ``driver``."""
+        ...
+
+    def revision(self, study: str) -> int:
+        """A counter every trial write of the study increments (in the same transaction)."""
+        ...
+
+    def load_trials(self, study: str, after_revision: int | None = None) -> list[TrialRecord]:
+        """The study's trials, validated, by id; with ``after_revision`` only those
+        written after that :meth:`revision`."""
         ...
 
     def close(self) -> None:
@@ -175,6 +201,8 @@ TRIAL_COLUMNS = (
     "attempts",
     "started_at",
     "finished_at",
+    "driver",
+    "heartbeat_at",
 )
 
 
@@ -205,6 +233,8 @@ def record_to_row(record: TrialRecord) -> tuple[Any, ...]:
         record.attempts,
         record.started_at,
         record.finished_at,
+        record.driver,
+        record.heartbeat_at,
     )
 
 
@@ -256,6 +286,8 @@ def record_from_row(study: str, row: Sequence[Any]) -> TrialRecord:
             ("attempts", row[8], (int,)),
             ("started_at", row[9], (int, float, type(None))),
             ("finished_at", row[10], (int, float, type(None))),
+            ("driver", row[11], (str, type(None))),
+            ("heartbeat_at", row[12], (int, float, type(None))),
         ):
             if not isinstance(value, kinds) or isinstance(value, bool):
                 raise TypeError(f"column {column} has an invalid value {value!r}")
@@ -271,6 +303,8 @@ def record_from_row(study: str, row: Sequence[Any]) -> TrialRecord:
             attempts=row[8],
             started_at=row[9],
             finished_at=row[10],
+            driver=row[11],
+            heartbeat_at=row[12],
         )
     except (TypeError, ValueError) as exc:
         raise StorageError(f"study {study!r}, trial {tid}: {exc}") from None

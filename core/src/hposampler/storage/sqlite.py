@@ -1,26 +1,31 @@
 """Embedded SQLite storage for studies: JSON columns, validated on load, never executed.
 
-Layout (schema version 1)::
+Layout (schema version 2)::
 
     schema_version(version)
-    studies(name PRIMARY KEY, definition JSON, created_at)
+    studies(name PRIMARY KEY, definition JSON, created_at, revision)
     trials(study, trial_id, state, config JSON, metrics JSON, extra JSON, internal JSON,
-           error, worker, attempts, started_at, finished_at, updated_at)
+           error, worker, attempts, started_at, finished_at, driver, heartbeat_at,
+           revision, updated_at)
 
 The database runs in WAL mode; every write is its own committed transaction, so a
-killed process loses at most the state change it was making. Everything read back
-is parsed as JSON and structured with cattrs into :class:`TrialRecord`; a row that
-does not validate raises :class:`~hposampler.errors.StorageError` naming the study,
-the trial and the column.
+killed process loses at most the state change it was making. Each trial write
+also increments its study's ``revision`` in the same transaction and stamps the
+row with it: several processes can share a study, and each finds out what the
+others wrote by reading only rows newer than the revision it last saw. Every
+row read back is validated (:func:`~hposampler.storage.base.record_from_row`); a
+row that does not validate raises :class:`~hposampler.errors.StorageError`
+naming the study, the trial and the column. A version 1 file is upgraded in place.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,14 +34,15 @@ from .base import TRIAL_COLUMNS, TrialRecord, dumps, record_from_row, record_to_
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStorage", "resolve_sqlite_path"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS studies (
     name TEXT PRIMARY KEY,
     definition TEXT NOT NULL,
-    created_at REAL NOT NULL
+    created_at REAL NOT NULL,
+    revision INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS trials (
     study TEXT NOT NULL REFERENCES studies(name),
@@ -51,10 +57,27 @@ CREATE TABLE IF NOT EXISTS trials (
     attempts INTEGER NOT NULL,
     started_at REAL,
     finished_at REAL,
+    driver TEXT,
+    heartbeat_at REAL,
+    revision INTEGER NOT NULL DEFAULT 0,
     updated_at REAL NOT NULL,
     PRIMARY KEY (study, trial_id)
 );
+CREATE INDEX IF NOT EXISTS trials_by_revision ON trials (study, revision);
 """
+
+# version 1 -> 2: multi-worker columns
+_UPGRADE_1 = """
+ALTER TABLE studies ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE trials ADD COLUMN driver TEXT;
+ALTER TABLE trials ADD COLUMN heartbeat_at REAL;
+ALTER TABLE trials ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX IF NOT EXISTS trials_by_revision ON trials (study, revision);
+UPDATE schema_version SET version = 2;
+"""
+
+#: How long a process waits for another one's write lock before giving up.
+BUSY_TIMEOUT_S = 60.0
 
 
 def resolve_sqlite_path(storage: str | os.PathLike[str]) -> Path:
@@ -70,7 +93,7 @@ def resolve_sqlite_path(storage: str | os.PathLike[str]) -> Path:
 
 
 class SQLiteStorage:
-    """One SQLite file holding any number of studies.
+    """One SQLite file holding any number of studies; safe to share between processes.
 
     Parameters
     ----------
@@ -84,24 +107,69 @@ class SQLiteStorage:
         if self.path.parent and not self.path.parent.exists():
             raise StudyError(f"storage folder {self.path.parent} does not exist; create it first")
         try:
-            self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA foreign_keys=ON")
-            self._db.executescript(_SCHEMA)
+            self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+            self._retry(self._setup)
         except sqlite3.DatabaseError as exc:
             raise StorageError(f"{self.path} is not a usable SQLite database: {exc}") from None
-        self._check_version()
 
-    def _check_version(self) -> None:
+    @staticmethod
+    def _retry(action: Any) -> Any:
+        """Run ``action``, retrying while another process holds a lock it cannot wait for."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        delay = 0.01
+        while True:
+            try:
+                return action()
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
+
+    def _setup(self) -> None:
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        with self._transaction():
+            version = self._version()
+            if version == 1:
+                self._run_script(_UPGRADE_1)
+            elif version is None:
+                self._run_script(_SCHEMA)
+                self._db.execute(
+                    "INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,)
+                )
+            elif version != SCHEMA_VERSION:
+                raise StorageError(
+                    f"{self.path} has schema version {version}; this hposampler reads "
+                    f"version {SCHEMA_VERSION}. Upgrade hposampler or use another file."
+                )
+
+    def _run_script(self, script: str) -> None:
+        # statement by statement: executescript() would commit the open transaction
+        for statement in script.split(";"):
+            if statement.strip():
+                self._db.execute(statement)
+
+    def _version(self) -> int | None:
+        tables = {
+            r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        }
+        if "schema_version" not in tables:
+            return None
         rows = self._db.execute("SELECT version FROM schema_version").fetchall()
-        if not rows:
-            self._db.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
-        elif rows[0][0] != SCHEMA_VERSION:
-            raise StorageError(
-                f"{self.path} has schema version {rows[0][0]}; this hposampler reads version "
-                f"{SCHEMA_VERSION}. Upgrade hposampler or use another file."
-            )
+        return int(rows[0][0]) if rows else None
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One write transaction (``BEGIN IMMEDIATE``: writers queue for the lock)."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
 
     def close(self) -> None:
         """Close the connection."""
@@ -119,11 +187,13 @@ class SQLiteStorage:
         return row is not None
 
     def create_study(self, name: str, definition: Mapping[str, Any]) -> None:
-        """Store a new study; :class:`StudyError` if the name is taken."""
+        """Store a new study; :class:`StudyError` if the name is taken (also by a race)."""
         try:
-            self._db.execute(
-                "INSERT INTO studies (name, definition, created_at) VALUES (?, ?, ?)",
-                (name, dumps(dict(definition)), time.time()),
+            self._retry(
+                lambda: self._db.execute(
+                    "INSERT INTO studies (name, definition, created_at) VALUES (?, ?, ?)",
+                    (name, dumps(dict(definition)), time.time()),
+                )
             )
         except sqlite3.IntegrityError:
             raise StudyError(
@@ -153,22 +223,46 @@ class SQLiteStorage:
 
     # -- trials -------------------------------------------------------------------
 
+    _COLUMNS = ", ".join(TRIAL_COLUMNS)
     _INSERT = (
-        f"INSERT INTO trials (study, {', '.join(TRIAL_COLUMNS)}, updated_at) "
-        f"VALUES ({', '.join('?' * (len(TRIAL_COLUMNS) + 2))})"
+        f"INSERT INTO trials (study, {_COLUMNS}, revision, updated_at) "
+        f"VALUES ({', '.join('?' * (len(TRIAL_COLUMNS) + 3))})"
     )
+    _SET = ", ".join(f"{c} = ?" for c in TRIAL_COLUMNS[1:])
     _UPDATE = (
-        f"UPDATE trials SET {', '.join(f'{c} = ?' for c in TRIAL_COLUMNS[1:])}, updated_at = ? "
-        "WHERE study = ? AND trial_id = ?"
+        f"UPDATE trials SET {_SET}, revision = ?, updated_at = ? WHERE study = ? AND trial_id = ?"
     )
+
+    def _bump(self, study: str) -> int:
+        """Increment the study's revision (inside a write transaction) and return it."""
+        self._db.execute("UPDATE studies SET revision = revision + 1 WHERE name = ?", (study,))
+        row = self._db.execute("SELECT revision FROM studies WHERE name = ?", (study,)).fetchone()
+        if row is None:
+            raise StudyError(f"no study {study!r} in {self.path}")
+        return int(row[0])
+
+    def _write(self, action: Any) -> Any:
+        def run() -> Any:
+            with self._transaction():
+                return action()
+
+        return self._retry(run)
 
     def create_trial(self, study: str, record: TrialRecord) -> bool:
         """Insert a new trial; ``False`` (nothing written) if its id is already taken."""
-        try:
-            self._db.execute(self._INSERT, (study, *record_to_row(record), time.time()))
-        except sqlite3.IntegrityError:
-            return False
-        return True
+
+        def insert() -> bool:
+            try:
+                self._db.execute(
+                    self._INSERT,
+                    (study, *record_to_row(record), self._bump(study), time.time()),
+                )
+            except sqlite3.IntegrityError:
+                return False
+            return True
+
+        created: bool = self._write(insert)
+        return created
 
     def save_trial(self, study: str, record: TrialRecord) -> None:
         """Store a state change of an existing trial (one committed transaction).
@@ -178,24 +272,69 @@ class SQLiteStorage:
         StorageError
             If the trial was never created (nothing is written).
         """
-        row = record_to_row(record)
-        cursor = self._db.execute(self._UPDATE, (*row[1:], time.time(), study, record.trial_id))
-        if cursor.rowcount != 1:
+
+        def update() -> int:
+            row = record_to_row(record)
+            args = (*row[1:], self._bump(study), time.time(), study, record.trial_id)
+            return int(self._db.execute(self._UPDATE, args).rowcount)
+
+        if self._write(update) != 1:
             raise StorageError(
                 f"study {study!r} has no trial {record.trial_id} to update; trials are "
                 "created with create_trial()"
             )
 
-    def load_trials(self, study: str) -> list[TrialRecord]:
-        """Every trial of a study, validated, ordered by id.
+    def claim_trial(self, study: str, record: TrialRecord, expected: TrialRecord) -> bool:
+        """Store ``record`` if the stored row still matches ``expected`` (compare and set)."""
+
+        def claim() -> bool:
+            current = self._db.execute(
+                "SELECT state, driver, attempts, heartbeat_at FROM trials "
+                "WHERE study = ? AND trial_id = ?",
+                (study, record.trial_id),
+            ).fetchone()
+            wanted = (int(expected.state), expected.driver, expected.attempts,
+                      expected.heartbeat_at)  # fmt: skip
+            if current is None or tuple(current) != wanted:
+                return False
+            row = record_to_row(record)
+            args = (*row[1:], self._bump(study), time.time(), study, record.trial_id)
+            self._db.execute(self._UPDATE, args)
+            return True
+
+        claimed: bool = self._write(claim)
+        return claimed
+
+    def heartbeat(self, study: str, driver: str, when: float) -> None:
+        """Set ``heartbeat_at`` of every RUNNING trial of ``driver``."""
+
+        def beat() -> None:
+            revision = self._bump(study)
+            self._db.execute(
+                "UPDATE trials SET heartbeat_at = ?, revision = ? "
+                "WHERE study = ? AND driver = ? AND state = 0",
+                (when, revision, study, driver),
+            )
+
+        self._write(beat)
+
+    def revision(self, study: str) -> int:
+        """The study's write counter."""
+        row = self._db.execute("SELECT revision FROM studies WHERE name = ?", (study,)).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def load_trials(self, study: str, after_revision: int | None = None) -> list[TrialRecord]:
+        """The study's trials (those written after ``after_revision``), validated, by id.
 
         Raises
         ------
         StorageError
             Naming the study, trial and column of the first invalid row.
         """
-        rows = self._db.execute(
-            f"SELECT {', '.join(TRIAL_COLUMNS)} FROM trials WHERE study = ? ORDER BY trial_id",
-            (study,),
-        ).fetchall()
+        query = f"SELECT {self._COLUMNS} FROM trials WHERE study = ?"
+        args: tuple[Any, ...] = (study,)
+        if after_revision is not None:
+            query += " AND revision > ?"
+            args += (after_revision,)
+        rows = self._db.execute(query + " ORDER BY trial_id", args).fetchall()
         return [record_from_row(study, row) for row in rows]

@@ -1,0 +1,187 @@
+"""Several worker processes share one study: nothing lost, nothing run twice."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hposampler import Study, TrialState
+from hposampler.runner import is_stale
+from hposampler.storage import TrialRecord
+
+OBJECTIVE = '''
+import json, os, time
+
+def objective(config, trial):
+    """Logs every evaluation (trial id, config, pid), then returns a loss."""
+    with open(os.environ["EVAL_LOG"], "a") as log:
+        log.write(json.dumps([trial.trial_id, config, os.getpid()]) + "\\n")
+    time.sleep(float(os.environ.get("EVAL_SLEEP", "0.02")))
+    return (config["x"] - 0.2) ** 2 + config["y"] ** 2
+'''
+
+
+def study_file(folder: Path, sampler: str, trials: int, storage: str = "w.db") -> Path:
+    (folder / "obj.py").write_text(OBJECTIVE)
+    path = folder / "study.toml"
+    path.write_text(
+        textwrap.dedent(
+            f"""
+            [study]
+            name = "shared"
+            objective = "obj:objective"
+            trials = {trials}
+            storage = "{storage}"
+            [sampler]
+            name = "{sampler}"
+            seed = 0
+            [metrics]
+            loss = "min"
+            [search_space]
+            x = {{ value_range = [-1, 1], value_type = "float" }}
+            y = {{ value_range = [-1, 1], value_type = "float" }}
+            """
+        )
+    )
+    return path
+
+
+def worker(path: Path, log: Path, **env: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "hposampler", "run", str(path), "--resume"],
+        env={**os.environ, "EVAL_LOG": str(log), **env},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+
+
+def evaluations(log: Path) -> list[tuple[int, str, int]]:
+    rows = [json.loads(line) for line in log.read_text().splitlines()]
+    return [(tid, json.dumps(config, sort_keys=True), pid) for tid, config, pid in rows]
+
+
+@pytest.mark.parametrize("sampler", ["random", "tpe"])
+def test_three_workers_share_one_sqlite_study(tmp_path: Path, sampler: str) -> None:
+    path = study_file(tmp_path, sampler, trials=45)
+    log = tmp_path / "evals.log"
+    procs = [worker(path, log) for _ in range(3)]  # created at once: a race on creation too
+    outputs = [p.communicate(timeout=240)[0] for p in procs]
+    assert all(p.returncode == 0 for p in procs), outputs
+    records = Study.load(tmp_path / "w.db", "shared").records()
+    ids = [r.trial_id for r in records]
+    evals = evaluations(log)
+    assert ids == list(range(len(ids)))  # dense, none overwritten
+    completed = [r for r in records if r.state == TrialState.COMPLETE]
+    assert 45 <= len(completed) <= 45 + 3  # the total, overshot by at most one per worker
+    assert len(evals) == len(completed)  # every evaluation stored exactly once ...
+    assert sorted(t for t, _, _ in evals) == [r.trial_id for r in completed]
+    by_id = {r.trial_id: json.dumps(r.config, sort_keys=True) for r in records}
+    assert all(by_id[t] == c for t, c, _ in evals)  # ... under the config that ran
+    assert len({c for _, c, _ in evals}) == len(evals)  # no config ran twice
+    assert len({pid for _, _, pid in evals}) >= 2  # the work really was shared
+    with sqlite3.connect(tmp_path / "w.db") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_a_random_study_shared_by_workers_draws_the_single_process_stream(
+    tmp_path: Path,
+) -> None:
+    path = study_file(tmp_path, "random", trials=20)
+    log = tmp_path / "evals.log"
+    procs = [worker(path, log) for _ in range(2)]
+    assert all(p.wait(timeout=240) == 0 for p in procs)
+    shared = [json.dumps(r.config, sort_keys=True)
+              for r in Study.load(tmp_path / "w.db", "shared").records()]  # fmt: skip
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    subprocess.run(
+        [sys.executable, "-m", "hposampler", "run", str(study_file(alone, "random", 20))],
+        env={**os.environ, "EVAL_LOG": str(alone / "evals.log")}, check=True,
+        capture_output=True, timeout=240,
+    )  # fmt: skip
+    single = [json.dumps(r.config, sort_keys=True)
+              for r in Study.load(alone / "w.db", "shared").records()]  # fmt: skip
+    # trial k gets the k-th draw of the seed's stream, whichever worker samples it
+    assert shared[: len(single)] == single
+
+
+def wait_for(predicate: Any, timeout: float = 60) -> None:
+    end = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > end:
+            raise AssertionError("timed out")
+        time.sleep(0.05)
+
+
+def running_by(db: Path, pid: int) -> list[int]:
+    if not db.exists():
+        return []
+    try:
+        with sqlite3.connect(db) as conn:
+            rows = conn.execute("SELECT trial_id, driver FROM trials WHERE state = 0").fetchall()
+    except sqlite3.OperationalError:
+        return []
+    return [tid for tid, driver in rows if driver and driver.split(":")[1] == str(pid)]
+
+
+def test_a_worker_killed_mid_trial_leaves_a_trial_a_survivor_reruns(tmp_path: Path) -> None:
+    path = study_file(tmp_path, "random", trials=12)
+    log = tmp_path / "evals.log"
+    slow = worker(path, log, EVAL_SLEEP="120")
+    wait_for(lambda: running_by(tmp_path / "w.db", slow.pid))
+    [victim] = running_by(tmp_path / "w.db", slow.pid)
+    survivor = worker(path, log, EVAL_SLEEP="0.1")
+    wait_for(lambda: log.exists() and len(log.read_text().splitlines()) >= 3)
+    os.kill(slow.pid, signal.SIGKILL)
+    slow.wait(timeout=30)
+    out = survivor.communicate(timeout=240)[0]
+    assert survivor.returncode == 0, out
+    records = {r.trial_id: r for r in Study.load(tmp_path / "w.db", "shared").records()}
+    assert sorted(records) == list(range(len(records)))
+    assert sum(r.state == TrialState.COMPLETE for r in records.values()) == 12
+    rerun = records[victim]
+    assert rerun.state == TrialState.COMPLETE and rerun.attempts == 2
+    runs = Counter(t for t, _, _ in evaluations(log))
+    assert runs[victim] == 2  # started by the killed worker, finished by the survivor
+    assert all(n == 1 for t, n in runs.items() if t != victim)
+
+
+def test_staleness_rules() -> None:
+    now = time.time()
+    base = TrialRecord(0, TrialState.RUNNING, {}, started_at=now, heartbeat_at=now)
+    assert is_stale(base, now)  # no runner recorded (an older version's row)
+    elsewhere = base.evolve(driver="other-host:123:abc")
+    assert not is_stale(elsewhere, now)
+    assert is_stale(elsewhere.evolve(heartbeat_at=now - 31), now, interval=5)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    import socket
+
+    assert is_stale(base.evolve(driver=f"{socket.gethostname()}:{dead.pid}:abc"), now)
+    assert is_stale(base.evolve(driver=f"{socket.gethostname()}:{os.getpid()}:gone"), now)
+
+
+def test_concurrent_creation_is_race_free(tmp_path: Path) -> None:
+    code = textwrap.dedent(
+        f"""
+        from hposampler import Study
+        Study.create({str(tmp_path / "c.db")!r}, "s", "random",
+                     {{"x": {{"value_range": [0, 1]}}}}, {{"loss": "min"}}, seed=0,
+                     load_if_exists=True)
+        """
+    )
+    procs = [subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True)
+             for _ in range(6)]  # fmt: skip
+    errors = [p.communicate(timeout=120)[1] for p in procs]
+    assert all(p.returncode == 0 for p in procs), errors
+    assert Study.load(tmp_path / "c.db", "s").name == "s"
