@@ -12,62 +12,13 @@ import textwrap
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from hposampler import Study, TrialState
 from hposampler.runner import is_stale
 from hposampler.storage import TrialRecord
-
-OBJECTIVE = '''
-import json, os, time
-
-def objective(config, trial):
-    """Logs every evaluation (trial id, config, pid), then returns a loss."""
-    with open(os.environ["EVAL_LOG"], "a") as log:
-        log.write(json.dumps([trial.trial_id, config, os.getpid()]) + "\\n")
-    time.sleep(float(os.environ.get("EVAL_SLEEP", "0.02")))
-    return (config["x"] - 0.2) ** 2 + config["y"] ** 2
-'''
-
-
-def study_file(folder: Path, sampler: str, trials: int, storage: str = "w.db") -> Path:
-    (folder / "obj.py").write_text(OBJECTIVE)
-    path = folder / "study.toml"
-    path.write_text(
-        textwrap.dedent(
-            f"""
-            [study]
-            name = "shared"
-            objective = "obj:objective"
-            trials = {trials}
-            storage = "{storage}"
-            [sampler]
-            name = "{sampler}"
-            seed = 0
-            [metrics]
-            loss = "min"
-            [search_space]
-            x = {{ value_range = [-1, 1], value_type = "float" }}
-            y = {{ value_range = [-1, 1], value_type = "float" }}
-            """
-        )
-    )
-    return path
-
-
-def worker(path: Path, log: Path, **env: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "hposampler", "run", str(path), "--resume"],
-        env={**os.environ, "EVAL_LOG": str(log), **env},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-
-
-def evaluations(log: Path) -> list[tuple[int, str, int]]:
-    rows = [json.loads(line) for line in log.read_text().splitlines()]
-    return [(tid, json.dumps(config, sort_keys=True), pid) for tid, config, pid in rows]
+from workers import evaluations, running_by, study_file, wait_for, worker
 
 
 @pytest.mark.parametrize("sampler", ["random", "tpe"])
@@ -113,25 +64,6 @@ def test_a_random_study_shared_by_workers_draws_the_single_process_stream(
               for r in Study.load(alone / "w.db", "shared").records()]  # fmt: skip
     # trial k gets the k-th draw of the seed's stream, whichever worker samples it
     assert shared[: len(single)] == single
-
-
-def wait_for(predicate: Any, timeout: float = 60) -> None:
-    end = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > end:
-            raise AssertionError("timed out")
-        time.sleep(0.05)
-
-
-def running_by(db: Path, pid: int) -> list[int]:
-    if not db.exists():
-        return []
-    try:
-        with sqlite3.connect(db) as conn:
-            rows = conn.execute("SELECT trial_id, driver FROM trials WHERE state = 0").fetchall()
-    except sqlite3.OperationalError:
-        return []
-    return [tid for tid, driver in rows if driver and driver.split(":")[1] == str(pid)]
 
 
 def test_a_worker_killed_mid_trial_leaves_a_trial_a_survivor_reruns(tmp_path: Path) -> None:

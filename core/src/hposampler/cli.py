@@ -182,7 +182,11 @@ def _short(value: Any) -> str:
 @click.argument("study_file", type=click.Path(dir_okay=False))
 @click.option("--trials", type=click.IntRange(min=0), help="Total finished trials to reach.")
 @click.option("--resume", is_flag=True, help="Continue the study if it exists (else create it).")
-@click.option("--storage", help="SQLite file (default: the study file's, or hposampler.db).")
+@click.option(
+    "--storage",
+    help="SQLite file, sqlite:///path or a storage URL such as "
+    "postgresql://user:pass@host:5432/db (default: the study file's, or hposampler.db).",
+)
 @click.option("--executor", help="thread, process, or a plugin's executor (e.g. ray).")
 @click.option("--concurrency", type=click.IntRange(min=1), help="Maximum trials in flight.")
 @click.option(
@@ -337,7 +341,8 @@ def _storage_option(func: F) -> F:
         "--storage",
         default="hposampler.db",
         show_default=True,
-        help="SQLite file holding the study.",
+        help="SQLite file holding the study, sqlite:///path, or a storage URL "
+        "(postgresql://user:pass@host:5432/db).",
     )(func)
 
 

@@ -8,7 +8,9 @@
     trials = 40
     concurrency = 2
     executor = "thread"
-    storage = "quickstart.db"                   # default: hposampler.db beside the file
+    storage = "quickstart.db"                   # a path (relative to this file), sqlite:///path
+                                                # or a URL (postgresql://...); default
+                                                # hposampler.db beside the file
 
     [sampler]
     name = "tpe"
@@ -70,7 +72,7 @@ class StudyFile:
     name: str
     objective: str
     trials: int
-    storage: Path
+    storage: str
     sampler: str
     metrics: dict[str, str]
     search_space: dict[str, Any]
@@ -87,6 +89,17 @@ def _unknown(where: str, key: str, valid: list[str]) -> StudyError:
     close = difflib.get_close_matches(key, valid, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     return StudyError(f"{where}: unknown key {key!r}{hint}; valid keys: {', '.join(valid)}")
+
+
+def _storage(text: str, file: Path) -> str:
+    """A storage path or URL of a study file; relative SQLite paths are beside the file."""
+    scheme, sep, rest = text.partition("://")
+    if sep and scheme != "sqlite":
+        return text  # a server URL (postgresql://...), used as written
+    path = Path(rest[1:] if sep else text)  # sqlite:///relative.db, sqlite:////abs.db, a path
+    if not path.is_absolute():
+        path = file.resolve().parent / path
+    return str(path)
 
 
 def load_study_file(path: str | Path) -> StudyFile:
@@ -129,9 +142,7 @@ def load_study_file(path: str | Path) -> StudyFile:
         raise StudyError(f'{file}: [metrics] is empty; add e.g. loss = "min"')
     if not values["search_space"]:
         raise StudyError(f"{file}: [search_space] is empty; add at least one parameter")
-    storage = Path(study.get("storage", "hposampler.db"))
-    if not storage.is_absolute():
-        storage = file.resolve().parent / storage
+    storage = _storage(study.get("storage", "hposampler.db"), file)
     return StudyFile(
         path=file,
         name=study["name"],

@@ -16,16 +16,28 @@ import os
 from collections.abc import Callable
 
 from ..hookspecs import hookimpl
-from .base import Storage, StorageSpec, TrialRecord, record_from_row, record_to_row
+from .base import (
+    TRIAL_COLUMNS,
+    Storage,
+    StorageSpec,
+    TrialRecord,
+    dumps,
+    parse_definition,
+    record_from_row,
+    record_to_row,
+)
 from .sqlite import SCHEMA_VERSION, SQLiteStorage, resolve_sqlite_path
 
 __all__ = [
     "SCHEMA_VERSION",
+    "TRIAL_COLUMNS",
     "SQLiteStorage",
     "Storage",
     "StorageSpec",
     "TrialRecord",
+    "dumps",
     "make_storage",
+    "parse_definition",
     "record_from_row",
     "record_to_row",
     "resolve_sqlite_path",

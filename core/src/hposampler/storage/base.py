@@ -27,6 +27,7 @@ __all__ = [
     "StorageSpec",
     "TrialRecord",
     "dumps",
+    "parse_definition",
     "record_from_row",
     "record_to_row",
 ]
@@ -236,6 +237,23 @@ def record_to_row(record: TrialRecord) -> tuple[Any, ...]:
         record.driver,
         record.heartbeat_at,
     )
+
+
+def parse_definition(name: str, text: Any) -> dict[str, Any]:
+    """A study definition read back from a storage: JSON text holding an object.
+
+    Raises
+    ------
+    StorageError
+        Naming the study.
+    """
+    try:
+        data = json.loads(text)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise StorageError(f"study {name!r}: definition is not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise StorageError(f"study {name!r}: definition must be a JSON object")
+    return data
 
 
 def record_from_row(study: str, row: Sequence[Any]) -> TrialRecord:

@@ -21,7 +21,6 @@ naming the study, the trial and the column. A version 1 file is upgraded in plac
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sqlite3
 import time
@@ -30,7 +29,14 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StorageError, StudyError
-from .base import TRIAL_COLUMNS, TrialRecord, dumps, record_from_row, record_to_row
+from .base import (
+    TRIAL_COLUMNS,
+    TrialRecord,
+    dumps,
+    parse_definition,
+    record_from_row,
+    record_to_row,
+)
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStorage", "resolve_sqlite_path"]
 
@@ -213,13 +219,7 @@ class SQLiteStorage:
         if row is None:
             known = ", ".join(self.study_names()) or "none"
             raise StudyError(f"no study {name!r} in {self.path} (studies: {known})")
-        try:
-            data = json.loads(row[0])
-        except (TypeError, ValueError) as exc:
-            raise StorageError(f"study {name!r}: definition is not valid JSON ({exc})") from None
-        if not isinstance(data, dict):
-            raise StorageError(f"study {name!r}: definition must be a JSON object")
-        return data
+        return parse_definition(name, row[0])
 
     # -- trials -------------------------------------------------------------------
 

@@ -1,0 +1,277 @@
+"""``PostgresStorage``: hposampler's storage protocol on a PostgreSQL server (psycopg 3).
+
+Tables (schema version 1 of this plugin), created on first use::
+
+    hposampler_schema(version)
+    hposampler_studies(name PRIMARY KEY, definition, created_at, revision)
+    hposampler_trials(study, trial_id, state, config, metrics, extra, internal, error,
+                      worker, attempts, started_at, finished_at, driver, heartbeat_at,
+                      revision, updated_at)
+
+JSON columns are ``TEXT`` holding exactly what the core's encoder wrote, and every
+row read back goes through the core's validation
+(:func:`hposampler.storage.record_from_row`). Each trial write increments the
+study's ``revision`` with ``UPDATE ... RETURNING`` in the same transaction; the
+row lock that takes serialises a study's writers, so revisions commit in order
+and a worker that reads "rows after revision r" misses nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+
+from hposampler.errors import StorageError, StudyError
+from hposampler.storage import (
+    TRIAL_COLUMNS,
+    TrialRecord,
+    dumps,
+    parse_definition,
+    record_from_row,
+    record_to_row,
+)
+
+__all__ = ["SCHEMA_VERSION", "PostgresStorage"]
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = [
+    "CREATE TABLE IF NOT EXISTS hposampler_schema (version INTEGER NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS hposampler_studies (
+        name TEXT PRIMARY KEY,
+        definition TEXT NOT NULL,
+        created_at DOUBLE PRECISION NOT NULL,
+        revision BIGINT NOT NULL DEFAULT 0
+    )""",
+    """CREATE TABLE IF NOT EXISTS hposampler_trials (
+        study TEXT NOT NULL REFERENCES hposampler_studies(name),
+        trial_id BIGINT NOT NULL,
+        state INTEGER NOT NULL,
+        config TEXT NOT NULL,
+        metrics TEXT NOT NULL,
+        extra TEXT NOT NULL,
+        internal TEXT,
+        error TEXT,
+        worker TEXT,
+        attempts INTEGER NOT NULL,
+        started_at DOUBLE PRECISION,
+        finished_at DOUBLE PRECISION,
+        driver TEXT,
+        heartbeat_at DOUBLE PRECISION,
+        revision BIGINT NOT NULL,
+        updated_at DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (study, trial_id)
+    )""",
+    "CREATE INDEX IF NOT EXISTS hposampler_trials_by_revision "
+    "ON hposampler_trials (study, revision)",
+]
+
+#: Serialises schema creation between processes (``pg_advisory_xact_lock`` key).
+_SCHEMA_LOCK = 0x6870_6F73  # "hpos"
+
+_COLUMNS = ", ".join(TRIAL_COLUMNS)
+_INSERT = (
+    f"INSERT INTO hposampler_trials (study, {_COLUMNS}, revision, updated_at) "
+    f"VALUES ({', '.join(['%s'] * (len(TRIAL_COLUMNS) + 3))}) "
+    "ON CONFLICT (study, trial_id) DO NOTHING"
+)
+_UPDATE = (
+    f"UPDATE hposampler_trials SET {', '.join(f'{c} = %s' for c in TRIAL_COLUMNS[1:])}, "
+    "revision = %s, updated_at = %s WHERE study = %s AND trial_id = %s"
+)
+
+
+class _Rollback(Exception):
+    """Raised inside a transaction to undo it without an error to the caller."""
+
+
+def _masked(url: str) -> str:
+    """The URL with its password replaced by ``***`` (for messages and ``show``)."""
+    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+
+
+class PostgresStorage:
+    """Studies in a PostgreSQL database; any number of workers on any machines.
+
+    Parameters
+    ----------
+    url : str
+        ``postgresql://user:password@host:port/database`` (libpq's URL syntax;
+        ``postgres://`` works too). The tables are created on first use.
+
+    Raises
+    ------
+    StorageError
+        When the server cannot be reached or the tables have another schema version.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = _masked(url)
+        conninfo = "postgresql://" + url.split("://", 1)[1]
+        try:
+            self._db = psycopg.connect(conninfo, autocommit=True, connect_timeout=30)
+        except psycopg.Error as exc:
+            raise StorageError(
+                f"cannot connect to PostgreSQL at {self.url}: {str(exc).strip()}; check "
+                "the host, port, user, password and database in the URL"
+            ) from None
+        self._setup()
+
+    def _setup(self) -> None:
+        with self._db.transaction():
+            self._db.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+            for statement in _SCHEMA:
+                self._db.execute(statement)
+            rows = self._db.execute("SELECT version FROM hposampler_schema").fetchall()
+            if not rows:
+                self._db.execute(
+                    "INSERT INTO hposampler_schema (version) VALUES (%s)", (SCHEMA_VERSION,)
+                )
+            elif rows[0][0] != SCHEMA_VERSION:
+                raise StorageError(
+                    f"{self.url} holds hposampler tables of schema version {rows[0][0]}; "
+                    f"this hposampler-postgresql reads version {SCHEMA_VERSION}. Upgrade "
+                    "the plugin or use another database."
+                )
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[psycopg.Connection[Any]]:
+        with self._db.transaction():
+            yield self._db
+
+    # -- studies ------------------------------------------------------------------
+
+    def study_names(self) -> list[str]:
+        """Names of the stored studies, oldest first."""
+        rows = self._db.execute("SELECT name FROM hposampler_studies ORDER BY created_at")
+        return [r[0] for r in rows.fetchall()]
+
+    def has_study(self, name: str) -> bool:
+        """Whether a study called ``name`` exists."""
+        row = self._db.execute("SELECT 1 FROM hposampler_studies WHERE name = %s", (name,))
+        return row.fetchone() is not None
+
+    def create_study(self, name: str, definition: Mapping[str, Any]) -> None:
+        """Store a new study; :class:`StudyError` if the name is taken (also by a race)."""
+        cursor = self._db.execute(
+            "INSERT INTO hposampler_studies (name, definition, created_at) VALUES (%s, %s, %s) "
+            "ON CONFLICT (name) DO NOTHING",
+            (name, dumps(dict(definition)), time.time()),
+        )
+        if cursor.rowcount != 1:
+            raise StudyError(
+                f"study {name!r} already exists in {self.url}; load it (Study.load, or "
+                "`hposampler run --resume`) or choose another name"
+            )
+
+    def update_definition(self, name: str, definition: Mapping[str, Any]) -> None:
+        """Replace a study's definition (e.g. when switching sampler)."""
+        self._db.execute(
+            "UPDATE hposampler_studies SET definition = %s WHERE name = %s",
+            (dumps(dict(definition)), name),
+        )
+
+    def load_definition(self, name: str) -> dict[str, Any]:
+        """The JSON definition of a study (parsed, validated by the caller)."""
+        row = self._db.execute(
+            "SELECT definition FROM hposampler_studies WHERE name = %s", (name,)
+        ).fetchone()
+        if row is None:
+            known = ", ".join(self.study_names()) or "none"
+            raise StudyError(f"no study {name!r} in {self.url} (studies: {known})")
+        return parse_definition(name, row[0])
+
+    # -- trials -------------------------------------------------------------------
+
+    def _bump(self, db: psycopg.Connection[Any], study: str) -> int:
+        row = db.execute(
+            "UPDATE hposampler_studies SET revision = revision + 1 WHERE name = %s "
+            "RETURNING revision",
+            (study,),
+        ).fetchone()
+        if row is None:
+            raise StudyError(f"no study {study!r} in {self.url}")
+        return int(row[0])
+
+    def create_trial(self, study: str, record: TrialRecord) -> bool:
+        """Insert a new trial; ``False`` (nothing written) if its id is already taken."""
+        try:
+            with self._transaction() as db:
+                revision = self._bump(db, study)
+                cursor = db.execute(_INSERT, (study, *record_to_row(record), revision, time.time()))
+                if cursor.rowcount != 1:
+                    raise _Rollback
+        except _Rollback:
+            return False
+        return True
+
+    def save_trial(self, study: str, record: TrialRecord) -> None:
+        """Store a state change of an existing trial (one committed transaction)."""
+        try:
+            with self._transaction() as db:
+                row = record_to_row(record)
+                revision = self._bump(db, study)
+                args = (*row[1:], revision, time.time(), study, record.trial_id)
+                if db.execute(_UPDATE, args).rowcount != 1:
+                    raise _Rollback
+        except _Rollback:
+            raise StorageError(
+                f"study {study!r} has no trial {record.trial_id} to update; trials are "
+                "created with create_trial()"
+            ) from None
+
+    def claim_trial(self, study: str, record: TrialRecord, expected: TrialRecord) -> bool:
+        """Store ``record`` if the stored row still matches ``expected`` (compare and set)."""
+        try:
+            with self._transaction() as db:
+                revision = self._bump(db, study)  # also locks the study's writers out
+                current = db.execute(
+                    "SELECT state, driver, attempts, heartbeat_at FROM hposampler_trials "
+                    "WHERE study = %s AND trial_id = %s",
+                    (study, record.trial_id),
+                ).fetchone()
+                wanted = (int(expected.state), expected.driver, expected.attempts,
+                          expected.heartbeat_at)  # fmt: skip
+                if current is None or tuple(current) != wanted:
+                    raise _Rollback
+                row = record_to_row(record)
+                db.execute(_UPDATE, (*row[1:], revision, time.time(), study, record.trial_id))
+        except _Rollback:
+            return False
+        return True
+
+    def heartbeat(self, study: str, driver: str, when: float) -> None:
+        """Set ``heartbeat_at`` of every RUNNING trial of ``driver``."""
+        with self._transaction() as db:
+            revision = self._bump(db, study)
+            db.execute(
+                "UPDATE hposampler_trials SET heartbeat_at = %s, revision = %s "
+                "WHERE study = %s AND driver = %s AND state = 0",
+                (when, revision, study, driver),
+            )
+
+    def revision(self, study: str) -> int:
+        """The study's write counter."""
+        row = self._db.execute(
+            "SELECT revision FROM hposampler_studies WHERE name = %s", (study,)
+        ).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def load_trials(self, study: str, after_revision: int | None = None) -> list[TrialRecord]:
+        """The study's trials (those written after ``after_revision``), validated, by id."""
+        query = f"SELECT {_COLUMNS} FROM hposampler_trials WHERE study = %s"
+        args: tuple[Any, ...] = (study,)
+        if after_revision is not None:
+            query += " AND revision > %s"
+            args += (after_revision,)
+        rows = self._db.execute(query + " ORDER BY trial_id", args).fetchall()
+        return [record_from_row(study, row) for row in rows]

@@ -1,0 +1,163 @@
+"""The storage protocol on SQLite and on a real PostgreSQL server; studies and workers on it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from hposampler import Study, TrialState
+from hposampler.errors import StorageError, StudyError
+from hposampler.storage import Storage, TrialRecord, make_storage
+from workers import evaluations, study_file, worker
+
+DEFINITION = {"sampler": "random", "search_space": {"x": {"value_range": [0, 1]}}}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def open_storage(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], Storage]:
+    """Opens connections to one fresh storage of either kind (call it again: a second worker)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 's.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    return lambda: make_storage(url)
+
+
+def record(tid: int, state: TrialState = TrialState.RUNNING, **kw: Any) -> TrialRecord:
+    return TrialRecord(tid, state, {"x": tid / 10}, attempts=1, driver="h:1:a", **kw)
+
+
+def test_studies_are_created_once_and_read_back(open_storage: Callable[[], Storage]) -> None:
+    a, b = open_storage(), open_storage()
+    a.create_study("s", DEFINITION)
+    with pytest.raises(StudyError, match="already exists"):
+        b.create_study("s", DEFINITION)
+    assert b.has_study("s") and b.study_names() == ["s"]
+    assert b.load_definition("s") == DEFINITION
+    with pytest.raises(StudyError, match="no study 'other'"):
+        a.load_definition("other")
+
+
+def test_ids_are_reserved_once_and_rows_never_replaced(open_storage: Callable[[], Storage]) -> None:
+    a, b = open_storage(), open_storage()
+    a.create_study("s", DEFINITION)
+    assert a.create_trial("s", record(0))
+    assert not b.create_trial("s", record(0).evolve(config={"x": 0.9}))  # taken: no write
+    assert b.load_trials("s")[0].config == {"x": 0.0}
+    with pytest.raises(StorageError, match="no trial 5 to update"):
+        a.save_trial("s", record(5))
+
+
+def test_revisions_let_a_worker_read_only_what_changed(open_storage: Callable[[], Storage]) -> None:
+    a, b = open_storage(), open_storage()
+    a.create_study("s", DEFINITION)
+    start = b.revision("s")
+    a.create_trial("s", record(0))
+    a.create_trial("s", record(1))
+    seen = b.revision("s")
+    assert seen == start + 2
+    a.save_trial("s", record(1, TrialState.COMPLETE, metrics=[{"loss": 0.5}]))
+    changed = b.load_trials("s", after_revision=seen)
+    assert [(r.trial_id, r.state) for r in changed] == [(1, TrialState.COMPLETE)]
+    assert changed[0].metrics == [{"loss": 0.5}]
+    assert len(b.load_trials("s")) == 2
+
+
+def test_claims_are_compare_and_set(open_storage: Callable[[], Storage]) -> None:
+    a, b = open_storage(), open_storage()
+    a.create_study("s", DEFINITION)
+    stored = record(0, heartbeat_at=100.0)
+    a.create_trial("s", stored)
+    mine = stored.evolve(state=TrialState.WAITING, driver="h:2:b")
+    theirs = stored.evolve(state=TrialState.WAITING, driver="h:3:c")
+    assert b.claim_trial("s", mine, stored)
+    assert not a.claim_trial("s", theirs, stored)  # the row changed: the second claim loses
+    assert a.load_trials("s")[0].driver == "h:2:b"
+    b.heartbeat("s", "h:2:b", 200.0)  # only RUNNING trials of that driver
+    assert a.load_trials("s")[0].heartbeat_at == 100.0
+    running = mine.evolve(state=TrialState.RUNNING)
+    assert b.claim_trial("s", running, mine)
+    b.heartbeat("s", "h:2:b", 200.0)
+    assert a.load_trials("s")[0].heartbeat_at == 200.0
+
+
+def test_json_round_trips_exactly_and_tampering_is_refused(postgres_url: str) -> None:
+    storage = make_storage(postgres_url)
+    storage.create_study("s", DEFINITION)
+    config = {"b": [1, "1", 1.0, True, None], "a": {"z": 0.1 + 0.2}}
+    storage.create_trial("s", TrialRecord(0, TrialState.COMPLETE, config, [{"loss": 1e-300}]))
+    [back] = storage.load_trials("s")
+    assert back.config == config and list(back.config) == ["b", "a"]
+    assert back.metrics == [{"loss": 1e-300}]
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("UPDATE hposampler_trials SET config = %s", ("__import__('os')",))
+    with pytest.raises(StorageError, match="trial 0: column config is not valid JSON"):
+        storage.load_trials("s")
+
+
+def test_unreachable_server_and_password_in_messages() -> None:
+    with pytest.raises(
+        StorageError, match=r"cannot connect to PostgreSQL at postgresql://u:\*\*\*@"
+    ):
+        make_storage("postgresql://u:secret@127.0.0.1:1/db")
+
+
+def test_a_study_lives_on_the_server(postgres_url: str) -> None:
+    space = {"x": {"value_range": [-5, 10]}, "y": {"value_range": [0, 15]}}
+    study = Study.create(postgres_url, "branin", "tpe", space, {"loss": "min"}, seed=0)
+    study.optimize("hposampler.problems:branin", 12, concurrency=2)
+    again = Study.load(postgres_url, "branin")
+    assert [r.state for r in again.records()] == [TrialState.COMPLETE] * 12
+    assert again.best_trial.final_metrics == study.best_trial.final_metrics
+    out = subprocess.run(
+        [sys.executable, "-m", "hposampler", "show", "branin", "--storage", postgres_url],
+        capture_output=True, text=True, check=True, timeout=120,
+    )  # fmt: skip
+    assert "12 trials: 12 COMPLETE" in out.stdout
+
+
+def test_three_workers_share_one_postgresql_study(tmp_path: Path, postgres_url: str) -> None:
+    path = study_file(tmp_path, "random", trials=30, storage=postgres_url)
+    log = tmp_path / "evals.log"
+    procs = [worker(path, log) for _ in range(3)]
+    outputs = [p.communicate(timeout=240)[0] for p in procs]
+    assert all(p.returncode == 0 for p in procs), outputs
+    records = Study.load(postgres_url, "shared").records()
+    assert [r.trial_id for r in records] == list(range(len(records)))
+    completed = [r for r in records if r.state == TrialState.COMPLETE]
+    evals = evaluations(log)
+    assert 30 <= len(completed) <= 33 and len(evals) == len(completed)
+    assert len({c for _, c, _ in evals}) == len(evals)
+    assert len({pid for _, _, pid in evals}) >= 2
+    stored = {r.trial_id: json.dumps(r.config, sort_keys=True) for r in records}
+    assert all(stored[t] == c for t, c, _ in evals)
+
+
+def test_a_killed_worker_trial_is_rerun_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
+    import os
+    import signal
+
+    path = study_file(tmp_path, "random", trials=8, storage=postgres_url)
+    log = tmp_path / "evals.log"
+    slow = worker(path, log, EVAL_SLEEP="120")
+    deadline = time.monotonic() + 60
+    while not (log.exists() and log.read_text()):
+        assert time.monotonic() < deadline, "the slow worker never started a trial"
+        time.sleep(0.05)
+    survivor = worker(path, log, EVAL_SLEEP="0.05")
+    os.kill(slow.pid, signal.SIGKILL)
+    slow.wait(timeout=30)
+    out = survivor.communicate(timeout=240)[0]
+    assert survivor.returncode == 0, out
+    records = Study.load(postgres_url, "shared").records()
+    assert sum(r.state == TrialState.COMPLETE for r in records) == 8
+    victim = evaluations(log)[0][0]
+    assert next(r for r in records if r.trial_id == victim).attempts == 2
