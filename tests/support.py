@@ -76,9 +76,10 @@ def build_registry(*plugins: tuple[str, object], strict: bool = False) -> Plugin
     pm = pluggy.PluginManager("hposampler")
     pm.add_hookspecs(hookspecs)
     registry = PluginRegistry(pm, strict=strict)
-    from hposampler import executors
+    from hposampler import executors, storage
 
     registry.add(executors, PluginInfo("hposampler.executors", "hposampler.executors"))
+    registry.add(storage, PluginInfo("hposampler.storage", "hposampler.storage"))
     for name, obj in plugins:
         registry.add(obj, PluginInfo(name, name, "test-dist", "0"))
     return registry

@@ -20,12 +20,14 @@ def test_list_json_shows_samplers_with_plugin_and_capabilities(uniform_registry:
     assert sampler["capabilities"]["deterministic"] is True
     assert sampler["options"] == [{"name": "flavour", "default": "plain", "doc": "unused"}]
     assert [e["name"] for e in data["executors"]] == ["process", "thread"]
+    assert [s["scheme"] for s in data["storages"]] == ["sqlite"]
 
 
 def test_list_table(uniform_registry: Any) -> None:
     result = CliRunner().invoke(main, ["list"])
     assert result.exit_code == 0
     assert "test:uniform" in result.output and "Executors: process, thread" in result.output
+    assert "Storages: sqlite://" in result.output
 
 
 def test_list_with_no_plugins_says_how_to_install_one(isolated_plugins: Any) -> None:

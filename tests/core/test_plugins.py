@@ -205,7 +205,7 @@ def test_a_misspelt_hook_is_reported(site: Path) -> None:
     assert "plugin 'hpo_typo' implements a hook hposampler does not define" in proc.stderr
 
 
-HEAVY = ("optuna", "sklearn", "skopt", "ray", "matplotlib", "numpy", "scipy", "torch")
+HEAVY = ("optuna", "sklearn", "skopt", "ray", "matplotlib", "numpy", "scipy", "torch", "psycopg")
 
 
 def test_import_and_listing_import_no_heavy_library(site: Path) -> None:

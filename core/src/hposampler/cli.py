@@ -77,9 +77,15 @@ def _plugin_listing() -> dict[str, Any]:
         {"name": name, "description": spec.description, "plugin": info.name}
         for name, (spec, info) in sorted(registry.executors().items())
     ]
+    storages = [
+        {"scheme": scheme, "description": spec.description, "plugin": info.name}
+        for scheme, (spec, info) in sorted(registry.storages().items())
+        if scheme == spec.scheme
+    ]
     return {
         "samplers": samplers,
         "executors": executors,
+        "storages": storages,
         "failed": [
             {
                 "plugin": f.name,
@@ -106,7 +112,7 @@ def _jsonable(value: Any) -> Any:
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @user_errors
 def list_cmd(as_json: bool) -> None:
-    """List installed samplers, executors, and plugins that failed or are disabled."""
+    """List installed samplers, executors, storages, and plugins that failed or are disabled."""
     listing = _plugin_listing()
     if as_json:
         click.echo(json.dumps(listing, indent=2))
@@ -131,6 +137,8 @@ def list_cmd(as_json: bool) -> None:
         console.print(table)
     ex = ", ".join(e["name"] for e in listing["executors"])
     console.print(f"Executors: {ex or 'none'}")
+    schemes = ", ".join(f"{s['scheme']}://" for s in listing["storages"])
+    console.print(f"Storages: {schemes or 'none'}", highlight=False)
     for f in listing["failed"]:
         dist = f" ({f['distribution']} {f['version']})" if f["distribution"] else ""
         console.print(

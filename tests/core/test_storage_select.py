@@ -1,0 +1,52 @@
+"""Choosing a storage by URL: SQLite built in, other schemes from plugins."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import hposampler
+from hposampler.errors import PluginError, UnknownSamplerError
+from hposampler.storage import SQLiteStorage, StorageSpec, make_storage
+
+
+class MemoryPlugin:
+    """Registers ``mem://`` backed by a SQLite file named after the URL's path."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    @hposampler.hookimpl
+    def register_storages(self, register: Any) -> None:
+        register(StorageSpec("mem", lambda url: SQLiteStorage(self.folder / url.split("://")[1]),
+                             aliases=("memory",)))  # fmt: skip
+
+
+def test_paths_and_sqlite_urls_are_sqlite(tmp_path: Path, isolated_plugins: Any) -> None:
+    isolated_plugins()
+    for target in (tmp_path / "a.db", str(tmp_path / "b.db"), f"sqlite:///{tmp_path / 'c.db'}"):
+        storage = make_storage(target)
+        assert isinstance(storage, SQLiteStorage) and storage.url.startswith("sqlite:///")
+    assert make_storage(storage) is storage  # a storage object is used as is
+
+
+def test_a_plugin_scheme_is_used_and_unknown_ones_list_the_installed(
+    tmp_path: Path, isolated_plugins: Any
+) -> None:
+    isolated_plugins(("mem-plugin", MemoryPlugin(tmp_path)))
+    assert isinstance(make_storage("mem://x.db"), SQLiteStorage)
+    assert isinstance(make_storage("memory://y.db"), SQLiteStorage)
+    assert (tmp_path / "x.db").exists() and (tmp_path / "y.db").exists()
+    with pytest.raises(UnknownSamplerError) as info:
+        make_storage("memm://z")
+    assert "unknown storage 'memm://'" in str(info.value)
+    assert "Did you mean 'mem://'" in str(info.value) and "sqlite://" in str(info.value)
+
+
+def test_two_plugins_claiming_one_scheme_are_named(tmp_path: Path, isolated_plugins: Any) -> None:
+    isolated_plugins(("first", MemoryPlugin(tmp_path)), ("second", MemoryPlugin(tmp_path)))
+    with pytest.raises(PluginError, match="storage scheme 'mem' from plugin") as info:
+        make_storage("mem://x.db")
+    assert "first (test-dist 0)" in str(info.value) and "second (test-dist 0)" in str(info.value)
