@@ -67,9 +67,12 @@ def main() -> None:
     import bench_ray
     import bench_skopt
     import bench_study
+    import bench_workers
 
     rows: list[Row] = [import_time()]
-    for module in (bench_grid, bench_optuna, bench_adapters, bench_skopt, bench_study, bench_ray):
+    modules = (bench_grid, bench_optuna, bench_adapters, bench_skopt, bench_study,
+               bench_workers, bench_ray)  # fmt: skip
+    for module in modules:
         rows += module.run()
     rows += quality()
     print(f"Measured {datetime.date.today()} on {machine()}.\n")
