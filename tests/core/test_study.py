@@ -200,8 +200,8 @@ def test_running_trials_of_a_dead_run_are_rerun_first_with_the_same_config(tmp_p
 
 
 def test_unsupported_storage_and_bad_arguments(tmp_path: Path) -> None:
-    with pytest.raises(LookupError, match="unknown storage 'postgresql://'.*sqlite://"):
-        Study.create("postgresql://x/y", "s", "random", X, {"loss": "min"})
+    with pytest.raises(LookupError, match="unknown storage 'mongodb://'.*sqlite://"):
+        Study.create("mongodb://x/y", "s", "random", X, {"loss": "min"})
     with pytest.raises(StudyError, match="storage must be a file path, a URL"):
         Study.create(5, "s", "random", X, {"loss": "min"})  # type: ignore[arg-type]
     with pytest.raises(MetricsError, match="needs optim_metrics"):

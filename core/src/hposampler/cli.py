@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -237,6 +238,8 @@ def run(
         TimeRemainingColumn,
     )
 
+    from . import arguments
+    from .executors import executor_spec
     from .study import Study, load_objective
     from .studyfile import load_study_file
 
@@ -246,9 +249,14 @@ def run(
         executor_options["address"] = ray_address
         executor = executor or "ray"
     folder = str(spec.path.resolve().parent)
-    if folder not in sys.path:
-        sys.path.insert(0, folder)  # objectives beside the study file are importable
+    if folder not in sys.path:  # objectives beside the study file are importable, but a
+        sys.path.append(folder)  # module there never shadows an installed one (optuna.py)
     objective = load_objective(spec.objective)
+    # everything is checked before the study is stored: a refused run stores nothing
+    executor_spec(executor or spec.executor, executor_options)
+    arguments.count(concurrency or spec.concurrency, "concurrency", minimum=1)
+    if trials is not None:
+        arguments.count(trials, "--trials")
     study = Study.create(
         storage or spec.storage,
         spec.name,
@@ -294,7 +302,8 @@ def run(
             label = f"best {first}={best[0]:.6g}" if best else "trials"
             progress.update(task, advance=1, description=label)
 
-        study.optimize(
+        optimize = functools.partial(
+            study.optimize,
             objective,
             total,
             concurrency=concurrency or spec.concurrency,
@@ -304,6 +313,21 @@ def run(
             callbacks=[on_trial],
             executor_options=executor_options,
         )
+        try:
+            optimize()
+        except KeyboardInterrupt:
+            progress.stop()
+            console.print(
+                "[yellow]interrupted:[/] running trials are stored WAITING; "
+                "`hposampler run STUDY_FILE --resume` re-runs them",
+                highlight=False,
+            )
+            _print_best(study, console)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            # the first Ctrl-C ends the run: objectives still running in threads are
+            # abandoned (their trials are WAITING), not waited for at interpreter exit
+            os._exit(130)
     _print_best(study, console)
 
 
@@ -363,7 +387,7 @@ def show(name: str, storage: str, limit: int | None) -> None:
     """Show the trials of study NAME and its best trial(s)."""
     from .study import Study
 
-    study = Study.load(storage, name)
+    study = Study.load(storage, name, read_only=True)
     records = study.records()
     if limit is not None:
         records = records[-limit:]
@@ -389,7 +413,7 @@ def export(name: str, storage: str, fmt: str, output: str | None) -> None:
 
     from .study import Study
 
-    rows = Study.load(storage, name).to_records()
+    rows = Study.load(storage, name, read_only=True).to_records()
     if fmt == "json":
         text = json.dumps(rows, indent=2) + "\n"
     else:
@@ -430,7 +454,7 @@ def plot(name: str, storage: str, output: str, metric: str | None) -> None:
     from .plotting import plot_study
     from .study import Study
 
-    path = plot_study(Study.load(storage, name), output, metric)
+    path = plot_study(Study.load(storage, name, read_only=True), output, metric)
     click.echo(f"wrote {path}")
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from .hookspecs import hookimpl
 from .spec import ExecutorSpec, OptionSpec
 
-__all__ = ["make_executor"]
+__all__ = ["executor_spec", "make_executor"]
 
 
 def _thread_executor(max_workers: int) -> concurrent.futures.Executor:
@@ -25,8 +25,15 @@ def _thread_executor(max_workers: int) -> concurrent.futures.Executor:
     )
 
 
+class ProcessExecutor(concurrent.futures.ProcessPoolExecutor):
+    """Worker processes on this machine; objectives (and their results) are pickled."""
+
+    #: The runner checks before the first trial that the objective can be pickled.
+    pickles_objective = True
+
+
 def _process_executor(max_workers: int, start_method: str = "spawn") -> concurrent.futures.Executor:
-    return concurrent.futures.ProcessPoolExecutor(
+    return ProcessExecutor(
         max_workers=max_workers, mp_context=multiprocessing.get_context(start_method)
     )
 
@@ -58,8 +65,8 @@ def register_executors(register: Callable[[ExecutorSpec], None]) -> None:
     )
 
 
-def make_executor(name: str, max_workers: int, **options: Any) -> concurrent.futures.Executor:
-    """Build the executor called ``name`` with at most ``max_workers`` trials at once.
+def executor_spec(name: str, options: dict[str, Any] | None = None) -> ExecutorSpec:
+    """The spec of the executor called ``name``, with ``options`` checked against it.
 
     Raises
     ------
@@ -74,12 +81,24 @@ def make_executor(name: str, max_workers: int, **options: Any) -> concurrent.fut
     from .plugins import get_registry
 
     executors = get_registry().executors()
-    if name not in executors:
-        raise UnknownSamplerError(
-            name, executors, difflib.get_close_matches(name, list(executors)), kind="executor"
-        )
+    if not isinstance(name, str) or name not in executors:
+        close = difflib.get_close_matches(str(name), list(executors))
+        raise UnknownSamplerError(str(name), executors, close, kind="executor")
     spec = executors[name][0]
-    executor: concurrent.futures.Executor = spec.factory(
-        max_workers=max_workers, **spec.check_options(options)
-    )
+    spec.check_options(options or {})
+    return spec
+
+
+def make_executor(name: str, max_workers: int, **options: Any) -> concurrent.futures.Executor:
+    """Build the executor called ``name`` with at most ``max_workers`` trials at once.
+
+    Raises
+    ------
+    UnknownSamplerError
+        (with ``kind="executor"``) when no plugin provides ``name``.
+    SamplerOptionsError
+        For unknown or mistyped options.
+    """
+    spec = executor_spec(name, options)
+    executor: concurrent.futures.Executor = spec.factory(max_workers=max_workers, **options)
     return executor

@@ -22,7 +22,14 @@ import attrs
 from .errors import MetricsError, StudyError
 from .trial import metric_value
 
-__all__ = ["Objective", "TrialHandle", "load_objective", "run_objective", "split_result"]
+__all__ = [
+    "Objective",
+    "ObjectiveExit",
+    "TrialHandle",
+    "load_objective",
+    "run_objective",
+    "split_result",
+]
 
 #: An objective: ``objective(config)`` or ``objective(config, trial)``.
 Objective = Callable[..., Any]
@@ -48,6 +55,10 @@ class TrialHandle:
     trial_id: int
     config: dict[str, Any]
     attempt: int = 1
+
+
+class ObjectiveExit(RuntimeError):
+    """An objective called ``sys.exit()``: its trial fails, the study goes on."""
 
 
 def load_objective(path: str) -> Objective:
@@ -114,6 +125,12 @@ def run_objective(
         return True, objective(trial.config), "", worker
     except Exception as exc:
         return False, exc, traceback.format_exc(), worker
+    except SystemExit as exc:  # sys.exit() in an objective fails the trial, not the study
+        error = ObjectiveExit(
+            f"the objective called sys.exit({exc.code!r}); raise an exception to fail a "
+            "trial instead"
+        )
+        return False, error, traceback.format_exc() + f"{error}\n", worker
 
 
 def split_result(

@@ -23,6 +23,9 @@ def _matplotlib() -> Any:
             "plotting needs matplotlib; install it with `pip install 'hposampler[plot]'`"
         ) from None
     matplotlib.use("Agg")
+    # study, metric and parameter names are text, never markup: "$x$" stays "$x$"
+    matplotlib.rcParams["text.parse_math"] = False
+    matplotlib.rcParams["text.usetex"] = False
     import matplotlib.pyplot as plt
 
     return plt

@@ -290,6 +290,12 @@ class SearchSpace:
         high = _parse_bound(vr[1], self.value_type, "high")
         if low > high:
             raise SearchSpaceError("", f"value_range low {low} > high {high}")
+        if not math.isfinite(float(high) - float(low)):
+            raise SearchSpaceError(
+                "",
+                f"value_range [{low}, {high}] is too wide: high - low overflows a float; "
+                "narrow it or sample its logarithm",
+            )
         if self.log and low <= 0:
             raise SearchSpaceError("", f"log needs value_range low > 0, got low {low}")
         object.__setattr__(self, "value_range", (low, high))
@@ -486,12 +492,34 @@ def parse_search_space(search_space: Mapping[str, Any]) -> dict[str, Any]:
         )
     if not search_space:
         raise SearchSpaceError("", "the search space is empty; give at least one parameter")
+    _check_depth(search_space)
     out: dict[str, Any] = {}
     for key, value in search_space.items():
         if not isinstance(key, str) or not key:
             raise SearchSpaceError("", f"parameter paths must be non-empty strings, got {key!r}")
         out[key] = _structure_value(value, key)
     return out
+
+
+#: The deepest nesting of dicts and lists a search space may have (JSON levels).
+MAX_DEPTH = 64
+
+
+def _check_depth(value: Any) -> None:
+    """Refuse absurdly deep nesting before parsing it recursively."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise SearchSpaceError(
+                "", f"the search space nests deeper than {MAX_DEPTH} levels; flatten it"
+            )
+        if isinstance(item, SearchSpace):
+            item = item.to_dict()
+        if isinstance(item, Mapping):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend((v, depth + 1) for v in item)
 
 
 def dump_search_space(search_space: Mapping[str, Any]) -> dict[str, Any]:

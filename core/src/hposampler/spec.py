@@ -17,7 +17,14 @@ from .errors import SamplerOptionsError
 if TYPE_CHECKING:
     from .sampler import BaseSampler
 
-__all__ = ["CAPABILITIES", "ExecutorSpec", "OptionSpec", "SamplerSpec", "infer_options"]
+__all__ = [
+    "CAPABILITIES",
+    "ExecutorSpec",
+    "OptionSpec",
+    "PythonObject",
+    "SamplerSpec",
+    "infer_options",
+]
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*:[a-z0-9][a-z0-9_.-]*$")
 _ALIAS = re.compile(r"^[a-z0-9][a-z0-9_.:-]*$")
@@ -33,13 +40,29 @@ CAPABILITIES: dict[str, str] = {
 }
 
 
-def _type_names(types: tuple[type, ...]) -> str:
-    return " or ".join("None" if t is type(None) else t.__name__ for t in types)
+class PythonObject:
+    """Marks an option that takes a Python object (a sampler, an operator, an array).
+
+    Plain data (text, numbers, booleans, lists, dicts: what a study file holds)
+    is refused for it, so a string from a config file never stands in for code.
+    """
 
 
-def _is_instance(value: Any, t: type) -> bool:
+def _type_names(types: tuple[Any, ...]) -> str:
+    names = {type(None): "None", PythonObject: "a Python object", Callable: "a Python callable"}
+    return " or ".join(names.get(t, getattr(t, "__name__", str(t))) for t in types)
+
+
+_PLAIN_DATA = (str, int, float, bool, list, dict, tuple)
+
+
+def _is_instance(value: Any, t: Any) -> bool:
     if t is type(None):
         return value is None
+    if t is PythonObject:
+        return value is not None and not isinstance(value, _PLAIN_DATA)
+    if t is Callable:
+        return callable(value) and not isinstance(value, type(None))
     if isinstance(value, bool) and t in (int, float):
         return False  # True is not a count
     if t is float:
@@ -60,6 +83,9 @@ class OptionSpec:
     types : tuple of type, optional
         Accepted types; ``None`` accepts any value. An ``int`` is accepted where
         ``float`` is; ``bool`` is never taken for ``int``.
+        ``collections.abc.Callable`` accepts callables and :class:`PythonObject`
+        any object that is not plain data, so such options cannot be filled from
+        a study file.
     doc : str
         One line of documentation.
     choices : tuple, optional
@@ -68,7 +94,7 @@ class OptionSpec:
 
     name: str
     default: Any = None
-    types: tuple[type, ...] | None = None
+    types: tuple[Any, ...] | None = None
     doc: str = ""
     choices: tuple[Any, ...] | None = None
 
@@ -84,9 +110,16 @@ class OptionSpec:
         if self.types is None:
             return value
         if not any(_is_instance(value, t) for t in self.types):
+            code = any(t in (Callable, PythonObject) for t in self.types)
+            hint = (
+                " (options taking code or objects can only be given from Python, "
+                "not from a study file)"
+                if code
+                else ""
+            )
             raise SamplerOptionsError(
                 f"option {self.name!r} of sampler {sampler!r} must be "
-                f"{_type_names(self.types)}; got {type(value).__name__} {value!r}"
+                f"{_type_names(self.types)}; got {type(value).__name__} {value!r}{hint}"
             )
         return value
 

@@ -24,7 +24,8 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from .errors import MetricsError, StudyError
+from . import arguments
+from .errors import MetricsError, SamplerOptionsError, StudyError
 from .executors import make_executor
 from .objective import Objective, TrialHandle, load_objective, run_objective
 from .runner import (
@@ -126,11 +127,16 @@ class Study:
         StudyError
             If the study exists and ``load_if_exists`` is false.
         """
+        name = arguments.study_name(name)
         if not normalize_optim_metrics(optim_metrics):
             raise MetricsError('a study needs optim_metrics, e.g. {"loss": "min"}')
+        if sampler_options is not None and not isinstance(sampler_options, Mapping):
+            raise SamplerOptionsError(
+                f"sampler_options must be a dict of option names to values, got {sampler_options!r}"
+            )
         config = SamplerConfig(
             sampler=sampler,
-            search_space=dict(search_space),
+            search_space=search_space,  # validated (a dict is required) by the converter
             optim_metrics=dict(optim_metrics),
             seed=seed,
             options=dict(sampler_options or {}),
@@ -167,8 +173,11 @@ class Study:
             self.config = config
 
     @classmethod
-    def load(cls, storage: StorageLike, name: str) -> Study:
+    def load(cls, storage: StorageLike, name: str, read_only: bool = False) -> Study:
         """Load a stored study; its definition is validated like user input.
+
+        ``read_only=True`` opens an SQLite file only to read it (a missing file is
+        an error, never created; a read-only file works): for showing results.
 
         Raises
         ------
@@ -179,7 +188,8 @@ class Study:
         """
         from .errors import HposamplerError, StorageError
 
-        store = make_storage(storage)
+        name = arguments.study_name(name)
+        store = make_storage(storage, read_only=read_only)
         data = store.load_definition(name)
         try:
             config = SamplerConfig.from_dict(data)
@@ -215,7 +225,7 @@ class Study:
             vector = []
             for name, direction in self.config.optim_metrics.items():
                 value = final.get(name)
-                if value is None or not math.isfinite(value):
+                if value is None or math.isnan(value):  # None is the worst: not a result
                     break
                 vector.append(value if direction == "min" else -value)
             else:
@@ -335,16 +345,22 @@ class Study:
         MetricsError
             If the objective returns something other than the study's metrics.
         """
-        if isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 0:
-            raise StudyError(f"n_trials must be a non-negative int, got {n_trials!r}")
-        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-            raise StudyError(f"concurrency must be a positive int, got {concurrency!r}")
+        arguments.count(n_trials, "n_trials")
+        arguments.count(concurrency, "concurrency", minimum=1)
+        arguments.seconds(timeout, "timeout")
+        arguments.seconds(heartbeat_interval, "heartbeat_interval", optional=False)
+        if not isinstance(catch, tuple) or not all(
+            isinstance(c, type) and issubclass(c, BaseException) for c in catch
+        ):
+            raise StudyError(f"catch must be a tuple of exception classes, got {catch!r}")
         if isinstance(objective, str):
             objective = load_objective(objective)
         revision = self.storage.revision(self.name)  # before the rows: nothing is missed
         records = self.records()
         sampler = self.config.create(trials=[r.trial for r in records])
         pool = make_executor(executor, concurrency, **dict(executor_options or {}))
+        if getattr(pool, "pickles_objective", False):
+            _check_picklable(objective, executor)
         run = Runner(
             self, sampler, objective, records, revision=revision, catch=catch,
             skip_duplicates=skip_duplicates, callbacks=callbacks,
@@ -354,8 +370,28 @@ class Study:
         del records  # the storage holds them; the runner keeps only unfinished trials
         try:
             run.loop(pool, n_trials, concurrency, timeout)
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+        except BaseException:
+            # Ctrl-C (or an error): the running trials are stored WAITING already; do not
+            # wait for their objectives, whose results would be ignored anyway
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+
+
+def _check_picklable(objective: Objective, executor: str) -> None:
+    """Refuse, before the first trial, an objective a process executor cannot send."""
+    import pickle
+
+    try:
+        pickle.dumps(objective)
+    except Exception as exc:
+        name = getattr(objective, "__qualname__", repr(objective))
+        raise StudyError(
+            f"the {executor!r} executor sends the objective to worker processes, but "
+            f"{name} cannot be pickled ({type(exc).__name__}: {exc}); define it at module "
+            "level in an importable module and pass it (or 'module:function'), or use the "
+            "thread executor"
+        ) from None
 
 
 def _flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

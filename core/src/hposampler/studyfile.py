@@ -33,6 +33,7 @@ from typing import Any
 
 import attrs
 
+from . import arguments
 from .errors import StudyError
 
 if sys.version_info >= (3, 11):
@@ -143,6 +144,14 @@ def load_study_file(path: str | Path) -> StudyFile:
     if not values["search_space"]:
         raise StudyError(f"{file}: [search_space] is empty; add at least one parameter")
     storage = _storage(study.get("storage", "hposampler.db"), file)
+    where = f"{file} [study]"
+    try:
+        arguments.study_name(study["name"])
+        arguments.count(study["trials"], "trials")
+        arguments.count(study.get("concurrency", 1), "concurrency", minimum=1)
+        arguments.seconds(study.get("timeout"), "timeout")
+    except StudyError as exc:
+        raise StudyError(f"{where} {exc}") from None
     return StudyFile(
         path=file,
         name=study["name"],

@@ -176,8 +176,8 @@ def _structure_trial(data: Any, _: Any) -> Trial:
     if internal is not None and not isinstance(internal, dict):
         raise TypeError(f"internal must be a dict or null, got {internal!r}")
     tid = data["trial_id"]
-    if isinstance(tid, bool) or not isinstance(tid, int) or tid < 0:
-        raise TypeError(f"trial_id must be a non-negative int, got {tid!r}")
+    if isinstance(tid, bool) or not isinstance(tid, int) or not 0 <= tid < 2**53:
+        raise TypeError(f"trial_id must be an int in [0, 2**53), got {tid!r}")
     state = data["state"]
     if isinstance(state, str):
         try:

@@ -63,7 +63,7 @@ def _scheme(text: str) -> str | None:
     return scheme.lower()
 
 
-def make_storage(storage: str | os.PathLike[str] | Storage) -> Storage:
+def make_storage(storage: str | os.PathLike[str] | Storage, read_only: bool = False) -> Storage:
     """The storage a path, URL or storage object names.
 
     Parameters
@@ -71,6 +71,10 @@ def make_storage(storage: str | os.PathLike[str] | Storage) -> Storage:
     storage : str, path-like or Storage
         A file path or ``sqlite:///path`` (SQLite), a ``scheme://...`` URL of a
         storage plugin, or a storage object (returned as is).
+    read_only : bool
+        Open an SQLite file only to read it (``show``, ``export``, ``plot``): a
+        missing file is an error instead of being created, and a read-only file
+        works. Server storages are opened as usual.
 
     Raises
     ------
@@ -93,7 +97,7 @@ def make_storage(storage: str | os.PathLike[str] | Storage) -> Storage:
     text = os.fspath(storage)
     scheme = _scheme(text) if isinstance(text, str) else None
     if scheme is None or scheme == "sqlite":
-        return SQLiteStorage(text)
+        return SQLiteStorage(text, read_only=read_only)
     storages = get_registry().storages()
     if scheme not in storages:
         known = sorted(storages)

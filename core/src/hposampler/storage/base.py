@@ -22,6 +22,8 @@ from ..errors import StorageError
 from ..trial import Trial, TrialState, metric_value
 
 __all__ = [
+    "MAX_JSON_CHARS",
+    "MAX_TRIAL_ID",
     "TRIAL_COLUMNS",
     "Storage",
     "StorageSpec",
@@ -189,6 +191,12 @@ class StorageSpec:
     description: str = ""
 
 
+#: The largest trial id accepted on load (ids are dense; JSON-safe integers).
+MAX_TRIAL_ID = 2**53
+
+#: The longest JSON text a column (or a study definition) may hold when read back.
+MAX_JSON_CHARS = 4 * 1024 * 1024
+
 #: The columns of a stored trial, in the order :func:`record_to_row` gives them.
 TRIAL_COLUMNS = (
     "trial_id",
@@ -212,12 +220,26 @@ def dumps(value: Any) -> str:
     return json.dumps(value, allow_nan=False, separators=(",", ":"))
 
 
-def _clean_metrics(metrics: list[dict[str, float | None]]) -> list[dict[str, float | None]]:
-    # JSON has no Infinity/NaN; the sampler's "worst" is stored as null
-    return [
-        {k: (None if v is None or not math.isfinite(v) else v) for k, v in m.items()}
-        for m in metrics
-    ]
+#: JSON has no infinities: metrics store them as these strings (NaN is stored as null).
+INFINITIES = {"Infinity": math.inf, "-Infinity": -math.inf}
+
+
+def _encode_metric(value: float | None) -> float | str | None:
+    if value is None or math.isnan(value):
+        return None
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return value
+
+
+def _decode_metric(value: Any) -> float | None:
+    if isinstance(value, str) and value in INFINITIES:
+        return INFINITIES[value]
+    return metric_value(value)
+
+
+def _clean_metrics(metrics: list[dict[str, float | None]]) -> list[dict[str, Any]]:
+    return [{k: _encode_metric(v) for k, v in m.items()} for m in metrics]
 
 
 def record_to_row(record: TrialRecord) -> tuple[Any, ...]:
@@ -247,6 +269,11 @@ def parse_definition(name: str, text: Any) -> dict[str, Any]:
     StorageError
         Naming the study.
     """
+    if isinstance(text, str) and len(text) > MAX_JSON_CHARS:
+        raise StorageError(
+            f"study {name!r}: the stored definition is {len(text)} characters long, over "
+            f"the limit of {MAX_JSON_CHARS}; the database looks tampered with"
+        )
     try:
         data = json.loads(text)
     except (TypeError, ValueError, RecursionError) as exc:
@@ -273,6 +300,11 @@ def record_from_row(study: str, row: Sequence[Any]) -> TrialRecord:
         if value is None and nullable:
             return None
         if isinstance(value, (str, bytes)):
+            if len(value) > MAX_JSON_CHARS:
+                raise StorageError(
+                    f"study {study!r}, trial {tid}: column {column} holds {len(value)} "
+                    f"characters, over the limit of {MAX_JSON_CHARS}"
+                )
             try:
                 value = json.loads(value)
             except (TypeError, ValueError, RecursionError) as exc:
@@ -291,13 +323,13 @@ def record_from_row(study: str, row: Sequence[Any]) -> TrialRecord:
     extra = parse("extra", row[4], dict)
     internal = parse("internal", row[5], dict, nullable=True)
     try:
-        if isinstance(tid, bool) or not isinstance(tid, int) or tid < 0:
-            raise TypeError(f"trial_id must be a non-negative int, got {tid!r}")
+        if isinstance(tid, bool) or not isinstance(tid, int) or not 0 <= tid < MAX_TRIAL_ID:
+            raise TypeError(f"trial_id must be an int in [0, 2**53), got {tid!r}")
         history = []
         for entry in metrics:
             if not isinstance(entry, dict):
                 raise TypeError(f"metrics entries must be objects, got {entry!r}")
-            history.append({str(k): metric_value(v) for k, v in entry.items()})
+            history.append({str(k): _decode_metric(v) for k, v in entry.items()})
         for column, value, kinds in (
             ("error", row[6], (str, type(None))),
             ("worker", row[7], (str, type(None))),

@@ -107,16 +107,52 @@ class SQLiteStorage:
         File path or ``sqlite:///path``; the file is created if missing.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], read_only: bool = False) -> None:
         self.path = resolve_sqlite_path(path)
         self.url = f"sqlite:///{self.path}"
+        self.read_only = read_only
+        if read_only and not self.path.is_file():
+            raise StudyError(f"storage file {self.path} does not exist")
         if self.path.parent and not self.path.parent.exists():
             raise StudyError(f"storage folder {self.path.parent} does not exist; create it first")
         try:
-            self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-            self._retry(self._setup)
+            if read_only:
+                self._db = self._open_read_only()
+            else:
+                self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+                self._retry(self._setup)
+            self._check_columns()
         except sqlite3.DatabaseError as exc:
             raise StorageError(f"{self.path} is not a usable SQLite database: {exc}") from None
+
+    def _open_read_only(self) -> sqlite3.Connection:
+        uri = self.path.resolve().as_uri()
+        try:
+            db = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None)
+            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.OperationalError:
+            # a WAL file in a folder we cannot write to: read the file as it is
+            db = sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None)
+        version = self._version_of(db)
+        if version != SCHEMA_VERSION:
+            found = "no hposampler tables" if version is None else f"schema version {version}"
+            raise StorageError(
+                f"{self.path} is not a hposampler database of schema {SCHEMA_VERSION} "
+                f"({found}); open it read-write once to upgrade a version 1 file"
+            )
+        return db
+
+    def _check_columns(self) -> None:
+        """Refuse a file whose tables lack columns this version needs (e.g. tampered)."""
+        for table, needed in (("studies", ("name", "definition", "created_at", "revision")),
+                              ("trials", (*TRIAL_COLUMNS, "revision", "updated_at"))):  # fmt: skip
+            have = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            missing = [c for c in needed if c not in have]
+            if missing:
+                raise StorageError(
+                    f"{self.path} is not a hposampler database of schema {SCHEMA_VERSION}: "
+                    f"table {table} lacks column(s) {', '.join(missing)}"
+                )
 
     @staticmethod
     def _retry(action: Any) -> Any:
@@ -158,12 +194,14 @@ class SQLiteStorage:
                 self._db.execute(statement)
 
     def _version(self) -> int | None:
-        tables = {
-            r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")
-        }
+        return self._version_of(self._db)
+
+    @staticmethod
+    def _version_of(db: sqlite3.Connection) -> int | None:
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if "schema_version" not in tables:
             return None
-        rows = self._db.execute("SELECT version FROM schema_version").fetchall()
+        rows = db.execute("SELECT version FROM schema_version").fetchall()
         return int(rows[0][0]) if rows else None
 
     @contextlib.contextmanager
@@ -201,6 +239,8 @@ class SQLiteStorage:
                     (name, dumps(dict(definition)), time.time()),
                 )
             )
+        except sqlite3.OperationalError as exc:
+            raise self._write_error(exc) from None
         except sqlite3.IntegrityError:
             raise StudyError(
                 f"study {name!r} already exists in {self.path}; load it (Study.load, or "
@@ -209,9 +249,13 @@ class SQLiteStorage:
 
     def update_definition(self, name: str, definition: Mapping[str, Any]) -> None:
         """Replace a study's definition (e.g. when switching sampler)."""
-        self._db.execute(
-            "UPDATE studies SET definition = ? WHERE name = ?", (dumps(dict(definition)), name)
-        )
+        try:
+            self._db.execute(
+                "UPDATE studies SET definition = ? WHERE name = ?",
+                (dumps(dict(definition)), name),
+            )
+        except sqlite3.OperationalError as exc:
+            raise self._write_error(exc) from None
 
     def load_definition(self, name: str) -> dict[str, Any]:
         """The JSON definition of a study (parsed, not yet validated)."""
@@ -246,7 +290,14 @@ class SQLiteStorage:
             with self._transaction():
                 return action()
 
-        return self._retry(run)
+        try:
+            return self._retry(run)
+        except sqlite3.OperationalError as exc:
+            raise self._write_error(exc) from None
+
+    def _write_error(self, exc: sqlite3.OperationalError) -> StorageError:
+        hint = " (is the file or its folder read-only?)" if "readonly" in str(exc) else ""
+        return StorageError(f"cannot write to {self.path}: {exc}{hint}")
 
     def create_trial(self, study: str, record: TrialRecord) -> bool:
         """Insert a new trial; ``False`` (nothing written) if its id is already taken."""

@@ -7,9 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 from hposampler import OptionSpec, SamplerOptionsError, SamplerSpec, hookimpl
+from hposampler.spec import PythonObject
 
 _INDEPENDENT = OptionSpec(
-    "independent_sampler", None, doc="an optuna sampler for parameters the main one skips"
+    "independent_sampler",
+    None,
+    (PythonObject, type(None)),
+    "an optuna sampler for parameters the main one skips",
 )
 _WARN_INDEPENDENT = OptionSpec(
     "warn_independent_sampling",
@@ -19,12 +23,15 @@ _WARN_INDEPENDENT = OptionSpec(
     "conditional parameters fall back by design)",
 )
 _CONSTRAINTS = OptionSpec(
-    "constraints_func", None, doc="callable(FrozenTrial) -> constraint values (<= 0 feasible)"
+    "constraints_func",
+    None,
+    (Callable, type(None)),
+    "callable(FrozenTrial) -> constraint values (<= 0 feasible)",
 )
 _NSGA = (
     OptionSpec("population_size", 50, (int,), "individuals per generation"),
     OptionSpec("mutation_prob", None, (float, type(None)), "mutation probability"),
-    OptionSpec("crossover", None, doc="an optuna crossover operator"),
+    OptionSpec("crossover", None, (PythonObject, type(None)), "an optuna crossover operator"),
     OptionSpec("crossover_prob", 0.9, (float,), "crossover probability"),
     OptionSpec("swapping_prob", 0.5, (float,), "parameter swapping probability"),
     _CONSTRAINTS,
@@ -46,8 +53,12 @@ BACKENDS: list[tuple[str, str, tuple[str, ...], str, tuple[OptionSpec, ...], dic
             OptionSpec("consider_endpoints", False, (bool,), "include range end points"),
             OptionSpec("consider_magic_clip", True, (bool,), "clip kernel bandwidths"),
             OptionSpec("prior_weight", 1.0, (float,), "weight of the prior"),
-            OptionSpec("gamma", None, doc="callable(n) -> number of good trials"),
-            OptionSpec("weights", None, doc="callable(n) -> weights of observations"),
+            OptionSpec(
+                "gamma", None, (Callable, type(None)), "callable(n) -> number of good trials"
+            ),
+            OptionSpec(
+                "weights", None, (Callable, type(None)), "callable(n) -> weights of observations"
+            ),
             _CONSTRAINTS,
         ),
         {"multi_objective": True, "needs_metrics": True},
@@ -111,7 +122,9 @@ BACKENDS: list[tuple[str, str, tuple[str, ...], str, tuple[OptionSpec, ...], dic
         (
             *_NSGA,
             OptionSpec("dividing_parameter", 3, (int,), "reference point divisions"),
-            OptionSpec("reference_points", None, doc="array of reference points"),
+            OptionSpec(
+                "reference_points", None, (PythonObject, type(None)), "array of reference points"
+            ),
         ),
         {"multi_objective": True, "needs_metrics": True},
     ),
