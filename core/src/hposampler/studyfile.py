@@ -116,6 +116,8 @@ def load_study_file(path: str | Path) -> StudyFile:
         data = tomllib.loads(file.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise StudyError(f"study file {file} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StudyError(f"cannot read study file {file}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise StudyError(f"{file}: not valid TOML: {exc}") from None
     for section in data:
