@@ -165,3 +165,12 @@ def interrupted_above(config: dict[str, Any]) -> float:
     if config["x"] > 0.8:
         raise KeyboardInterrupt
     return float(config["x"])
+
+
+def hang(config: dict[str, Any]) -> float:
+    """Hangs on x > 0.5 (a deadlock, say); returns x otherwise."""
+    import time
+
+    if config["x"] > 0.5:
+        time.sleep(3600)
+    return float(config["x"])

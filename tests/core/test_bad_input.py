@@ -284,3 +284,29 @@ def test_sqlite_urls_in_study_files_and_no_shadowing(tmp_path: Path) -> None:
     proc = cli("run", str(path))
     assert proc.returncode == 0, proc.stderr
     assert len(Study.load(tmp_path / "url.db", "s").records()) == 3
+
+
+@pytest.mark.parametrize("executor", ["thread", "process"])
+def test_a_hanging_objective_fails_its_trial_after_trial_timeout(
+    tmp_path: Path, executor: str
+) -> None:
+    import support
+
+    study = Study.create(tmp_path / "s.db", "s", "random", {"x": {"value_range": [0, 1]}},
+                         {"loss": "min"}, seed=0)  # fmt: skip
+    start = time.monotonic()
+    study.optimize(support.hang, 6, concurrency=2, executor=executor, trial_timeout=1.0)
+    assert time.monotonic() - start < 60
+    records = study.records()
+    assert sum(r.state.is_finished for r in records) == 6
+    late = [r for r in records if r.config["x"] > 0.5]
+    assert late and all(r.state == TrialState.FAIL for r in late)
+    assert all("TrialTimeout" in (r.error or "") and "trial_timeout=1" in (r.error or "")
+               for r in late)  # fmt: skip
+    assert all(r.state == TrialState.COMPLETE for r in records if r.config["x"] <= 0.5)
+
+
+def test_trial_timeout_is_validated(tmp_path: Path) -> None:
+    path = write_study(tmp_path, "trial_timeout = 0")
+    one_line_error(cli("run", str(path)), "trial_timeout must be a positive, finite number")
+    assert not (tmp_path / "hposampler.db").exists()

@@ -309,6 +309,7 @@ def run(
             concurrency=concurrency or spec.concurrency,
             executor=executor or spec.executor,
             timeout=spec.timeout,
+            trial_timeout=spec.trial_timeout,
             skip_duplicates=spec.skip_duplicates,
             callbacks=[on_trial],
             executor_options=executor_options,

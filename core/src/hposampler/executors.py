@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import concurrent.futures
 import multiprocessing
+import queue
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -19,10 +21,96 @@ from .spec import ExecutorSpec, OptionSpec
 __all__ = ["executor_spec", "make_executor"]
 
 
+#: Spare threads of the thread executor: a trial abandoned after ``trial_timeout``
+#: keeps its thread busy, and the study must not wait for it.
+SPARE_THREADS = 8
+
+
+class ThreadExecutor(concurrent.futures.Executor):
+    """Threads in this process, as *daemon* threads.
+
+    Like ``ThreadPoolExecutor``, but an objective that never returns (abandoned
+    after ``trial_timeout``) neither blocks :meth:`shutdown` when its trial was
+    given up, nor keeps the program alive at exit.
+
+    Parameters
+    ----------
+    max_workers : int
+        The most threads started (the runner keeps fewer trials in flight).
+    """
+
+    def __init__(self, max_workers: int) -> None:
+        self._max_workers = max_workers
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
+        self._busy = 0
+        self._lock = threading.Lock()
+        self._shutdown = False
+
+    def submit(
+        self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
+    ) -> concurrent.futures.Future[Any]:
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        with self._lock:
+            if self._shutdown:
+                raise RuntimeError("cannot submit after shutdown")
+            self._queue.put((future, fn, args, kwargs))
+            if (
+                self._busy + self._queue.qsize() > len(self._threads)
+                and len(self._threads) < self._max_workers
+            ):
+                thread = threading.Thread(
+                    target=self._work,
+                    name=f"hposampler-trial_{len(self._threads)}",
+                    daemon=True,
+                )
+                self._threads.append(thread)
+                thread.start()
+        return future
+
+    def _work(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            future, fn, args, kwargs = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            with self._lock:
+                self._busy += 1
+            try:
+                result = fn(*args, **kwargs)
+            except BaseException as exc:  # handed to the driver through the future
+                future.set_exception(exc)
+            else:
+                future.set_result(result)
+            finally:
+                with self._lock:
+                    self._busy -= 1
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        with self._lock:
+            self._shutdown = True
+            if cancel_futures:
+                while True:
+                    try:
+                        item = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if item is not None:
+                        item[0].cancel()
+            threads = list(self._threads)
+        for _ in threads:
+            self._queue.put(None)
+        if wait:
+            for thread in threads:
+                thread.join()
+
+
 def _thread_executor(max_workers: int) -> concurrent.futures.Executor:
-    return concurrent.futures.ThreadPoolExecutor(
-        max_workers=max_workers, thread_name_prefix="hposampler-trial"
-    )
+    # the runner keeps at most max_workers trials in flight itself; the spare threads
+    # stand in for trials abandoned after trial_timeout
+    return ThreadExecutor(max_workers + SPARE_THREADS)
 
 
 class ProcessExecutor(concurrent.futures.ProcessPoolExecutor):
@@ -30,6 +118,8 @@ class ProcessExecutor(concurrent.futures.ProcessPoolExecutor):
 
     #: The runner checks before the first trial that the objective can be pickled.
     pickles_objective = True
+    #: Objectives run in a worker's main thread, where ``trial_timeout`` interrupts them.
+    interrupts_trials = True
 
 
 def _process_executor(max_workers: int, start_method: str = "spawn") -> concurrent.futures.Executor:

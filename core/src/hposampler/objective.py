@@ -7,14 +7,16 @@ keys are kept as JSON extras). ``trial`` is a :class:`TrialHandle`.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import inspect
 import json
 import os
+import signal
 import socket
 import threading
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import attrs
@@ -26,6 +28,7 @@ __all__ = [
     "Objective",
     "ObjectiveExit",
     "TrialHandle",
+    "TrialTimeout",
     "load_objective",
     "run_objective",
     "split_result",
@@ -59,6 +62,34 @@ class TrialHandle:
 
 class ObjectiveExit(RuntimeError):
     """An objective called ``sys.exit()``: its trial fails, the study goes on."""
+
+
+class TrialTimeout(Exception):
+    """An objective ran longer than the study's ``trial_timeout``: its trial fails."""
+
+
+@contextlib.contextmanager
+def _alarm(timeout: float | None) -> Iterator[None]:
+    """Raise :class:`TrialTimeout` in the running code after ``timeout`` seconds.
+
+    Only in a process's main thread (worker processes, Ray tasks), where signals
+    are delivered; elsewhere the runner abandons a late trial instead.
+    """
+    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if timeout is None or not usable:
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise TrialTimeout(f"the objective ran longer than trial_timeout={timeout:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, timeout)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def load_objective(path: str) -> Objective:
@@ -111,18 +142,23 @@ def _worker_name() -> str:
 
 
 def run_objective(
-    objective: Objective, trial: TrialHandle, pass_trial: bool = False
+    objective: Objective,
+    trial: TrialHandle,
+    pass_trial: bool = False,
+    timeout: float | None = None,
 ) -> tuple[bool, Any, str, str]:
     """Run the objective on a trial in a worker; never raises an ``Exception``.
 
     Returns ``(ok, result_or_exception, traceback_text, worker)``. Executors call
-    this so that the traceback is captured where it happened.
+    this so that the traceback is captured where it happened. With ``timeout``,
+    a worker process interrupts the objective with :class:`TrialTimeout`.
     """
     worker = _worker_name()
     try:
-        if pass_trial:
-            return True, objective(trial.config, trial), "", worker
-        return True, objective(trial.config), "", worker
+        with _alarm(timeout):
+            if pass_trial:
+                return True, objective(trial.config, trial), "", worker
+            return True, objective(trial.config), "", worker
     except Exception as exc:
         return False, exc, traceback.format_exc(), worker
     except SystemExit as exc:  # sys.exit() in an objective fails the trial, not the study

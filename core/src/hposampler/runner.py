@@ -75,6 +75,10 @@ HEARTBEAT_INTERVAL = 5.0
 #: A running trial whose heartbeat is older than this many intervals is stale.
 STALE_AFTER = 6
 
+#: Seconds past ``trial_timeout`` the runner waits for a worker process to interrupt a
+#: late objective itself before abandoning the trial.
+TIMEOUT_GRACE = 5.0
+
 #: Attempts at sampling when other workers keep taking the id first.
 MAX_ID_RACES = 100
 
@@ -165,6 +169,7 @@ class Runner:
         callbacks: Sequence[Callback] = (),
         max_attempts: int = MAX_ATTEMPTS,
         heartbeat_interval: float = HEARTBEAT_INTERVAL,
+        trial_timeout: float | None = None,
     ) -> None:
         self.study = study
         self.storage = study.storage
@@ -176,6 +181,8 @@ class Runner:
         self.callbacks = callbacks
         self.max_attempts = max_attempts
         self.interval = heartbeat_interval
+        self.trial_timeout = trial_timeout
+        self.abandoned = 0  # trials given up after trial_timeout (threads still running)
         self.driver = driver_id()
         self.states = StateTable()  # every trial's state, one byte each
         self.finished = 0
@@ -373,6 +380,21 @@ class Runner:
             for callback in self.callbacks:
                 callback(self.study, done)
 
+    def abandon(self, record: TrialRecord, future: concurrent.futures.Future[Any]) -> None:
+        """A trial ran past ``trial_timeout`` and could not be interrupted: FAIL it."""
+        future.cancel()
+        self.abandoned += 1
+        error = (
+            f"TrialTimeout: the objective ran longer than trial_timeout="
+            f"{self.trial_timeout:g} s; the trial was abandoned (a thread cannot be "
+            "interrupted: it may still be running, and its result is ignored)"
+        )
+        logger.warning("study %s: trial %d: %s", self.study.name, record.trial_id, error)
+        done = self.settle(record, TrialState.FAIL, error=error, finished_at=time.time())
+        if done is not None:
+            for callback in self.callbacks:
+                callback(self.study, done)
+
     def lost(self, record: TrialRecord, exc: BaseException) -> None:
         """The executor lost a trial (e.g. a dead worker): retry it, up to a limit."""
         error = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
@@ -395,6 +417,7 @@ class Runner:
         """Run trials until the study has ``n_trials`` finished ones (or time/space runs out)."""
         deadline = None if timeout is None else time.monotonic() + timeout
         in_flight: dict[concurrent.futures.Future[Any], TrialRecord] = {}
+        late: dict[concurrent.futures.Future[Any], float] = {}  # trial_timeout deadlines
         next_beat = time.monotonic() + self.interval
         _LIVE_DRIVERS.add(self.driver)
         self.take_over_stale()
@@ -411,8 +434,15 @@ class Runner:
                     if record is None:
                         break
                     handle = TrialHandle(record.trial_id, record.config, record.attempts)
-                    future = pool.submit(run_objective, self.objective, handle, self.pass_trial)
+                    future = pool.submit(
+                        run_objective, self.objective, handle, self.pass_trial,
+                        self.trial_timeout,
+                    )  # fmt: skip
                     in_flight[future] = record
+                    if self.trial_timeout is not None:
+                        # a worker process interrupts the objective itself; give it time
+                        grace = TIMEOUT_GRACE if getattr(pool, "interrupts_trials", False) else 0
+                        late[future] = time.monotonic() + self.trial_timeout + grace
                 waiting_on_others = (
                     not in_flight
                     and self.others
@@ -428,6 +458,8 @@ class Runner:
                     wait_for = min(wait_for, 0.5)  # poll for the others' results
                 if deadline is not None:
                     wait_for = min(wait_for, max(0.0, deadline - now))
+                if late:
+                    wait_for = min(wait_for, max(0.0, min(late.values()) - now))
                 done, _ = concurrent.futures.wait(
                     in_flight, timeout=wait_for, return_when=concurrent.futures.FIRST_COMPLETED
                 )
@@ -444,7 +476,12 @@ class Runner:
                 if waiting_on_others:
                     self.refresh()
                     self.take_over_stale()
+                for future in [f for f, when in late.items() if when <= time.monotonic()]:
+                    del late[future]
+                    if future not in done:
+                        self.abandon(in_flight.pop(future), future)
                 for future in done:
+                    late.pop(future, None)
                     record = in_flight[future]
                     try:
                         outcome = future.result()  # Ctrl-C here: the trial goes back to WAITING

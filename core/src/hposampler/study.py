@@ -300,6 +300,7 @@ class Study:
         callbacks: Sequence[Callback] = (),
         executor_options: Mapping[str, Any] | None = None,
         heartbeat_interval: float = HEARTBEAT_INTERVAL,
+        trial_timeout: float | None = None,
     ) -> None:
         """Run trials until the study has ``n_trials`` finished trials.
 
@@ -325,6 +326,12 @@ class Study:
             ``"thread"``, ``"process"``, or one registered by a plugin.
         timeout : float, optional
             Seconds after which no new trial starts; running trials finish.
+        trial_timeout : float, optional
+            Seconds one trial may run; a later trial FAILs with a ``TrialTimeout``
+            error and the study goes on. In worker processes (the ``process``
+            executor) the objective is interrupted where it runs; a thread cannot
+            be interrupted, so with the ``thread`` executor the trial is abandoned
+            (its thread may run on in the background; its result is ignored).
         catch : tuple of exception types
             Objective exceptions that mark the trial FAIL (traceback stored) and
             let the study go on; others are stored and re-raised.
@@ -348,6 +355,7 @@ class Study:
         arguments.count(n_trials, "n_trials")
         arguments.count(concurrency, "concurrency", minimum=1)
         arguments.seconds(timeout, "timeout")
+        arguments.seconds(trial_timeout, "trial_timeout")
         arguments.seconds(heartbeat_interval, "heartbeat_interval", optional=False)
         if not isinstance(catch, tuple) or not all(
             isinstance(c, type) and issubclass(c, BaseException) for c in catch
@@ -365,7 +373,7 @@ class Study:
             self, sampler, objective, records, revision=revision, catch=catch,
             skip_duplicates=skip_duplicates, callbacks=callbacks,
             max_attempts=int(getattr(pool, "max_attempts", MAX_ATTEMPTS)),
-            heartbeat_interval=heartbeat_interval,
+            heartbeat_interval=heartbeat_interval, trial_timeout=trial_timeout,
         )  # fmt: skip
         del records  # the storage holds them; the runner keeps only unfinished trials
         try:
@@ -375,7 +383,7 @@ class Study:
             # wait for their objectives, whose results would be ignored anyway
             pool.shutdown(wait=False, cancel_futures=True)
             raise
-        pool.shutdown(wait=True)
+        pool.shutdown(wait=not run.abandoned)  # never wait for an abandoned objective
 
 
 def _check_picklable(objective: Objective, executor: str) -> None:

@@ -8,6 +8,7 @@
     trials = 40
     concurrency = 2
     executor = "thread"
+    trial_timeout = 3600                        # seconds one trial may run (optional)
     storage = "quickstart.db"                   # a path (relative to this file), sqlite:///path
                                                 # or a URL (postgresql://...); default
                                                 # hposampler.db beside the file
@@ -53,6 +54,7 @@ _SECTIONS: dict[str, dict[str, tuple[type, ...]] | None] = {
         "executor_options": (dict,),
         "storage": (str,),
         "timeout": (int, float),
+        "trial_timeout": (int, float),
         "skip_duplicates": (bool,),
     },
     "sampler": {"name": (str,), "seed": (int,), "options": (dict,)},
@@ -83,6 +85,7 @@ class StudyFile:
     executor: str = "thread"
     executor_options: dict[str, Any] = attrs.field(factory=dict)
     timeout: float | None = None
+    trial_timeout: float | None = None
     skip_duplicates: bool = False
 
 
@@ -152,6 +155,7 @@ def load_study_file(path: str | Path) -> StudyFile:
         arguments.count(study["trials"], "trials")
         arguments.count(study.get("concurrency", 1), "concurrency", minimum=1)
         arguments.seconds(study.get("timeout"), "timeout")
+        arguments.seconds(study.get("trial_timeout"), "trial_timeout")
     except StudyError as exc:
         raise StudyError(f"{where} {exc}") from None
     return StudyFile(
@@ -169,5 +173,6 @@ def load_study_file(path: str | Path) -> StudyFile:
         executor=study.get("executor", "thread"),
         executor_options=dict(study.get("executor_options", {})),
         timeout=study.get("timeout"),
+        trial_timeout=study.get("trial_timeout"),
         skip_duplicates=study.get("skip_duplicates", False),
     )
