@@ -65,13 +65,14 @@ def main() -> None:
     import bench_grid
     import bench_optuna
     import bench_ray
+    import bench_reliability
     import bench_skopt
     import bench_study
     import bench_workers
 
     rows: list[Row] = [import_time()]
     modules = (bench_grid, bench_optuna, bench_adapters, bench_skopt, bench_study,
-               bench_workers, bench_ray)  # fmt: skip
+               bench_workers, bench_reliability, bench_ray)  # fmt: skip
     for module in modules:
         rows += module.run()
     rows += quality()
