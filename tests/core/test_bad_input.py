@@ -156,10 +156,8 @@ def test_the_first_ctrl_c_stops_a_threaded_run(tmp_path: Path) -> None:
             except sqlite3.OperationalError:
                 pass
         time.sleep(0.05)
-    start = time.monotonic()
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=30)
-    assert time.monotonic() - start < 10  # not the objectives' 60 s
+    out, err = proc.communicate(timeout=30)  # the objectives sleep 60 s: not waited for
     assert proc.returncode == 130, err
     assert "interrupted" in out and "--resume" in out
     states = [r.state for r in Study.load(db, "s").records()]
@@ -231,9 +229,7 @@ def test_tampered_databases_are_refused_in_one_line(tmp_path: Path) -> None:
     tamper(db, "UPDATE trials SET config = '{\"x\": 0.5}' WHERE trial_id = 1")
     definition = json.dumps({"sampler": "r" * 20_000_000, "search_space": {}})
     tamper(db, f"UPDATE studies SET definition = '{definition}'")
-    start = time.monotonic()
     one_line_error(cli("show", "s", "--storage", str(db)), "over the limit of")
-    assert time.monotonic() - start < 30
 
 
 def test_absurdly_nested_spaces_are_refused() -> None:
@@ -294,9 +290,8 @@ def test_a_hanging_objective_fails_its_trial_after_trial_timeout(
 
     study = Study.create(tmp_path / "s.db", "s", "random", {"x": {"value_range": [0, 1]}},
                          {"loss": "min"}, seed=0)  # fmt: skip
-    start = time.monotonic()
+    # without trial_timeout this would block for an hour (and hit pytest's timeout)
     study.optimize(support.hang, 6, concurrency=2, executor=executor, trial_timeout=1.0)
-    assert time.monotonic() - start < 60
     records = study.records()
     assert sum(r.state.is_finished for r in records) == 6
     late = [r for r in records if r.config["x"] > 0.5]
@@ -310,3 +305,21 @@ def test_trial_timeout_is_validated(tmp_path: Path) -> None:
     path = write_study(tmp_path, "trial_timeout = 0")
     one_line_error(cli("run", str(path)), "trial_timeout must be a positive, finite number")
     assert not (tmp_path / "hposampler.db").exists()
+
+
+def test_large_values_are_refused_or_shown_cut(tmp_path: Path) -> None:
+    with pytest.raises(SearchSpaceError, match="over the limit of 1048576"):
+        Study.create(tmp_path / "s.db", "s", "random",
+                     {"c": {"categorical_values": ["a" * 3_000_000, "b"]}}, {"loss": "min"})  # fmt: skip
+    assert not Study.create(tmp_path / "t.db", "t", "random", {"x": {"value_range": [0, 1]}},
+                            {"loss": "min"}).records()  # fmt: skip
+    study = Study.create(tmp_path / "s.db", "s", "tpe",
+                         {"c": {"categorical_values": ["a" * 900_000, "b"]},
+                          "x": {"value_range": [0, 1]}}, {"loss": "min"}, seed=0)  # fmt: skip
+    study.optimize(lambda c: c["x"], 6)
+    shown = cli("show", "s", "--storage", str(tmp_path / "s.db"))
+    assert shown.returncode == 0 and len(shown.stdout) < 20_000 and "aaaa…" in shown.stdout
+    plotted = cli("plot", "s", "--storage", str(tmp_path / "s.db"), "-o", str(tmp_path / "p.png"))
+    assert plotted.returncode == 0, plotted.stderr
+    exported = cli("export", "s", "--storage", str(tmp_path / "s.db"))
+    assert "a" * 900_000 in exported.stdout  # the full value is one export away

@@ -181,10 +181,15 @@ def _results_table(title: str, records: list[Any], metrics: dict[str, str]) -> A
     return table
 
 
+#: Table cells longer than this are cut (the full values are in `hposampler export`).
+MAX_CELL = 60
+
+
 def _short(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.6g}"
-    return str(value)
+    text = str(value)
+    return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
 
 
 @main.command()

@@ -15,6 +15,10 @@ if TYPE_CHECKING:
 __all__ = ["plot_study"]
 
 
+def _label(text: str, limit: int = 24) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _matplotlib() -> Any:
     try:
         import matplotlib
@@ -83,7 +87,9 @@ def plot_study(study: Study, output: str | Path, metric: str | None = None) -> P
         ax.set_yscale("log")  # otherwise the best-so-far line hugs the axis
     ax.set_xlabel("trial id")
     ax.set_ylabel(name)
-    ax.set_title(f"study {study.name!r}: {study.config.sampler}, {len(points)} completed trials")
+    ax.set_title(
+        f"study {_label(study.name, 80)!r}: {study.config.sampler}, {len(points)} completed trials"
+    )
     ax.legend(loc="best")
     for i, param in enumerate(params):
         sub = fig.add_subplot(grid[1 + i // ncols, i % ncols])
@@ -96,8 +102,9 @@ def plot_study(study: Study, output: str | Path, metric: str | None = None) -> P
         else:
             labels = sorted({repr(x) for x in xs})
             sub.scatter([labels.index(repr(x)) for x in xs], values, s=12, alpha=0.6)
-            sub.set_xticks(range(len(labels)), labels, rotation=30, fontsize=7)
-        sub.set_xlabel(param, fontsize=8)
+            shown = [_label(text) for text in labels]  # long values are cut for display
+            sub.set_xticks(range(len(labels)), shown, rotation=30, fontsize=7)
+        sub.set_xlabel(_label(param, 60), fontsize=8)
         sub.set_ylabel(name, fontsize=8)
     path = Path(output)
     fig.savefig(path, dpi=110)

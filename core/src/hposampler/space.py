@@ -493,6 +493,7 @@ def parse_search_space(search_space: Mapping[str, Any]) -> dict[str, Any]:
     if not search_space:
         raise SearchSpaceError("", "the search space is empty; give at least one parameter")
     _check_depth(search_space)
+    _check_size(search_space)
     out: dict[str, Any] = {}
     for key, value in search_space.items():
         if not isinstance(key, str) or not key:
@@ -520,6 +521,23 @@ def _check_depth(value: Any) -> None:
             stack.extend((v, depth + 1) for v in item.values())
         elif isinstance(item, (list, tuple)):
             stack.extend((v, depth + 1) for v in item)
+
+
+#: The largest search space accepted, as JSON text (every trial stores values from it).
+MAX_SPACE_CHARS = 1024 * 1024
+
+
+def _check_size(value: Any) -> None:
+    def default(item: Any) -> Any:
+        return item.to_dict() if isinstance(item, SearchSpace) else repr(item)
+
+    size = len(json.dumps(value, default=default))
+    if size > MAX_SPACE_CHARS:
+        raise SearchSpaceError(
+            "",
+            f"the search space is {size} characters of JSON, over the limit of "
+            f"{MAX_SPACE_CHARS}; keep large data out of it (pass a key or a path instead)",
+        )
 
 
 def dump_search_space(search_space: Mapping[str, Any]) -> dict[str, Any]:

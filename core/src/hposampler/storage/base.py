@@ -242,8 +242,32 @@ def _clean_metrics(metrics: list[dict[str, float | None]]) -> list[dict[str, Any
     return [{k: _encode_metric(v) for k, v in m.items()} for m in metrics]
 
 
+def _bounded(study: str | None, record: TrialRecord, column: str, text: str) -> str:
+    if len(text) > MAX_JSON_CHARS:
+        raise StorageError(
+            f"trial {record.trial_id}: column {column} would hold {len(text)} characters, "
+            f"over the limit of {MAX_JSON_CHARS} that a storage reads back; the config, "
+            "metrics, extras or internal state are too large"
+        )
+    return text
+
+
 def record_to_row(record: TrialRecord) -> tuple[Any, ...]:
-    """The column values of :data:`TRIAL_COLUMNS` for a record (JSON columns as text)."""
+    """The column values of :data:`TRIAL_COLUMNS` for a record (JSON columns as text).
+
+    Raises
+    ------
+    StorageError
+        If a JSON column would exceed :data:`MAX_JSON_CHARS` (it could not be read back).
+    """
+    row = _row(record)
+    for index, column in ((2, "config"), (3, "metrics"), (4, "extra"), (5, "internal")):
+        if row[index] is not None:
+            _bounded(None, record, column, row[index])
+    return row
+
+
+def _row(record: TrialRecord) -> tuple[Any, ...]:
     return (
         record.trial_id,
         int(record.state),
