@@ -41,6 +41,7 @@ def available_samplers() -> list[SamplerSpec]:
 
 
 def _resolve(name: str) -> tuple[SamplerSpec, PluginInfo]:
+    name = getattr(name, "value", name)  # an enum (ablator's SearchAlgo.tpe) by its value
     if not isinstance(name, str):
         raise UnknownSamplerError(repr(name), get_registry().samplers())
     registry = get_registry()

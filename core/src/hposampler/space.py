@@ -34,6 +34,7 @@ Example
 from __future__ import annotations
 
 import difflib
+import enum
 import functools
 import json
 import math
@@ -143,10 +144,46 @@ def is_search_space_dict(value: Any) -> bool:
     return isinstance(value, Mapping) and any(k in _MARKER_FIELDS for k in value)
 
 
+def _is_space_like(value: Any) -> bool:
+    """A search-space object of another library (ablator's), read by its fields."""
+    return not isinstance(value, (Mapping, SearchSpace, str, bytes)) and any(
+        getattr(value, f, None) is not None for f in _KIND_FIELDS
+    )
+
+
+def _plain(value: Any) -> Any:
+    """An enum's value (ablator's ``FieldType.continuous`` is ``"float"``), else the value."""
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+def space_like_fields(value: Any) -> dict[str, Any]:
+    """The ablator-style dict of a search-space object read by its fields.
+
+    Enums become their values, a ``SubConfiguration`` its ``arguments`` dict; a
+    ``value_type`` on anything but a range is dropped (ablator keeps its default
+    ``continuous`` on every space).
+    """
+    data: dict[str, Any] = {}
+    for field in _FIELDS:
+        item = _plain(getattr(value, field, None))
+        if item is None or (field == "log" and item is False):
+            continue
+        if field == "sub_configuration" and not isinstance(item, Mapping):
+            item = getattr(item, "arguments", item)
+        if field == "subspaces" and isinstance(item, (list, tuple)):
+            item = [space_like_fields(s) if _is_space_like(s) else s for s in item]
+        data[field] = item
+    if "value_range" not in data:
+        data.pop("value_type", None)
+    return data
+
+
 def _structure_value(value: Any, path: str) -> Any:
     """Structure one entry of a search-space mapping (space, nested dict or constant)."""
     if isinstance(value, SearchSpace):
         return value
+    if _is_space_like(value):
+        return _structure_space(space_like_fields(value), path)
     if is_search_space_dict(value):
         return _structure_space(value, path)
     if isinstance(value, Mapping):
@@ -277,6 +314,8 @@ class SearchSpace:
 
     def _init_range(self) -> None:
         vr = self.value_range
+        if isinstance(self.value_type, enum.Enum):  # ablator's FieldType
+            object.__setattr__(self, "value_type", self.value_type.value)
         if self.value_type is None:  # ablator's default (FieldType.continuous)
             object.__setattr__(self, "value_type", "float")
         if self.value_type not in ("int", "float"):
@@ -517,6 +556,8 @@ def _check_depth(value: Any) -> None:
             )
         if isinstance(item, SearchSpace):
             item = item.to_dict()
+        elif _is_space_like(item):
+            item = space_like_fields(item)
         if isinstance(item, Mapping):
             stack.extend((v, depth + 1) for v in item.values())
         elif isinstance(item, (list, tuple)):
@@ -529,7 +570,11 @@ MAX_SPACE_CHARS = 1024 * 1024
 
 def _check_size(value: Any) -> None:
     def default(item: Any) -> Any:
-        return item.to_dict() if isinstance(item, SearchSpace) else repr(item)
+        if isinstance(item, SearchSpace):
+            return item.to_dict()
+        if _is_space_like(item):
+            return space_like_fields(item)
+        return _plain(item) if isinstance(item, enum.Enum) else repr(item)
 
     size = len(json.dumps(value, default=default))
     if size > MAX_SPACE_CHARS:

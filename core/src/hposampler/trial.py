@@ -150,6 +150,8 @@ class Trial:
         """
         if isinstance(data, Trial):
             return data
+        if not isinstance(data, Mapping) and hasattr(data, "aug_config_param"):
+            data = ablator_row(data)
         try:
             return converter.structure(dict(data), cls)
         except (cattrs.BaseValidationError, TypeError, ValueError, KeyError) as exc:
@@ -160,6 +162,31 @@ class Trial:
     def evolve(self, **changes: Any) -> Trial:
         """A copy with some fields changed."""
         return attrs.evolve(self, **changes)
+
+
+#: The internal-state fields of ablator's stored trial rows (its Optuna sampler's).
+ABLATOR_INTERNAL = ("_opt_params", "_opt_distributions_kwargs", "_opt_distributions_types")
+
+
+def ablator_row(row: Any) -> dict[str, Any]:
+    """A trial record from one of ablator's stored trial rows (read by attribute).
+
+    The id is ``trial_num`` (or ``trial_uid``), the config ``aug_config_param``;
+    ``metrics`` may be a history or one dict; the three ``_opt_*`` fields become
+    the internal state (as data: nothing in them is evaluated).
+    """
+    trial_id = getattr(row, "trial_num", None)
+    if trial_id is None:
+        trial_id = getattr(row, "trial_uid", None)
+    metrics = getattr(row, "metrics", None) or []
+    internal = {k: getattr(row, k, None) for k in ABLATOR_INTERNAL}
+    return {
+        "trial_id": trial_id,
+        "config": getattr(row, "aug_config_param", None),
+        "state": int(getattr(row, "state", TrialState.WAITING)),
+        "metrics": [metrics] if isinstance(metrics, Mapping) else list(metrics),
+        "internal": internal if any(v is not None for v in internal.values()) else None,
+    }
 
 
 def _structure_trial(data: Any, _: Any) -> Trial:
