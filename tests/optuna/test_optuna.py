@@ -149,7 +149,7 @@ def test_subspace_choice_is_a_real_categorical_parameter() -> None:
     assert not any(f"subspaces[{1 - branch}]" in p for p in internal["params"])
 
 
-def test_log_with_n_bins_becomes_a_categorical_grid_and_linear_bins_a_step() -> None:
+def test_log_with_n_bins_becomes_a_categorical_grid_and_linear_bins_an_index() -> None:
     sampler = make_sampler(
         "random",
         {
@@ -166,7 +166,20 @@ def test_log_with_n_bins_becomes_a_categorical_grid_and_linear_bins_a_step() -> 
         assert config["d"] in (0.0, 0.25, 0.5, 0.75, 1.0)
     assert sorted(seen) == pytest.approx([1e-4, 1e-3, 1e-2, 1e-1])
     dists = internal["distributions"]
-    assert "CategoricalDistribution" in dists["lr"] and '"step": 0.25' in dists["d"]
+    assert "CategoricalDistribution" in dists["lr"] and "IntDistribution" in dists["d"]
+
+
+@pytest.mark.parametrize("name", ["random", "tpe", "optuna:qmc"])
+def test_every_float_grid_point_is_reachable(name: str) -> None:
+    space = {"b": {"value_range": [-10, 10], "n_bins": 10, "value_type": "float"}}
+    sampler = make_sampler(name, space, optim_metrics={"loss": "min"}, seed=0)
+    seen = set()
+    for _ in range(120):
+        tid, config, _ = sampler.eager_sample()
+        sampler.unlock(drop=False)
+        sampler.update_trial(tid, {"loss": abs(config["b"] - 3)}, TrialState.COMPLETE)
+        seen.add(config["b"])
+    assert sorted(seen) == pytest.approx([-10 + 20 * i / 9 for i in range(10)])
 
 
 def test_none_metric_is_the_worst_value_for_its_direction() -> None:
@@ -266,7 +279,8 @@ def test_resume_from_another_samplers_trials() -> None:
         trials.append(Trial(tid, config, TrialState.COMPLETE, [{"loss": config["x"]}], internal))
     tpe = make_sampler("tpe", grid_space, optim_metrics={"loss": "min"}, seed=0, trials=trials)
     assert len(tpe.study.trials) == 6
-    assert [t.params["x"] for t in tpe.study.trials] == [t.config["x"] for t in trials]
+    points = [0.0, 0.25, 0.5, 0.75, 1.0]  # Optuna holds a float grid point's index
+    assert [points[t.params["x"]] for t in tpe.study.trials] == [t.config["x"] for t in trials]
     assert tpe.eager_sample()[0] == 6
 
 

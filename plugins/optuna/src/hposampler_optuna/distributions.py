@@ -5,8 +5,9 @@ config holds the *external* value. :class:`Mapping` pairs the distribution with
 both conversions.
 
 * float range -> ``FloatDistribution`` (``log`` kept);
-  with ``n_bins``: ``step`` for a linear range, a categorical over the grid
-  points when ``log`` (Optuna forbids log + step);
+  with ``n_bins``: an ``IntDistribution`` over the grid points' indices for a
+  linear range (every point reachable, order kept), a categorical over the grid
+  points when ``log``;
 * int range -> ``IntDistribution``; with ``n_bins``: ``step`` when the grid is
   evenly spaced, else a categorical over the grid points;
 * categorical -> ``CategoricalDistribution`` over the values when they are all
@@ -54,6 +55,18 @@ def _grid_mapping(param: FloatParam | IntParam, grid: tuple[Any, ...]) -> Mappin
     return Mapping(CategoricalDistribution(list(grid)), _identity, param.canonical)
 
 
+def _index_mapping(param: FloatParam, grid: tuple[Any, ...]) -> Mapping:
+    """An ``IntDistribution`` over grid indices (ordinal, so TPE can interpolate)."""
+
+    def to_optuna(value: Any) -> int:
+        index = param.index_of(value)
+        if index is None:
+            raise ValueError(f"{value!r} is not a grid point of {param.name}")
+        return index
+
+    return Mapping(IntDistribution(0, len(grid) - 1), grid.__getitem__, to_optuna)
+
+
 def mapping_for(param: Param) -> Mapping:
     """The :class:`Mapping` of one compiled parameter."""
     if isinstance(param, ChoiceParam):
@@ -73,9 +86,9 @@ def mapping_for(param: Param) -> Mapping:
             return Mapping(FloatDistribution(param.low, param.high, log=param.log))
         if param.log or len(grid) < 2:
             return _grid_mapping(param, grid)
-        step = (param.high - param.low) / (len(grid) - 1)
-        # Optuna's stepped floats carry round-off: the parameter snaps them to its points
-        return Mapping(FloatDistribution(param.low, param.high, step=step), param.canonical)
+        # an ordered index over the grid: Optuna's stepped FloatDistribution drops the
+        # upper end when (high - low) / step rounds below the number of steps
+        return _index_mapping(param, grid)
     assert isinstance(param, IntParam)
     if grid is None:
         return Mapping(IntDistribution(param.low, param.high, log=param.log))
