@@ -140,26 +140,59 @@ def test_disable_by_entry_point_or_distribution_name(site: Path) -> None:
     assert not any(s["name"] == "first:first" for s in data["samplers"])
 
 
-def test_duplicate_sampler_names_name_both_plugins(site: Path) -> None:
+def test_a_duplicate_sampler_name_is_ignored_and_the_others_work(site: Path) -> None:
     make_dist(site, "hposampler-copy", "hpo_copy", GOOD.format(family="first", aliases="()"))
-    proc = run_py(site, LIST_JSON)
+    data = listing(site)
+    [clash] = data["clashes"]
+    assert clash["kind"] == "name" and clash["value"] == "first:first"
+    # precedence: bundled distributions first, then by distribution name
+    assert clash["kept_distribution"] == "hposampler-copy"
+    assert clash["ignored_distribution"] == "hposampler-first"
+    assert "HPOSAMPLER_DISABLE_PLUGINS=hposampler-first" in clash["message"]
+    built = run_py(site, """
+        import hposampler
+        s = hposampler.make_sampler("first:first", {"x": {"categorical_values": [1]}})
+        print(hposampler.make_sampler("grid", {"x": {"categorical_values": [1]}}).eager_sample())
+    """)  # fmt: skip
+    assert built.returncode == 0, built.stderr
+
+
+def test_an_alias_clash_keeps_the_bundled_sampler_and_is_listed(site: Path) -> None:
+    make_dist(site, "aaa-plugin", "hpo_other", GOOD.format(family="other", aliases="('tpe',)"))
+    data = listing(site)
+    [clash] = data["clashes"]
+    assert (clash["kind"], clash["value"], clash["kept"]) == ("alias", "tpe", "optuna:tpe")
+    assert clash["ignored"] == "other:first"
+    assert any(s["name"] == "other:first" for s in data["samplers"])  # registered all the same
+    proc = run_py(site, """
+        import hposampler
+        print(hposampler.get_sampler_spec("tpe").name, hposampler.get_sampler_spec("other:first").name)
+    """)  # fmt: skip
+    assert proc.stdout.split() == ["optuna:tpe", "other:first"], proc.stderr
+    shown = subprocess.run([sys.executable, "-m", "hposampler", "list"], capture_output=True,
+                           text=True, env={**os.environ, "PYTHONPATH": str(site)}, timeout=120)  # fmt: skip
+    assert "Clash: alias 'tpe' of sampler 'other:first' from plugin hpo_other" in shown.stdout
+
+
+def test_strict_mode_refuses_clashes(site: Path) -> None:
+    make_dist(site, "hposampler-copy", "hpo_copy", GOOD.format(family="first", aliases="()"))
+    proc = run_py(site, LIST_JSON, HPOSAMPLER_STRICT_PLUGINS="1",
+                  HPOSAMPLER_DISABLE_PLUGINS="hposampler-broken")  # fmt: skip
     assert proc.returncode != 0
-    assert (
-        "sampler name 'first:first' from plugin hpo_copy (hposampler-copy 1.2.3) clashes "
-        "with sampler 'first:first' from plugin hpo_first (hposampler-first 1.2.3)" in proc.stderr
+    assert "sampler 'first:first' from plugin hpo_first (hposampler-first 1.2.3) is ignored" in (
+        proc.stderr
     )
 
 
-def test_alias_clash_names_both_plugins(site: Path) -> None:
-    make_dist(
-        site, "hposampler-other", "hpo_other", GOOD.format(family="other", aliases="('first',)")
-    )
-    proc = run_py(site, LIST_JSON)
-    assert proc.returncode != 0
-    last = proc.stderr.strip().splitlines()[-1]
-    assert last.startswith("hposampler.errors.PluginError: sampler alias 'first' from plugin ")
-    assert "hpo_other (hposampler-other 1.2.3)" in last
-    assert "hpo_first (hposampler-first 1.2.3)" in last
+def test_unknown_names_mention_plugins_that_failed(site: Path) -> None:
+    proc = run_py(site, """
+        import hposampler
+        try:
+            hposampler.make_sampler("nope", {"x": {"categorical_values": [1]}})
+        except LookupError as exc:
+            print(exc)
+    """)  # fmt: skip
+    assert "Plugins that failed to load or clashed (hpo_broken)" in proc.stdout
 
 
 def test_extra_plugin_modules_from_the_environment(site: Path) -> None:

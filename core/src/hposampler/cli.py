@@ -98,6 +98,18 @@ def _plugin_listing() -> dict[str, Any]:
             for f in registry.failures
         ],
         "disabled": [{"plugin": d.name, "distribution": d.distribution} for d in registry.disabled],
+        "clashes": [
+            {
+                "kind": c.kind,
+                "value": c.value,
+                "kept": c.kept,
+                "kept_distribution": c.kept_plugin.distribution,
+                "ignored": c.dropped,
+                "ignored_distribution": c.dropped_plugin.distribution,
+                "message": str(c),
+            }
+            for c in registry.clashes
+        ],
     }
 
 
@@ -147,6 +159,8 @@ def list_cmd(as_json: bool) -> None:
             markup=True,
             highlight=False,
         )
+    for c in listing["clashes"]:
+        console.print(f"[yellow]Clash:[/] {c['message']}", markup=True, highlight=False)
     for d in listing["disabled"]:
         console.print(f"[dim]Disabled plugin {d['plugin']} (HPOSAMPLER_DISABLE_PLUGINS)[/]")
 

@@ -48,6 +48,7 @@ class UnknownSamplerError(HposamplerError, LookupError):
         installed: Iterable[str],
         suggestions: Iterable[str] = (),
         kind: str = "sampler",
+        note: str = "",
     ) -> None:
         self.name = name
         self.installed = sorted(installed)
@@ -62,6 +63,8 @@ class UnknownSamplerError(HposamplerError, LookupError):
                 f" No {kind}s are installed: install a plugin distribution,"
                 " e.g. `pip install hposampler-grid hposampler-optuna`."
             )
+        if note:
+            msg += f" {note}"
         super().__init__(msg)
 
     def __str__(self) -> str:  # LookupError would repr() the message otherwise

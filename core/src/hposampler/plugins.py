@@ -39,7 +39,9 @@ if TYPE_CHECKING:
     from .storage import StorageSpec
 
 __all__ = [
+    "BUNDLED",
     "ENTRY_POINT_GROUP",
+    "Clash",
     "DisabledPlugin",
     "PluginFailure",
     "PluginInfo",
@@ -93,6 +95,36 @@ class PluginFailure:
 
 
 @attrs.frozen
+class Clash:
+    """A sampler name or alias that two plugins registered; the later one is ignored."""
+
+    kind: str  # "name" or "alias"
+    value: str
+    kept: str  # the sampler that keeps it
+    kept_plugin: PluginInfo
+    dropped: str  # the sampler whose name or alias is ignored
+    dropped_plugin: PluginInfo
+
+    def __str__(self) -> str:
+        what = (
+            f"sampler {self.dropped!r}"
+            if self.kind == "name"
+            else (f"alias {self.value!r} of sampler {self.dropped!r}")
+        )
+        disable = self.dropped_plugin.distribution or self.dropped_plugin.name
+        return (
+            f"{what} from plugin {self.dropped_plugin.label} is ignored: {self.value!r} is "
+            f"{self.kept!r} from plugin {self.kept_plugin.label}; disable one of them "
+            f"({ENV_DISABLE}={disable})"
+        )
+
+
+#: Distributions of this project: their samplers win name and alias clashes.
+BUNDLED = ("hposampler-grid", "hposampler-optuna", "hposampler-skopt", "hposampler-ray",
+           "hposampler-postgresql")  # fmt: skip
+
+
+@attrs.frozen
 class DisabledPlugin:
     """An entry point skipped because of ``HPOSAMPLER_DISABLE_PLUGINS``."""
 
@@ -137,6 +169,7 @@ class PluginRegistry:
         self.plugins: dict[str, PluginInfo] = {}
         self.failures: list[PluginFailure] = []
         self.disabled: list[DisabledPlugin] = []
+        self.clashes: list[Clash] = []
         self._samplers: dict[str, tuple[SamplerSpec, PluginInfo]] | None = None
         self._aliases: dict[str, str] = {}
         self._executors: dict[str, tuple[ExecutorSpec, PluginInfo]] | None = None
@@ -218,10 +251,10 @@ class PluginRegistry:
     # -- collecting registrations ----------------------------------------------------
 
     def _collect(
-        self, hook_name: str, kind: type[Any], check: Callable[[Any, PluginInfo], None]
+        self, hook_name: str, kind: type[Any], check: Callable[[Any, PluginInfo], bool | None]
     ) -> Iterator[tuple[Any, PluginInfo]]:
         caller = getattr(self.pm.hook, hook_name)
-        for impl in reversed(caller.get_hookimpls()):  # registration order
+        for impl in caller.get_hookimpls():  # registration order (pluggy calls LIFO)
             info = self.plugins.get(impl.plugin_name) or PluginInfo(
                 impl.plugin_name, impl.plugin_name, source="direct"
             )
@@ -232,8 +265,8 @@ class PluginRegistry:
                     raise TypeError(
                         f"plugin {_info.label} registered {spec!r}; expected a {kind.__name__}"
                     )
-                check(spec, _info)
-                _got.append(spec)
+                if check(spec, _info) is not False:
+                    _got.append(spec)
 
             kwargs = {"register": register}
             try:
@@ -246,20 +279,26 @@ class PluginRegistry:
             for spec in got:
                 yield spec, info
 
-    def _check_sampler(self, spec: SamplerSpec, info: PluginInfo) -> None:
-        assert self._samplers is not None
+    def _check_sampler(self, spec: SamplerSpec, info: PluginInfo) -> bool:
+        """Register ``spec``; a name or alias another plugin has is ignored (recorded)."""
+        assert self._samplers is not None  # set by samplers() before collecting
+        clashes = []
         for name in (spec.name, *spec.aliases):
             owner = self._samplers.get(name) or self._samplers.get(self._aliases.get(name, ""))
             if owner is not None:
-                what = "name" if name == spec.name else "alias"
-                raise PluginError(
-                    f"sampler {what} {name!r} from plugin {info.label} clashes with sampler "
-                    f"{owner[0].name!r} from plugin {owner[1].label}; uninstall or disable one "
-                    f"of them ({ENV_DISABLE}=...)"
-                )
+                kind = "name" if name == spec.name else "alias"
+                clashes.append(Clash(kind, name, owner[0].name, owner[1], spec.name, info))
+        if clashes and self.strict:
+            raise PluginError(f"{clashes[0]} (set {ENV_STRICT}=0 to keep the first one)")
+        self.clashes += clashes
+        if any(c.kind == "name" for c in clashes):
+            return False
+        taken = {c.value for c in clashes}
         self._samplers[spec.name] = (spec, info)
         for alias in spec.aliases:
-            self._aliases[alias] = spec.name
+            if alias not in taken:
+                self._aliases[alias] = spec.name
+        return True
 
     def samplers(self) -> dict[str, tuple[SamplerSpec, PluginInfo]]:
         """Registered samplers by name, with the plugin that registered each."""
@@ -267,6 +306,7 @@ class PluginRegistry:
             if self._samplers is None:
                 self._samplers = {}
                 self._aliases = {}
+                self.clashes = []
                 try:
                     for _ in self._collect("register_samplers", SamplerSpec, self._check_sampler):
                         pass
@@ -335,7 +375,14 @@ def _entry_points() -> list[metadata.EntryPoint]:
         if key not in seen:
             seen.add(key)
             out.append(ep)
-    return out
+
+    def precedence(ep: metadata.EntryPoint) -> tuple[int, str, str]:
+        dist = getattr(ep, "dist", None)
+        name = _canon(dist.metadata["Name"]) if dist is not None else ""
+        return (0 if name in BUNDLED else 1, name, ep.name)
+
+    # a documented, deterministic order: this project's distributions first, then by name
+    return sorted(out, key=precedence)
 
 
 _registry: PluginRegistry | None = None

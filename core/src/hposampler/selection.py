@@ -56,7 +56,14 @@ def _resolve(name: str) -> tuple[SamplerSpec, PluginInfo]:
     suggestions = difflib.get_close_matches(key, names, n=3, cutoff=0.5)
     # "cmaes" -> "optuna:cmaes": match on the algorithm part as well
     suggestions += [n for n in samplers if n.split(":", 1)[1] == key and n not in suggestions]
-    raise UnknownSamplerError(name, samplers, suggestions)
+    broken = [f.name for f in registry.failures] + [c.dropped for c in registry.clashes]
+    note = (
+        f"Plugins that failed to load or clashed ({', '.join(broken)}) may provide it: "
+        "`hposampler list` shows why."
+        if broken
+        else ""
+    )
+    raise UnknownSamplerError(name, samplers, suggestions, note=note)
 
 
 def get_sampler_spec(name: str) -> SamplerSpec:
