@@ -67,6 +67,7 @@ def _plugin_listing() -> dict[str, Any]:
                 "distribution": info.distribution,
                 "version": info.version,
                 "capabilities": spec.capabilities,
+                "max_pending": spec.max_pending,
                 "options": [
                     {"name": o.name, "default": _jsonable(o.default), "doc": o.doc}
                     for o in spec.options

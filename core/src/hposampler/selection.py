@@ -101,6 +101,18 @@ def _check_capabilities(
         compile_space(search_space).grid_size()  # names a range without n_bins
 
 
+def accepts_keyword(factory: Any, name: str) -> bool:
+    """Whether ``factory`` names the keyword parameter ``name`` (``**kwargs`` does not count)."""
+    import inspect
+
+    try:
+        parameters = inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        return False
+    param = parameters.get(name)
+    return param is not None and param.kind in (param.KEYWORD_ONLY, param.POSITIONAL_OR_KEYWORD)
+
+
 def _check_requirements(spec: SamplerSpec) -> None:
     for module in spec.requires:
         try:
@@ -122,6 +134,8 @@ def make_sampler(
     optim_metrics: Mapping[str, Any] | None = None,
     trials: Iterable[Trial | Mapping[str, Any]] | None = None,
     seed: int | None = None,
+    budget: int | None = None,
+    concurrency: int | None = None,
     **options: Any,
 ) -> BaseSampler:
     """Build the sampler called ``name`` for a search space.
@@ -138,6 +152,12 @@ def make_sampler(
         Earlier trials to resume from.
     seed : int, optional
         Seed; the same seed gives the same sequence (for deterministic samplers).
+    budget : int, optional
+        The total number of trials the study will run, for factories that take a
+        ``budget`` keyword (budget-aware optimisers); others never see it.
+    concurrency : int, optional
+        How many trials may be pending at once, for factories that take a
+        ``concurrency`` keyword.
     **options
         Backend options, validated against the sampler's :class:`SamplerSpec`.
 
@@ -174,10 +194,16 @@ def make_sampler(
     checked = spec.check_options(options)
     _check_capabilities(spec, metrics, space)
     _check_requirements(spec)
+    extra = {
+        key: value
+        for key, value in (("budget", budget), ("concurrency", concurrency))
+        if value is not None and accepts_keyword(spec.factory, key)
+    }
     try:
         sampler = spec.factory(
-            space, optim_metrics=metrics, trials=list(trials or []), seed=seed, **checked
-        )
+            space, optim_metrics=metrics, trials=list(trials or []), seed=seed, **extra,
+            **checked,
+        )  # fmt: skip
     except (SearchSpaceError, MetricsError, SamplerOptionsError, MissingDependencyError):
         raise
     except Exception as exc:
@@ -266,7 +292,12 @@ class SamplerConfig:
             "options": dict(self.options),
         }
 
-    def create(self, trials: Iterable[Trial | Mapping[str, Any]] | None = None) -> BaseSampler:
+    def create(
+        self,
+        trials: Iterable[Trial | Mapping[str, Any]] | None = None,
+        budget: int | None = None,
+        concurrency: int | None = None,
+    ) -> BaseSampler:
         """Build the sampler (see :func:`make_sampler`)."""
         return make_sampler(
             self.sampler,
@@ -274,6 +305,8 @@ class SamplerConfig:
             optim_metrics=self.optim_metrics,
             trials=trials,
             seed=self.seed,
+            budget=budget,
+            concurrency=concurrency,
             **self.options,
         )
 

@@ -231,6 +231,10 @@ class SamplerSpec:
     multi_objective, conditional, concurrent, exhaustive, deterministic, needs_metrics : bool
         Capability flags, see :data:`CAPABILITIES`. The core checks a request
         against them before calling the factory.
+    max_pending : int, optional
+        The most trials that may be pending (sampled, not yet finished) at once;
+        ``1`` for a sequential backend. The study runner never has more in flight,
+        whatever its ``concurrency``. ``None``: no limit.
     requires : tuple of str
         Modules that must be importable to build the sampler (checked without
         importing them); ``install_hint`` says how to get them.
@@ -253,8 +257,15 @@ class SamplerSpec:
     exhaustive: bool = False
     deterministic: bool = True
     needs_metrics: bool = False
+    max_pending: int | None = attrs.field(default=None)
     requires: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
     install_hint: str = ""
+
+    @max_pending.validator
+    def _check_max_pending(self, attribute: Any, value: int | None) -> None:
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or value < 1):  # fmt: skip
+            raise ValueError(f"max_pending must be a positive int or None, got {value!r}")
 
     @property
     def family(self) -> str:

@@ -36,7 +36,7 @@ from .runner import (
     Runner,
 )
 from .sampler import normalize_optim_metrics
-from .selection import SamplerConfig
+from .selection import SamplerConfig, get_sampler_spec
 from .storage import Storage, TrialRecord, make_storage
 from .trial import Trial, TrialState
 
@@ -321,7 +321,9 @@ class Study:
             The **total** number of finished trials (COMPLETE, PRUNED or FAIL) the
             study should reach; running again after a crash does the remainder.
         concurrency : int
-            Maximum number of trials in flight.
+            Maximum number of trials in flight (lowered to the sampler's
+            ``max_pending`` when it declares one). A sampler factory that takes
+            ``budget`` / ``concurrency`` keywords receives ``n_trials`` and this.
         executor : str
             ``"thread"``, ``"process"``, or one registered by a plugin.
         timeout : float, optional
@@ -365,7 +367,16 @@ class Study:
             objective = load_objective(objective)
         revision = self.storage.revision(self.name)  # before the rows: nothing is missed
         records = self.records()
-        sampler = self.config.create(trials=[r.trial for r in records])
+        limit = get_sampler_spec(self.config.sampler).max_pending
+        if limit is not None and limit < concurrency:
+            logger.info(
+                "study %s: sampler %s takes at most %d pending trial(s); running %d at once",
+                self.name, self.config.sampler, limit, limit,
+            )  # fmt: skip
+            concurrency = limit
+        sampler = self.config.create(
+            trials=[r.trial for r in records], budget=n_trials, concurrency=concurrency
+        )
         pool = make_executor(executor, concurrency, **dict(executor_options or {}))
         if getattr(pool, "pickles_objective", False):
             _check_picklable(objective, executor)
