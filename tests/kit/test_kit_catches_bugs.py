@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import random
+import threading
 from typing import Any
 
 import pytest
 
 from hposampler import SamplerSpec
-from hposampler.testing import CHECKS, check_sampler
+from hposampler.testing import CHECKS, CheckNotApplicable, check_sampler, run_check
 from hposampler.testing.checks import (
     check_concurrent_distinct,
     check_configs_in_space,
     check_dense_ids_and_drop,
     check_exhaustive,
     check_internal_repr_json,
+    check_model_phase,
     check_resume,
     check_resume_continues,
     check_seed_determinism,
@@ -78,6 +80,15 @@ class RefusesFailures(UniformSampler):
             raise ValueError("metrics required")
 
 
+class StuckAfterStartup(UniformSampler):
+    """Fine for 20 trials; its "model" then proposes one config forever."""
+
+    def _eager_sample(self) -> tuple[int, dict[str, Any]]:
+        if self.new_trial_id() >= 20:
+            self.rng = random.Random(0)
+        return super()._eager_sample()
+
+
 class RepeatsOnGrid(UniformSampler):
     """Declared exhaustive but samples with replacement."""
 
@@ -92,6 +103,7 @@ class RepeatsOnGrid(UniformSampler):
         (AlwaysSame, {}, check_concurrent_distinct, "4 pending trials were not all different"),
         (ForgetsOnResume, {}, check_resume, "ids after resuming 0..5 were [0, 1, 2, 3]"),
         (ReplaysOnResume, {}, check_resume_continues, "which the trials it resumed from"),
+        (StuckAfterStartup, {}, check_model_phase, "distinct configs in 40 trials"),
         (RefusesFailures, {}, check_updates_accepted, "raised ValueError('metrics required')"),
         (RepeatsOnGrid, {"exhaustive": True}, check_exhaustive, "had duplicates"),
     ],
@@ -107,8 +119,46 @@ def test_each_bug_fails_its_check(
     assert message in text
 
 
-def test_unseeded_sampler_declared_non_deterministic_is_not_held_to_it() -> None:
-    check_seed_determinism(SamplerSpec("bug:unseeded", Unseeded, deterministic=False))
+def test_checks_a_spec_excludes_are_skipped_with_the_reason() -> None:
+    spec = SamplerSpec("bug:unseeded", Unseeded, deterministic=False)
+    with pytest.raises(CheckNotApplicable, match="deterministic=False"):
+        check_seed_determinism(spec)
+    skipped = check_sampler(spec)
+    assert "seed_determinism: the spec declares deterministic=False" in skipped
+    assert any(s.startswith("exhaustive:") for s in skipped)
+
+
+class Blocks(UniformSampler):
+    """Blocks forever on its third sample, as a sequential optimiser asked twice would."""
+
+    def _eager_sample(self) -> tuple[int, dict[str, Any]]:
+        if self.new_trial_id() == 2:
+            threading.Event().wait()
+        return super()._eager_sample()
+
+
+def test_a_blocking_backend_fails_with_a_clear_message_instead_of_hanging() -> None:
+    with pytest.raises(AssertionError, match=r"\[dense_ids_and_drop\] .*did not finish within 1 s"):
+        run_check(check_dense_ids_and_drop, SamplerSpec("bug:blocks", Blocks), timeout=1)
+
+
+def walk(search_space: Any, *, step: float = 0.5, **kwargs: Any) -> UniformSampler:
+    sampler = UniformSampler(search_space, **kwargs)
+    sampler.step = step  # type: ignore[attr-defined]
+    return sampler
+
+
+def test_options_reach_the_sampler_under_test() -> None:
+    built: list[Any] = []
+
+    def factory(search_space: Any, *, step: float = 0.5, **kwargs: Any) -> UniformSampler:
+        built.append(step)
+        return walk(search_space, step=step, **kwargs)
+
+    check_sampler(SamplerSpec("bug:walk", factory), options={"step": 0.25})
+    assert built and set(built) == {0.25}
+    with pytest.raises(Exception, match="has no option 'stp'"):
+        check_sampler(SamplerSpec("bug:walk", factory), options={"stp": 0.25})
 
 
 def test_every_check_has_a_docstring_for_the_guide() -> None:

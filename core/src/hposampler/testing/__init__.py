@@ -6,6 +6,26 @@
   (needs ``hypothesis``).
 """
 
-from .checks import CHECKS, SPACES, check_sampler, parametrize_with_checks, space_violation
+from .checks import (
+    CHECK_TIMEOUT,
+    CHECKS,
+    SPACES,
+    CheckNotApplicable,
+    Configured,
+    check_sampler,
+    parametrize_with_checks,
+    run_check,
+    space_violation,
+)
 
-__all__ = ["CHECKS", "SPACES", "check_sampler", "parametrize_with_checks", "space_violation"]
+__all__ = [
+    "CHECKS",
+    "CHECK_TIMEOUT",
+    "SPACES",
+    "CheckNotApplicable",
+    "Configured",
+    "check_sampler",
+    "parametrize_with_checks",
+    "run_check",
+    "space_violation",
+]

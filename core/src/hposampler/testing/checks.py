@@ -19,7 +19,9 @@ exhaustive samplers.
 
 from __future__ import annotations
 
+import functools
 import json
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -33,10 +35,14 @@ from ..trial import Trial, TrialState
 
 __all__ = [
     "CHECKS",
+    "CHECK_TIMEOUT",
+    "CheckNotApplicable",
+    "Configured",
     "SPACES",
     "SamplerLike",
     "check_sampler",
     "parametrize_with_checks",
+    "run_check",
     "space_violation",
 ]
 
@@ -76,10 +82,37 @@ _LOSS = {"loss": "min"}
 _TWO = {"loss": "min", "score": "max"}
 
 
+class CheckNotApplicable(Exception):
+    """A check does not apply to a sampler (its declared capabilities exclude it)."""
+
+
+class Configured:
+    """A sampler under test with options for its factory (``options=`` of the kit).
+
+    Parameters
+    ----------
+    sampler : str or SamplerSpec or callable
+        What the checks build.
+    options : mapping
+        Backend options passed on every build (validated like ``make_sampler``'s).
+    """
+
+    def __init__(self, sampler: SamplerLike, options: Mapping[str, Any]) -> None:
+        self.sampler = sampler
+        self.options = dict(options)
+
+    def __repr__(self) -> str:
+        return f"Configured({self.sampler!r}, {self.options!r})"
+
+
 class _Subject:
     """A sampler under test: how to build it and what it declares."""
 
-    def __init__(self, sampler: SamplerLike) -> None:
+    def __init__(self, sampler: SamplerLike | Configured) -> None:
+        self.options: dict[str, Any] = {}
+        if isinstance(sampler, Configured):
+            self.options = sampler.options
+            sampler = sampler.sampler
         if isinstance(sampler, str):
             self.spec = get_sampler_spec(sampler)
             self.label = sampler
@@ -104,13 +137,15 @@ class _Subject:
         metrics = dict(_LOSS if metrics is None else metrics)
         if _registered(self.spec):  # through make_sampler: options and capabilities checked
             return make_sampler(
-                self.spec.name, space, optim_metrics=metrics, trials=trials, seed=seed
-            )
+                self.spec.name, space, optim_metrics=metrics, trials=trials, seed=seed,
+                **self.options,
+            )  # fmt: skip
         sampler = self.spec.factory(
             parse_search_space(space),
             optim_metrics=normalize_optim_metrics(metrics),
             trials=list(trials or []),
             seed=seed,
+            **self.spec.check_options(self.options),
         )
         _check(isinstance(sampler, BaseSampler), "build", self, f"factory returned {sampler!r}")
         return sampler
@@ -317,7 +352,7 @@ def check_seed_determinism(sampler: SamplerLike) -> None:
     """The same seed gives the same sequence (skipped if the spec is not deterministic)."""
     subject = _Subject(sampler)
     if not subject.spec.deterministic:
-        return
+        raise CheckNotApplicable("the spec declares deterministic=False")
     space = subject.spaces()["nested"]
     one = [c for _, c in _run(subject.build(space, seed=7), 10)]
     two = [c for _, c in _run(subject.build(space, seed=7), 10)]
@@ -330,7 +365,7 @@ def check_exhaustive(sampler: SamplerLike) -> None:
     """An exhaustive sampler covers a finite space once, then stops or cycles over it."""
     subject = _Subject(sampler)
     if not subject.spec.exhaustive:
-        return
+        raise CheckNotApplicable("the spec does not declare exhaustive=True")
     space = {"a": {"categorical_values": [1, 2, 3]},
              "b": {"value_range": [0, 1], "value_type": "float", "n_bins": 2}}  # fmt: skip
     built = subject.build(space)
@@ -346,7 +381,7 @@ def check_concurrent_distinct(sampler: SamplerLike) -> None:
     """Pending trials on a continuous space are not identical (if declared concurrent)."""
     subject = _Subject(sampler)
     if not subject.spec.concurrent:
-        return
+        raise CheckNotApplicable("the spec declares concurrent=False")
     built = subject.build(subject.spaces()["log_float"])
     _run(built, 3)
     pending = [json.dumps(c, sort_keys=True) for _, c in _run(built, 4, update=False)]
@@ -367,7 +402,10 @@ def check_multi_objective(sampler: SamplerLike) -> None:
                                TrialState.COMPLETE)  # fmt: skip
         return
     if not _registered(subject.spec):
-        return  # the refusal happens in make_sampler, which needs a registered name
+        raise CheckNotApplicable(
+            "a single-objective sampler is refused two metrics by make_sampler, which "
+            "needs a registered name"
+        )
     try:
         make_sampler(subject.spec.name, space, optim_metrics=_TWO)
     except MetricsError:
@@ -375,6 +413,25 @@ def check_multi_objective(sampler: SamplerLike) -> None:
     _check(
         False, "multi_objective", subject, "two metrics were accepted by a single-objective spec"
     )
+
+
+def check_model_phase(sampler: SamplerLike) -> None:
+    """40 trials with results (through a model-based phase that starts late) stay valid."""
+    subject = _Subject(sampler)
+    space = subject.spaces()["nested"]
+    built = subject.build(space, seed=11)
+    trials = _run(built, 40)
+    ids = [t for t, _ in trials]
+    _check(ids == list(range(len(ids))), "model_phase", subject, f"ids were {ids}")
+    if not subject.spec.exhaustive:
+        _check(len(ids) == 40, "model_phase", subject, f"stopped after {len(ids)} trials")
+    for trial_id, config in trials:
+        problem = space_violation(space, config)
+        _check(problem is None, "model_phase", subject, f"trial {trial_id}: {problem}")
+    if not subject.spec.exhaustive:
+        distinct = len({json.dumps(c, sort_keys=True) for _, c in trials})
+        _check(distinct >= 30, "model_phase", subject,
+               f"only {distinct} distinct configs in 40 trials on a continuous space")  # fmt: skip
 
 
 #: Every check, in the order ``check_sampler`` runs them.
@@ -390,14 +447,59 @@ CHECKS: tuple[Callable[[SamplerLike], None], ...] = (
     check_exhaustive,
     check_concurrent_distinct,
     check_multi_objective,
+    check_model_phase,
 )
+
+#: Seconds one check may take before the kit reports a backend that blocks.
+CHECK_TIMEOUT = 120.0
+
+
+def run_check(
+    check: Callable[[SamplerLike], None],
+    sampler: SamplerLike | Configured,
+    timeout: float = CHECK_TIMEOUT,
+) -> None:
+    """Run one check with a time limit.
+
+    Raises
+    ------
+    AssertionError
+        When the check fails, or does not finish within ``timeout`` seconds (a
+        backend that blocks, e.g. a sequential optimiser asked twice without a tell).
+    CheckNotApplicable
+        When the sampler's declared capabilities exclude the check.
+    """
+    outcome: list[BaseException | None] = []
+
+    def target() -> None:
+        try:
+            check(sampler)  # type: ignore[arg-type]
+        except BaseException as exc:  # handed to the caller's thread
+            outcome.append(exc)
+        else:
+            outcome.append(None)
+
+    thread = threading.Thread(target=target, name=f"kit-{check.__name__}", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if not outcome:
+        name = check.__name__.removeprefix("check_")
+        raise AssertionError(
+            f"[{name}] sampler {_Subject(sampler).label!r}: did not finish within "
+            f"{timeout:g} s; does the backend block (e.g. waiting for a result that "
+            "never comes)? Declare max_pending if it cannot have several trials pending"
+        )
+    if outcome[0] is not None:
+        raise outcome[0]
 
 
 def check_sampler(
     sampler: SamplerLike,
     search_space: Mapping[str, Any] | None = None,
     optim_metrics: Mapping[str, Any] | None = None,
-) -> None:
+    options: Mapping[str, Any] | None = None,
+    timeout: float = CHECK_TIMEOUT,
+) -> list[str]:
     """Run every check against ``sampler``; raise ``AssertionError`` on the first failure.
 
     Parameters
@@ -408,21 +510,52 @@ def check_sampler(
         Also check that configs sampled from this space stay inside it.
     optim_metrics : mapping, optional
         Metrics for that extra check (default ``{"loss": "min"}``).
+    options : mapping, optional
+        Backend options passed whenever the sampler is built.
+    timeout : float
+        Seconds each check may take.
+
+    Returns
+    -------
+    list of str
+        The checks skipped, with why (``"seed_determinism: the spec declares ..."``).
     """
+    subject_like: SamplerLike | Configured = Configured(sampler, options) if options else sampler
+    skipped = []
     for check in CHECKS:
-        check(sampler)
+        try:
+            run_check(check, subject_like, timeout)
+        except CheckNotApplicable as exc:
+            skipped.append(f"{check.__name__.removeprefix('check_')}: {exc}")
     if search_space is not None:
-        subject = _Subject(sampler)
+        subject = _Subject(subject_like)
         metrics = dict(normalize_optim_metrics(optim_metrics) or _LOSS)
         built = subject.build(search_space, metrics=metrics)
         for trial_id, config in _run(built, 10):
             problem = space_violation(search_space, config)
             _check(problem is None, "configs_in_space", subject,
                    f"given space, trial {trial_id}: {problem}")  # fmt: skip
+    return skipped
 
 
-def parametrize_with_checks(samplers: Iterable[SamplerLike]) -> Any:
+def parametrize_with_checks(
+    samplers: Iterable[SamplerLike],
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+    timeout: float = CHECK_TIMEOUT,
+) -> Any:
     """A ``pytest.mark.parametrize`` over (sampler, check) with ids like ``grid-resume``.
+
+    Each check runs with a time limit; a check the sampler's capabilities exclude
+    is reported as skipped with the reason, not as passed.
+
+    Parameters
+    ----------
+    samplers : iterable
+        Registered names, specs or factories.
+    options : mapping, optional
+        Backend options per sampler name (``{"skopt:gp": {"n_initial_points": 5}}``).
+    timeout : float
+        Seconds each check may take.
 
     Examples
     --------
@@ -435,7 +568,24 @@ def parametrize_with_checks(samplers: Iterable[SamplerLike]) -> Any:
     params, ids = [], []
     for sampler in samplers:
         label = sampler if isinstance(sampler, str) else _Subject(sampler).label
+        given = (options or {}).get(label)
+        subject = Configured(sampler, given) if given else sampler
         for check in CHECKS:
-            params.append((sampler, check))
+            params.append((subject, _as_test(check, timeout)))
             ids.append(f"{label}-{check.__name__.removeprefix('check_')}")
     return pytest.mark.parametrize(("sampler", "check"), params, ids=ids)
+
+
+def _as_test(check: Callable[[SamplerLike], None], timeout: float) -> Callable[[Any], None]:
+    """A check as a test step: time-limited, and skipped (with why) where it does not apply."""
+
+    @functools.wraps(check)
+    def run(sampler: Any) -> None:
+        import pytest
+
+        try:
+            run_check(check, sampler, timeout)
+        except CheckNotApplicable as exc:
+            pytest.skip(f"{check.__name__.removeprefix('check_')}: {exc}")
+
+    return run
