@@ -36,3 +36,19 @@ def test_list_with_no_plugins_says_how_to_install_one(isolated_plugins: Any) -> 
     assert result.exit_code == 0
     assert "No samplers are installed" in result.output
     assert "pip install hposampler-grid" in result.output
+
+
+def test_names_are_never_cut_in_narrow_or_piped_output() -> None:
+    import os
+    import subprocess
+    import sys
+
+    from hposampler import available_samplers
+
+    names = [s.name for s in available_samplers()]
+    for columns in ("60", "200"):
+        out = subprocess.run(
+            [sys.executable, "-m", "hposampler", "list"], capture_output=True, text=True,
+            env={**os.environ, "COLUMNS": columns}, check=True, timeout=120,
+        ).stdout  # fmt: skip
+        assert all(name in out for name in names), (columns, out)

@@ -20,7 +20,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 def _console() -> Any:
     from rich.console import Console
 
-    return Console(soft_wrap=True)
+    console = Console(soft_wrap=True)
+    if not console.is_terminal:  # piped or captured: no terminal width to respect
+        console = Console(soft_wrap=True, width=max(console.width, 160))
+    return console
 
 
 def user_errors(func: F) -> F:
@@ -142,8 +145,10 @@ def list_cmd(as_json: bool) -> None:
         )
     else:
         table = Table(title="Samplers", title_justify="left")
-        for col in ("name", "aliases", "plugin", "capabilities", "description"):
-            table.add_column(col)
+        longest = max(len(s["name"]) for s in listing["samplers"])
+        table.add_column("name", no_wrap=True, min_width=longest)  # names are never cut
+        for col in ("aliases", "plugin", "capabilities", "description"):
+            table.add_column(col, overflow="fold")
         for s in listing["samplers"]:
             caps = ", ".join(k for k, v in s["capabilities"].items() if v)
             dist = f"{s['distribution']} {s['version']}" if s["distribution"] else s["plugin"]
