@@ -259,3 +259,75 @@ def test_import_and_listing_import_no_heavy_library(site: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == [[], []]
+
+
+AUTHOR = """
+import threading
+import hposampler
+
+
+class Ported(hposampler.BaseSampler):
+    '''ablator style: overrides update_trial itself, no _update_trial.'''
+
+    def __init__(self, search_space, *, step: float = 0.5, **kwargs):
+        super().__init__(search_space, **kwargs)
+        self.step = step
+        self.told = []
+
+    def _eager_sample(self):
+        _, config = self.tree.sample(lambda p: p.from_unit(self.step))
+        return self.new_trial_id(), config
+
+    def internal_repr(self, trial_id):
+        return None
+
+    def update_trial(self, trial_id, metrics, state):
+        self.told.append((trial_id, metrics, int(state)))
+
+
+class Hangs(Ported):
+    def _eager_sample(self):
+        if self.new_trial_id() >= 1:
+            threading.Event().wait()
+        return super()._eager_sample()
+
+
+@hposampler.hookimpl
+def register_samplers(register):
+    register(hposampler.SamplerSpec("walk:simple", Ported))  # options read from __init__
+    register(hposampler.SamplerSpec("walk:hangs", Hangs))
+"""
+
+
+def test_an_authors_installed_plugin_ported_from_ablator(site: Path) -> None:
+    make_dist(site, "hposampler-walk", "hpo_walk", AUTHOR)
+    proc = run_py(site, """
+        import hposampler
+        from hposampler.testing import run_check
+        from hposampler.testing.checks import check_dense_ids_and_drop
+        s = hposampler.make_sampler("walk:simple", {"x": {"value_range": [0, 10]}},
+                                    optim_metrics={"l": "min"}, step=0.2)
+        tid, config, _ = s.eager_sample()
+        s.unlock(drop=False)
+        s.update_trial(tid, {"l": 3}, 1)
+        print(config["x"], s.told)
+        for bad in ({"bogus": "x"},):
+            try:
+                s.update_trial(tid, bad, 1)
+            except hposampler.MetricsError as exc:
+                print("refused:", exc)
+        try:
+            hposampler.make_sampler("walk:simple", {"x": {"value_range": [0, 1]}}, stp=1)
+        except hposampler.SamplerOptionsError as exc:
+            print("options:", exc)
+        try:
+            run_check(check_dense_ids_and_drop, "walk:hangs", timeout=2)
+        except AssertionError as exc:
+            print("kit:", exc)
+    """)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "2.0 [(0, {'l': 3.0}, 1)]"  # step=0.2 reached it; the call validated
+    assert lines[1].startswith("refused: metric 'bogus' must be a number")
+    assert "has no option 'stp'. Did you mean 'step'? Valid options: step." in lines[2]
+    assert lines[3].startswith("kit: [dense_ids_and_drop] sampler 'walk:hangs': did not finish")
