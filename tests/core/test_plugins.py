@@ -331,3 +331,86 @@ def test_an_authors_installed_plugin_ported_from_ablator(site: Path) -> None:
     assert lines[1].startswith("refused: metric 'bogus' must be a number")
     assert "has no option 'stp'. Did you mean 'step'? Valid options: step." in lines[2]
     assert lines[3].startswith("kit: [dense_ids_and_drop] sampler 'walk:hangs': did not finish")
+
+
+BUDGETED = """
+import random
+import hposampler
+
+
+class Narrowing(hposampler.BaseSampler):
+    '''Budget-aware: explores for half the budget, then narrows around the best.'''
+
+    def __init__(self, search_space, *, optim_metrics=None, trials=None, seed=None,
+                 budget=None, concurrency=None):
+        super().__init__(search_space, optim_metrics=optim_metrics, trials=trials, seed=seed)
+        self.budget, self.concurrency = budget, concurrency
+        self.rng = random.Random(seed)
+        self.best = None  # (loss, unit point)
+        self.points = {}
+
+    def _eager_sample(self):
+        trial_id = self.new_trial_id()
+        explore = self.budget is None or trial_id < self.budget // 2 or self.best is None
+        units = {}
+
+        def draw(param):
+            if explore:
+                u = self.rng.random()
+            else:
+                u = min(1.0, max(0.0, self.best[1][param.name] + self.rng.gauss(0, 0.05)))
+            units[param.name] = u
+            return param.from_unit(u)
+
+        _, config = self.tree.sample(draw)
+        self.points[trial_id] = units
+        return trial_id, config
+
+    def _update_trial(self, trial_id, metrics, state):
+        if state.name == "COMPLETE" and trial_id in self.points:
+            loss = self.worst_filled(metrics)["loss"]
+            if self.best is None or loss < self.best[0]:
+                self.best = (loss, self.points[trial_id])
+
+    def internal_repr(self, trial_id):
+        return {"budget": self.budget, "concurrency": self.concurrency}
+
+
+@hposampler.hookimpl
+def register_samplers(register):
+    register(hposampler.SamplerSpec("budget:narrowing", Narrowing, needs_metrics=True))
+"""
+
+
+def test_a_budget_aware_sampler_runs_at_concurrency_4_through_the_cli(site: Path) -> None:
+    make_dist(site, "hposampler-budget", "hpo_budget", BUDGETED)
+    (site / "s.toml").write_text(textwrap.dedent("""
+        [study]
+        name = "b"
+        objective = "hposampler.problems:branin"
+        trials = 24
+        concurrency = 4
+        storage = "b.db"
+        [sampler]
+        name = "budget:narrowing"
+        seed = 0
+        [metrics]
+        loss = "min"
+        [search_space]
+        x = { value_range = [-5, 10] }
+        y = { value_range = [0, 15] }
+    """))  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HPOSAMPLER_")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "hposampler", "run", str(site / "s.toml")],
+        capture_output=True, text=True, timeout=120, env={**env, "PYTHONPATH": str(site)},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    shown = run_py(site, f"""
+        from hposampler import Study
+        records = Study.load({str(site / "b.db")!r}, "b").records()
+        print(len(records), sum(r.state.name == "COMPLETE" for r in records))
+        print(sorted({{tuple(r.internal.values()) for r in records}}))
+    """)  # fmt: skip
+    lines = shown.stdout.splitlines()
+    assert lines == ["24 24", "[(24, 4)]"], shown.stderr  # the study told it both
