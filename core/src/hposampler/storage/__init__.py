@@ -17,10 +17,12 @@ from collections.abc import Callable
 
 from ..hookspecs import hookimpl
 from .base import (
+    CLAIM_COLUMNS,
     TRIAL_COLUMNS,
     Storage,
     StorageSpec,
     TrialRecord,
+    claim_key,
     dumps,
     parse_definition,
     record_from_row,
@@ -29,12 +31,14 @@ from .base import (
 from .sqlite import SCHEMA_VERSION, SQLiteStorage, resolve_sqlite_path
 
 __all__ = [
+    "CLAIM_COLUMNS",
     "SCHEMA_VERSION",
     "TRIAL_COLUMNS",
     "SQLiteStorage",
     "Storage",
     "StorageSpec",
     "TrialRecord",
+    "claim_key",
     "dumps",
     "make_storage",
     "parse_definition",

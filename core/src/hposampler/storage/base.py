@@ -22,12 +22,14 @@ from ..errors import StorageError
 from ..trial import Trial, TrialState, metric_value
 
 __all__ = [
+    "CLAIM_COLUMNS",
     "MAX_JSON_CHARS",
     "MAX_TRIAL_ID",
     "TRIAL_COLUMNS",
     "Storage",
     "StorageSpec",
     "TrialRecord",
+    "claim_key",
     "dumps",
     "parse_definition",
     "record_from_row",
@@ -215,6 +217,28 @@ TRIAL_COLUMNS = (
 )
 
 
+#: The columns a compare-and-set (``claim_trial``) compares, and their values of a record.
+CLAIM_COLUMNS = ("state", "driver", "attempts", "heartbeat_at")
+
+
+def claim_key(record: TrialRecord) -> tuple[Any, ...]:
+    """The values of :data:`CLAIM_COLUMNS` a stored row must still have for a claim."""
+    return (int(record.state), record.driver, record.attempts, record.heartbeat_at)
+
+
+def _loads(text: Any, where: str) -> Any:
+    """Parse stored JSON text of bounded size; :class:`StorageError` naming ``where``."""
+    if isinstance(text, (str, bytes)) and len(text) > MAX_JSON_CHARS:
+        raise StorageError(
+            f"{where} holds {len(text)} characters, over the limit of {MAX_JSON_CHARS}; "
+            "the database looks tampered with"
+        )
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise StorageError(f"{where} is not valid JSON ({exc})") from None
+
+
 def dumps(value: Any) -> str:
     """Compact JSON; NaN and infinities are refused (JSON has none)."""
     return json.dumps(value, allow_nan=False, separators=(",", ":"))
@@ -293,15 +317,7 @@ def parse_definition(name: str, text: Any) -> dict[str, Any]:
     StorageError
         Naming the study.
     """
-    if isinstance(text, str) and len(text) > MAX_JSON_CHARS:
-        raise StorageError(
-            f"study {name!r}: the stored definition is {len(text)} characters long, over "
-            f"the limit of {MAX_JSON_CHARS}; the database looks tampered with"
-        )
-    try:
-        data = json.loads(text)
-    except (TypeError, ValueError, RecursionError) as exc:
-        raise StorageError(f"study {name!r}: definition is not valid JSON ({exc})") from None
+    data = _loads(text, f"study {name!r}: the stored definition")
     if not isinstance(data, dict):
         raise StorageError(f"study {name!r}: definition must be a JSON object")
     return data
@@ -324,17 +340,7 @@ def record_from_row(study: str, row: Sequence[Any]) -> TrialRecord:
         if value is None and nullable:
             return None
         if isinstance(value, (str, bytes)):
-            if len(value) > MAX_JSON_CHARS:
-                raise StorageError(
-                    f"study {study!r}, trial {tid}: column {column} holds {len(value)} "
-                    f"characters, over the limit of {MAX_JSON_CHARS}"
-                )
-            try:
-                value = json.loads(value)
-            except (TypeError, ValueError, RecursionError) as exc:
-                raise StorageError(
-                    f"study {study!r}, trial {tid}: column {column} is not valid JSON ({exc})"
-                ) from None
+            value = _loads(value, f"study {study!r}, trial {tid}: column {column}")
         if not isinstance(value, kind):
             raise StorageError(
                 f"study {study!r}, trial {tid}: column {column} must hold a JSON "

@@ -30,8 +30,10 @@ from typing import Any
 
 from ..errors import StorageError, StudyError
 from .base import (
+    CLAIM_COLUMNS,
     TRIAL_COLUMNS,
     TrialRecord,
+    claim_key,
     dumps,
     parse_definition,
     record_from_row,
@@ -340,13 +342,10 @@ class SQLiteStorage:
 
         def claim() -> bool:
             current = self._db.execute(
-                "SELECT state, driver, attempts, heartbeat_at FROM trials "
-                "WHERE study = ? AND trial_id = ?",
+                f"SELECT {', '.join(CLAIM_COLUMNS)} FROM trials WHERE study = ? AND trial_id = ?",
                 (study, record.trial_id),
             ).fetchone()
-            wanted = (int(expected.state), expected.driver, expected.attempts,
-                      expected.heartbeat_at)  # fmt: skip
-            if current is None or tuple(current) != wanted:
+            if current is None or tuple(current) != claim_key(expected):
                 return False
             row = record_to_row(record)
             args = (*row[1:], self._bump(study), time.time(), study, record.trial_id)

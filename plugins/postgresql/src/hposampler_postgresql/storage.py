@@ -28,8 +28,10 @@ import psycopg
 
 from hposampler.errors import StorageError, StudyError
 from hposampler.storage import (
+    CLAIM_COLUMNS,
     TRIAL_COLUMNS,
     TrialRecord,
+    claim_key,
     dumps,
     parse_definition,
     record_from_row,
@@ -235,13 +237,11 @@ class PostgresStorage:
             with self._transaction() as db:
                 revision = self._bump(db, study)  # also locks the study's writers out
                 current = db.execute(
-                    "SELECT state, driver, attempts, heartbeat_at FROM hposampler_trials "
+                    f"SELECT {', '.join(CLAIM_COLUMNS)} FROM hposampler_trials "
                     "WHERE study = %s AND trial_id = %s",
                     (study, record.trial_id),
                 ).fetchone()
-                wanted = (int(expected.state), expected.driver, expected.attempts,
-                          expected.heartbeat_at)  # fmt: skip
-                if current is None or tuple(current) != wanted:
+                if current is None or tuple(current) != claim_key(expected):
                     raise _Rollback
                 row = record_to_row(record)
                 db.execute(_UPDATE, (*row[1:], revision, time.time(), study, record.trial_id))
