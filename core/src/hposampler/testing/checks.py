@@ -1,7 +1,10 @@
 """The conformance kit: an executable definition of a correct hposampler sampler.
 
 >>> from hposampler.testing import check_sampler
->>> check_sampler("grid")          # every check against a registered sampler
+>>> check_sampler("grid")          # every check; returns the skipped ones, with why
+[]
+>>> check_sampler("random")[0]     # not exhaustive: that check does not apply
+'exhaustive: the spec does not declare exhaustive=True'
 
 In a plugin's test suite, one test per (sampler, check)::
 
