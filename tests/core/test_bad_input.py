@@ -127,13 +127,23 @@ def test_any_real_number_is_a_result_and_infinities_round_trip(tmp_path: Path) -
 
 
 def test_an_unpicklable_objective_is_refused_before_the_first_trial(tmp_path: Path) -> None:
+    import functools
+
+    import support
+
     study = Study.create(tmp_path / "s.db", "s", "random", {"x": {"value_range": [0, 1]}},
                          {"loss": "min"}, seed=0)  # fmt: skip
-    with pytest.raises(
-        StudyError, match="'process' executor sends the objective.*cannot be pickled"
-    ):
+    with pytest.raises(StudyError, match="'process' executor sends the objective.*it is a lambda"):
         study.optimize(lambda c: c["x"], 3, executor="process")
+
+    def nested(config: dict[str, Any]) -> float:
+        return float(config["x"])
+
+    with pytest.raises(StudyError, match="nested is defined inside another function"):
+        study.optimize(functools.partial(nested), 3, executor="process")
     assert study.records() == []
+    study.optimize(functools.partial(support.quadratic), 2, executor="process")  # importable
+    assert len(study.records()) == 2
 
 
 def test_the_first_ctrl_c_stops_a_threaded_run(tmp_path: Path) -> None:

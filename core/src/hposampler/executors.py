@@ -114,10 +114,10 @@ def _thread_executor(max_workers: int) -> concurrent.futures.Executor:
 
 
 class ProcessExecutor(concurrent.futures.ProcessPoolExecutor):
-    """Worker processes on this machine; objectives (and their results) are pickled."""
+    """Worker processes on this machine; the objective reaches them by its import name."""
 
-    #: The runner checks before the first trial that the objective can be pickled.
-    pickles_objective = True
+    #: The runner checks before the first trial that workers can import the objective.
+    imports_objective = True
     #: Objectives run in a worker's main thread, where ``trial_timeout`` interrupts them.
     interrupts_trials = True
 

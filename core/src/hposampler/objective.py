@@ -8,6 +8,7 @@ keys are kept as JSON extras). ``trial`` is a :class:`TrialHandle`.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import inspect
 import json
@@ -29,6 +30,7 @@ __all__ = [
     "ObjectiveExit",
     "TrialHandle",
     "TrialTimeout",
+    "import_problem",
     "load_objective",
     "run_objective",
     "split_result",
@@ -121,6 +123,40 @@ def load_objective(path: str) -> Objective:
         raise StudyError(f"objective {path!r}: {module_name} has no callable {attr!r}")
     objective: Objective = target
     return objective
+
+
+def import_problem(objective: Any) -> str | None:
+    """Why worker processes could not import ``objective`` by name, or ``None``.
+
+    Worker processes receive a function by reference (``module.qualname``), so
+    it must be defined at module level and reachable under that name: not a
+    lambda, not a function nested in another. ``functools.partial`` objects are
+    judged by their function; other callable objects by their class.
+    """
+    while isinstance(objective, functools.partial):
+        objective = objective.func
+    target = (
+        objective
+        if callable(objective) and hasattr(objective, "__qualname__")
+        else (type(objective))
+    )
+    qualname = getattr(target, "__qualname__", "")
+    module_name = getattr(target, "__module__", None)
+    if "<lambda>" in qualname:
+        return "it is a lambda"
+    if "<locals>" in qualname:
+        return f"{qualname} is defined inside another function"
+    if not module_name:
+        return f"{qualname or target!r} belongs to no module"
+    try:
+        found: Any = importlib.import_module(module_name)
+        for part in qualname.split("."):
+            found = getattr(found, part)
+    except (ImportError, AttributeError):
+        return f"{module_name}.{qualname} cannot be imported by that name"
+    if found is not target:
+        return f"{module_name}.{qualname} names another object"
+    return None
 
 
 def wants_trial(objective: Objective) -> bool:

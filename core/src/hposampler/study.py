@@ -27,7 +27,7 @@ from typing import Any
 from . import arguments
 from .errors import MetricsError, SamplerOptionsError, StudyError
 from .executors import make_executor
-from .objective import Objective, TrialHandle, load_objective, run_objective
+from .objective import Objective, TrialHandle, import_problem, load_objective, run_objective
 from .runner import (
     HEARTBEAT_INTERVAL,
     MAX_ATTEMPTS,
@@ -378,8 +378,8 @@ class Study:
             trials=[r.trial for r in records], budget=n_trials, concurrency=concurrency
         )
         pool = make_executor(executor, concurrency, **dict(executor_options or {}))
-        if getattr(pool, "pickles_objective", False):
-            _check_picklable(objective, executor)
+        if getattr(pool, "imports_objective", False):
+            _check_importable(objective, executor)
         run = Runner(
             self, sampler, objective, records, revision=revision, catch=catch,
             skip_duplicates=skip_duplicates, callbacks=callbacks,
@@ -397,20 +397,15 @@ class Study:
         pool.shutdown(wait=not run.abandoned)  # never wait for an abandoned objective
 
 
-def _check_picklable(objective: Objective, executor: str) -> None:
-    """Refuse, before the first trial, an objective a process executor cannot send."""
-    import pickle
-
-    try:
-        pickle.dumps(objective)
-    except Exception as exc:
-        name = getattr(objective, "__qualname__", repr(objective))
+def _check_importable(objective: Objective, executor: str) -> None:
+    """Refuse, before the first trial, an objective worker processes cannot import."""
+    problem = import_problem(objective)
+    if problem is not None:
         raise StudyError(
-            f"the {executor!r} executor sends the objective to worker processes, but "
-            f"{name} cannot be pickled ({type(exc).__name__}: {exc}); define it at module "
-            "level in an importable module and pass it (or 'module:function'), or use the "
-            "thread executor"
-        ) from None
+            f"the {executor!r} executor sends the objective to worker processes by name, "
+            f"but {problem}; define it at module level in an importable module and pass it "
+            "(or 'module:function'), or use the thread executor"
+        )
 
 
 def _flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
