@@ -271,3 +271,27 @@ def test_huge_grids_beyond_the_vector_limit_use_python_ints() -> None:
     block = perm.block(10**25, 50)
     assert block == [perm(i) for i in range(10**25, 10**25 + 50)]
     assert len(set(block)) == 50 and all(0 <= v < n for v in block)
+
+
+@pytest.mark.parametrize("order", ["grid", "grid:ordered"])
+def test_workers_syncing_each_other_share_one_cycle(order: str) -> None:
+    space = {
+        "a": {"categorical_values": [1, 2, 3, 4]},
+        "b": {"categorical_values": ["x", "y", "z"]},
+    }
+    one = make_sampler(order, space, seed=4, exhausted="stop")
+    two = make_sampler(order, space, seed=4, exhausted="stop")
+    stored: dict[int, Trial] = {}
+    seen = []
+    for turn in range(12):  # the workers take turns, each learning the other's trials first
+        sampler = (one, two)[turn % 2]
+        sampler.sync_trials(list(stored.values()))
+        tid, config, internal = sampler.eager_sample()
+        sampler.unlock(drop=False)
+        assert tid not in stored
+        stored[tid] = Trial(tid, config, TrialState.COMPLETE, [], internal)
+        seen.append((config["a"], config["b"]))
+    assert len(set(seen)) == 12  # every point once, whichever worker sampled it
+    two.sync_trials(list(stored.values()))
+    with pytest.raises(StopIteration):
+        two.eager_sample()

@@ -62,7 +62,8 @@ class GridSampler(BaseSampler):
         self._key = seed if seed is not None else random.SystemRandom().getrandbits(64)
         self._indices: dict[int, tuple[int, int]] = {}  # trial id -> (index, cycle)
         self._returned: list[int] = []  # dropped indices, handed out first
-        self._visits: Counter[int] = Counter()  # grid index -> visits by resumed trials
+        # grid index -> visits by the trials resumed at start; None once resumed
+        self._visits: Counter[int] | None = Counter()
         self._start_cycle(0, set())
 
     # -- order --------------------------------------------------------------------
@@ -84,17 +85,23 @@ class GridSampler(BaseSampler):
         index = self._stored_index(trial)
         if index is None:
             index = self.grid.index_of_params(params)
+        if self._visits is None:  # a later batch (another worker's trials): this cycle
+            self._indices[trial.trial_id] = (index, self._cycle)
+            self._used.add(index)  # skipped when the order reaches it
+            return
         self._indices[trial.trial_id] = (index, self._visits[index])  # k-th visit: cycle k
         self._visits[index] += 1
 
     def _resume_done(self) -> None:
+        if self._visits is None:
+            return
         # the current cycle is the one some point has not been visited in yet
         counts = self._visits
         cycle = min(counts.values()) if len(counts) == self.size else 0
         self._start_cycle(cycle, {i for i, c in counts.items() if c > cycle})
         if self.exhausted == "stop" and cycle > 0:
             self._position = self.size  # the one allowed cycle is complete
-        self._visits = Counter()
+        self._visits = None  # resumed: later batches come from sync_trials
 
     def _stored_index(self, trial: Trial) -> int | None:
         """The grid index in the trial's internal state, if it still decodes to its config.
