@@ -284,3 +284,15 @@ def test_compact_tables_behave_like_dicts(operations: list[tuple[str, int, Trial
         assert len(table) == len(model) and dict(table.items()) == model
         assert list(table) == sorted(model)
         assert all(numbers.get(t) == int(s) * 7 for t, s in model.items())
+
+
+def test_sync_reaches_an_ablator_style_override_without_hooks() -> None:
+    worker = AblatorStyle(SPACE, optim_metrics={"loss": "min"})
+    other = Trial(0, {"x": 0.5, "opt": {"name": "a", "lr": 0.01}}, TrialState.RUNNING)
+    worker.sync_trials([other])  # another worker's running trial: new to this one
+    assert worker.resumed == [(0, TrialState.RUNNING, {"x": 0.5, "opt": 0,
+                                                      "opt.subspaces[0].lr": 0.01})]  # fmt: skip
+    worker.sync_trials([other.evolve(state=TrialState.COMPLETE, metrics=[{"loss": 0.25}])])
+    assert worker.told == [(0, {"loss": 0.25}, TrialState.COMPLETE)]
+    assert worker.trial_states == {0: TrialState.COMPLETE}
+    assert worker.eager_sample()[0] == 1

@@ -241,13 +241,28 @@ class BaseSampler(metaclass=_SamplerMeta):
             if self._states[trial.trial_id] == trial.state:
                 continue
             metrics = self.check_metrics(trial.final_metrics) if trial.metrics else None
-            self._update_trial(trial.trial_id, metrics, trial.state)
+            self._deliver(trial.trial_id, metrics, trial.state)
             self._states[trial.trial_id] = trial.state
         for trial in new:
             self._states[trial.trial_id] = trial.state
             self._next_id = max(self._next_id, trial.trial_id + 1)
         if new:
             self._take(new)
+
+    def _deliver(
+        self, trial_id: int, metrics: dict[str, float | None] | None, state: TrialState
+    ) -> None:
+        """Hand checked metrics to the backend: its ``update_trial`` override, if it has
+        one (ablator's style), else :meth:`_update_trial`; no lifecycle hooks."""
+        override = getattr(type(self).update_trial, "__wrapped__", None)
+        if override is None:
+            self._update_trial(trial_id, metrics, state)
+            return
+        self._in_update = True
+        try:
+            override(self, trial_id, metrics, state)
+        finally:
+            self._in_update = False
 
     def derived_seed(self, *keys: object) -> int | None:
         """A seed for a backend's random stream from :attr:`seed` and ``keys``.
