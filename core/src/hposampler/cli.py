@@ -206,10 +206,11 @@ MAX_CELL = 60
 
 
 def _short(value: Any) -> str:
+    from .plotting import cut  # matplotlib itself is imported only to draw
+
     if isinstance(value, float):
         return f"{value:.6g}"
-    text = str(value)
-    return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
+    return cut(str(value), MAX_CELL)
 
 
 @main.command()

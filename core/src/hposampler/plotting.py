@@ -12,10 +12,11 @@ from .trial import TrialState
 if TYPE_CHECKING:
     from .study import Study
 
-__all__ = ["plot_study"]
+__all__ = ["cut", "plot_study"]
 
 
-def _label(text: str, limit: int = 24) -> str:
+def cut(text: str, limit: int) -> str:
+    """``text`` for display: at most ``limit`` characters, an ellipsis when cut."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -88,7 +89,7 @@ def plot_study(study: Study, output: str | Path, metric: str | None = None) -> P
     ax.set_xlabel("trial id")
     ax.set_ylabel(name)
     ax.set_title(
-        f"study {_label(study.name, 80)!r}: {study.config.sampler}, {len(points)} completed trials"
+        f"study {cut(study.name, 80)!r}: {study.config.sampler}, {len(points)} completed trials"
     )
     ax.legend(loc="best")
     for i, param in enumerate(params):
@@ -102,9 +103,9 @@ def plot_study(study: Study, output: str | Path, metric: str | None = None) -> P
         else:
             labels = sorted({repr(x) for x in xs})
             sub.scatter([labels.index(repr(x)) for x in xs], values, s=12, alpha=0.6)
-            shown = [_label(text) for text in labels]  # long values are cut for display
+            shown = [cut(text, 24) for text in labels]  # long values are cut for display
             sub.set_xticks(range(len(labels)), shown, rotation=30, fontsize=7)
-        sub.set_xlabel(_label(param, 60), fontsize=8)
+        sub.set_xlabel(cut(param, 60), fontsize=8)
         sub.set_ylabel(name, fontsize=8)
     path = Path(output)
     fig.savefig(path, dpi=110)
