@@ -334,3 +334,44 @@ def test_concurrent_pending_trials_differ_with_constant_liar() -> None:
         sampler.unlock(drop=False)
         pending.append(config["x"])
     assert len(set(pending)) == 4
+
+
+def test_qmc_workers_syncing_each_other_never_repeat_a_point() -> None:
+    space = {"x": {"value_range": [0, 1]}, "y": {"value_range": [0, 1]}}
+    one, two = (make_sampler("optuna:qmc", space, optim_metrics={"loss": "min"}, seed=0)
+                for _ in range(2))  # fmt: skip
+    stored: dict[int, Trial] = {}
+    seen = []
+    for turn in range(16):  # uneven turns: one worker sometimes samples twice in a row
+        sampler = one if turn % 3 else two
+        sampler.sync_trials(list(stored.values()))
+        tid, config, internal = sampler.eager_sample()
+        sampler.unlock(drop=False)
+        sampler.update_trial(tid, {"loss": config["x"]}, TrialState.COMPLETE)
+        stored[tid] = Trial(tid, config, TrialState.COMPLETE, [{"loss": config["x"]}], internal)
+        seen.append((config["x"], config["y"]))
+    assert len(set(seen)) == 16
+
+
+def test_a_synced_trial_without_qmc_state_never_rewinds_the_sequence() -> None:
+    space = {"x": {"value_range": [0, 1]}, "y": {"value_range": [0, 1]}}
+    first = make_sampler("optuna:qmc", space, optim_metrics={"loss": "min"}, seed=0)
+    trials = []
+    for _ in range(5):
+        tid, config, internal = first.eager_sample()
+        first.unlock(drop=False)
+        first.update_trial(tid, {"loss": 0.5}, TrialState.COMPLETE)
+        trials.append(Trial(tid, config, TrialState.COMPLETE, [{"loss": 0.5}], internal))
+    worker = make_sampler("optuna:qmc", space, optim_metrics={"loss": "min"}, seed=0,
+                          trials=trials)  # fmt: skip
+    seen = {(t.config["x"], t.config["y"]) for t in trials}
+    for turn in range(4):
+        tid, config, _ = worker.eager_sample()
+        worker.unlock(drop=False)
+        worker.update_trial(tid, {"loss": 0.5}, TrialState.COMPLETE)
+        assert (config["x"], config["y"]) not in seen
+        seen.add((config["x"], config["y"]))
+        if turn == 1:  # a trial another sampler added to the shared study, no QMC state
+            foreign = Trial(tid + 1, {"x": 0.123, "y": 0.456}, TrialState.COMPLETE,
+                            [{"loss": 0.9}])  # fmt: skip
+            worker.sync_trials([foreign])

@@ -107,7 +107,7 @@ class OptunaSampler(BaseSampler):
         self._live: dict[int, optuna.Trial] = {}  # trials still RUNNING in the Optuna study
         self._steps: dict[int, int] = {}  # next intermediate step of a live trial
         self._frozen: list[tuple[int, optuna.trial.FrozenTrial]] = []  # taken, added at once
-        self._study_attrs: dict[str, Any] = {}  # the sampler's study state found in trials
+        self._study_attrs: dict[str, int] = {}  # sampler counters found in this batch
         # Random draws independently of results: its stream is fast-forwarded so that
         # the trial with id k gets the k-th draw (resumed and shared studies included)
         self._replay = isinstance(self.optuna_sampler, optuna.samplers.RandomSampler)
@@ -139,7 +139,9 @@ class OptunaSampler(BaseSampler):
             stored = {n: self._maps[n].to_optuna(v) for n, v in params.items()}
         attrs = (trial.internal or {}).get("study_attrs")
         if isinstance(attrs, dict):
-            self._study_attrs.update(attrs)  # by id order: the latest value wins
+            for key, value in attrs.items():  # the furthest position in this batch
+                if isinstance(value, int) and value > self._study_attrs.get(key, -1):
+                    self._study_attrs[key] = value
         state = trial.state
         frozen = optuna.trial.create_trial(
             params=stored,
@@ -160,9 +162,13 @@ class OptunaSampler(BaseSampler):
         self.study.add_trials([frozen for _, frozen in self._frozen])
         total = base + len(self._frozen)
         self._frozen = []
-        # state a sampler keeps in the study (QMC's position in its sequence) comes back
+        # state a sampler keeps in the study (QMC's position in its sequence) comes back;
+        # a counter only moves forward (this worker may have drawn past what it learns)
+        current = self.storage.get_study_system_attrs(self._study_id)
         for key, value in self._study_attrs.items():
-            self.storage.set_study_system_attr(self._study_id, key, value)
+            if not isinstance(current.get(key), int) or current[key] < value:
+                self.storage.set_study_system_attr(self._study_id, key, value)
+        self._study_attrs = {}
         if not self._replay:
             # a stream that cannot be fast-forwarded is reseeded from the history, so it
             # continues with fresh draws instead of replaying those it already made
