@@ -50,26 +50,27 @@ def ablator_internal(internal: Mapping[str, Any] | None) -> dict[str, Any] | Non
     }
 
 
-class _Delegating(BaseSampler):
-    """A sampler built by :func:`~hposampler.make_sampler` behind ablator's constructor."""
+class _Delegating:
+    """ablator's constructor in front of a sampler built by :func:`~hposampler.make_sampler`.
 
-    _inner: BaseSampler
+    The contract calls go to that sampler (which validates them); internal state
+    comes back in ablator's format; every other attribute (``tree``,
+    ``trial_states``, ...) is the sampler's own.
+    """
 
     def __init__(self, inner: BaseSampler) -> None:
-        # the inner sampler owns the state; this object only translates
         self._inner = inner
-        self.tree = inner.tree
-        self.search_space = inner.search_space
-        self.optim_metrics = inner.optim_metrics
-        self.trials = inner.trials
-        self.seed = inner.seed
-        self._resumed = True
 
-    def eager_sample(self) -> tuple[int, dict[str, Any], dict[str, Any] | None]:  # type: ignore[misc]
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def eager_sample(self) -> tuple[int, dict[str, Any], dict[str, Any] | None]:
+        """Sample and lock; the internal state in ablator's keys (see the module docs)."""
         trial_id, config, internal = self._inner.eager_sample()
         return trial_id, config, self._translate(internal)
 
-    def unlock(self, drop: bool) -> None:  # type: ignore[misc]
+    def unlock(self, drop: bool) -> None:
+        """Accept the locked trial, or forget it with ``drop=True``."""
         self._inner.unlock(drop)
 
     def update_trial(
@@ -78,26 +79,15 @@ class _Delegating(BaseSampler):
         metrics: Mapping[str, float | None] | None,
         state: TrialState | int,
     ) -> None:
-        self._inner.update_trial(trial_id, metrics, state)  # the inner sampler validates
-
-    update_trial._hposampler_checked = True  # type: ignore[attr-defined]
-
-    def _eager_sample(self) -> tuple[int, dict[str, Any]]:  # pragma: no cover - delegated
-        raise NotImplementedError
+        """Report metrics and a state (validated by the sampler)."""
+        self._inner.update_trial(trial_id, metrics, state)
 
     def internal_repr(self, trial_id: int) -> dict[str, Any] | None:
+        """The trial's internal state in ablator's keys, or ``None``."""
         return self._translate(self._inner.internal_repr(trial_id))
 
     def _translate(self, internal: dict[str, Any] | None) -> dict[str, Any] | None:
         return ablator_internal(internal)
-
-    @property
-    def trial_states(self) -> dict[int, TrialState]:
-        return self._inner.trial_states
-
-    @property
-    def locked_trial_id(self) -> int | None:
-        return self._inner.locked_trial_id
 
 
 class OptunaSampler(_Delegating):
