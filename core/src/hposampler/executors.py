@@ -182,12 +182,7 @@ def executor_spec(name: str, options: dict[str, Any] | None = None) -> ExecutorS
 def make_executor(name: str, max_workers: int, **options: Any) -> concurrent.futures.Executor:
     """Build the executor called ``name`` with at most ``max_workers`` trials at once.
 
-    Raises
-    ------
-    UnknownSamplerError
-        (with ``kind="executor"``) when no plugin provides ``name``.
-    SamplerOptionsError
-        For unknown or mistyped options.
+    Raises what :func:`executor_spec` raises for an unknown name or bad options.
     """
     spec = executor_spec(name, options)
     executor: concurrent.futures.Executor = spec.factory(max_workers=max_workers, **options)
