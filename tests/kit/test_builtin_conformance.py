@@ -23,6 +23,11 @@ if importlib.util.find_spec("torch") is not None:  # pragma: no cover - torch no
 if importlib.util.find_spec("hposampler_skopt") is not None:
     BUILTIN += ["skopt:gp", "skopt:rf", "skopt:et", "skopt:gbrt", "skopt:random"]
 
+if importlib.util.find_spec("hposampler_nevergrad") is not None:
+    BUILTIN += [f"nevergrad:{a}" for a in ("ngopt", "de", "oneplusone", "cma", "pso", "random")]
+if importlib.util.find_spec("hposampler_hyperopt") is not None:
+    BUILTIN += ["hyperopt:tpe", "hyperopt:anneal", "hyperopt:random"]
+
 
 @parametrize_with_checks(BUILTIN)
 def test_builtin_sampler_conforms(sampler: str, check: Callable[[str], None]) -> None:

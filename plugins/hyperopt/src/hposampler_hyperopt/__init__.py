@@ -1,0 +1,3 @@
+"""hyperopt samplers for hposampler (see :mod:`hposampler_hyperopt.plugin`)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""nevergrad optimizers for hposampler (see :mod:`hposampler_nevergrad.plugin`)."""
+
+__all__: list[str] = []

@@ -1,0 +1,254 @@
+"""``NevergradSampler``: a nevergrad optimizer driven through ask/tell."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import random
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from hposampler import BaseSampler, Trial, TrialState
+
+from . import shims
+from .space import NevergradSpace
+
+__all__ = ["NevergradSampler"]
+
+logger = logging.getLogger(__name__)
+
+#: Most stored trials replayed before one ask (see :meth:`NevergradSampler._ask`).
+MAX_REPLAY = 10_000
+
+#: The budget NGOpt plans for when the study has no trial budget (``n_trials``).
+DEFAULT_BUDGET = 100
+
+
+class NevergradSampler(BaseSampler):
+    """One of nevergrad's optimizers behind hposampler's contract.
+
+    Parameters
+    ----------
+    search_space, optim_metrics, trials, seed
+        As for every :class:`hposampler.BaseSampler`; exactly one metric.
+    optimizer : str
+        A name in ``nevergrad.optimizers.registry`` (``"NGOpt"``, ``"DE"``, ...).
+    budget : int, optional
+        Trials the study will run (the study runner passes its ``n_trials``);
+        budget-aware optimizers such as NGOpt choose their algorithm from it.
+        NGOpt needs one: without it, it plans for :data:`DEFAULT_BUDGET`.
+    concurrency : int, optional
+        Trials run at once; passed to nevergrad as ``num_workers`` (default 1).
+
+    Notes
+    -----
+    ``max`` metrics are negated (nevergrad minimises). Failed, pruned and dropped
+    trials and ``None`` metrics are told as the worst loss seen so far (deferred
+    until one is known), so optimizers that wait for every tell go on.
+
+    Some optimizers nevergrad picks for one worker are sequential (scipy's
+    COBYLA, SQP, ...): a second ``ask`` before a ``tell`` would block forever.
+    While such an optimizer has a trial pending, further samples are drawn
+    uniformly from the space instead, and their results are told to it as
+    points it did not ask for when it accepts them.
+
+    Resuming replays: while the optimizer proposes stored points, it is told
+    their stored results at once, so a run resumed with the same seed continues
+    exactly where the interrupted one stopped. At the first new point the
+    remaining stored results, and later the trials other workers add, are told
+    as points the optimizer did not ask for; optimizers that refuse those
+    (nevergrad's ``TellNotAskedNotSupportedError``) go on without them, with a
+    warning.
+    """
+
+    def __init__(
+        self,
+        search_space: Mapping[str, Any],
+        *,
+        optimizer: str,
+        optim_metrics: Mapping[str, Any] | None = None,
+        trials: Iterable[Trial | Mapping[str, Any]] | None = None,
+        seed: int | None = None,
+        budget: int | None = None,
+        concurrency: int | None = None,
+    ) -> None:
+        super().__init__(search_space, optim_metrics=optim_metrics, trials=trials, seed=seed)
+        shims.apply()
+        import nevergrad as ng
+
+        self.metric, self.direction = next(iter(self.optim_metrics.items()), ("loss", "min"))
+        self.space = NevergradSpace(self.tree)
+        self.parametrization = self.space.parametrization
+        if seed is not None:
+            self.parametrization.random_state.seed(seed)
+        from nevergrad.optimization.optimizerlib import NGOptBase
+
+        factory = ng.optimizers.registry[optimizer]
+        if budget is None and isinstance(factory, type) and issubclass(factory, NGOptBase):
+            budget = DEFAULT_BUDGET  # NGOpt plans from a budget and refuses to go without
+        self.budget = budget
+        self.optimizer = factory(
+            parametrization=self.parametrization, budget=budget, num_workers=concurrency or 1
+        )
+        self._rng = random.Random(seed)
+        self._values: dict[int, dict[str, Any]] = {}  # trial id -> candidate value
+        self._asked: dict[int, Any] = {}  # trial id -> candidate from ask(), not yet told
+        self._deferred: list[Any] = []  # candidates waiting for a worst loss to be known
+        self._done: list[tuple[dict[str, Any], float | None]] = []  # resumed results
+        self._worst: float | None = None
+        self._told: set[int] = set()
+        self._refuses_foreign = False
+        self._synced = False  # the first _resume_done is the study's own history
+        self._replay: dict[str, list[tuple[dict[str, Any], float | None]]] = {}
+
+    # -- telling ----------------------------------------------------------------------
+
+    def _loss(self, metrics: Mapping[str, float | None] | None) -> float | None:
+        value = (metrics or {}).get(self.metric)
+        if value is None or not math.isfinite(value):
+            return None
+        return float(value) if self.direction == "min" else -float(value)
+
+    def _tell(self, candidate: Any, loss: float | None) -> None:
+        """Tell ``loss`` (``None``: the worst seen, once there is one)."""
+        if loss is None:
+            if self._worst is None:
+                self._deferred.append(candidate)
+                return
+            loss = self._worst
+        self._tell_now(candidate, loss)
+        if self._worst is None or loss > self._worst:
+            self._worst = loss
+        deferred, self._deferred = self._deferred, []
+        for waiting in deferred:
+            self._tell_now(waiting, self._worst)
+
+    def _tell_now(self, candidate: Any, loss: float) -> None:
+        from nevergrad.common.errors import TellNotAskedNotSupportedError
+
+        if candidate is None:  # a point this optimizer did not ask for, and cannot take
+            return
+        try:
+            self.optimizer.tell(candidate, loss)
+        except TellNotAskedNotSupportedError:
+            if not self._refuses_foreign:
+                logger.warning(
+                    "nevergrad optimizer %s does not learn points it did not ask for; "
+                    "stored and other workers' trials are not told to it",
+                    self.optimizer.name,
+                )
+            self._refuses_foreign = True
+
+    def _foreign(self, value: dict[str, Any]) -> Any:
+        """A candidate for a point the optimizer did not ask for (None if refused)."""
+        if self._refuses_foreign:
+            return None
+        return self.parametrization.spawn_child(new_value=value)
+
+    # -- resume -----------------------------------------------------------------------
+
+    def _resume_trial(self, trial: Trial, params: dict[str, Any]) -> None:
+        stored = (trial.internal or {}).get("value")
+        value = dict(stored) if self.space.valid(stored) else self.space.value(params)
+        self._values[trial.trial_id] = value
+        if not trial.state.is_pending:
+            self._told.add(trial.trial_id)
+        if trial.state == TrialState.COMPLETE:
+            self._done.append((value, self._loss(trial.final_metrics)))
+        elif not trial.state.is_pending:  # failed or pruned: the worst loss
+            self._done.append((value, None))
+
+    def _resume_done(self) -> None:
+        done, self._done = self._done, []
+        if not self._synced:
+            # the study's own history: kept for replay (see _ask); told when it ends
+            self._synced = True
+            for value, loss in done:
+                self._replay.setdefault(_key(value), []).append((value, loss))
+            return
+        for value, loss in done:  # other workers' trials: told as they come
+            self._tell(self._foreign(value), loss)
+
+    def _end_replay(self) -> None:
+        """Tell the stored results the optimizer did not ask for again, as foreign points."""
+        pending, self._replay = self._replay, {}
+        for results in pending.values():
+            for value, loss in results:
+                self._tell(self._foreign(value), loss)
+        if self._values:
+            # the stream diverged from the stored one: reseed it from the history so a
+            # resumed (or shared) study goes on with fresh draws instead of replaying
+            seed = self.derived_seed("resume", len(self._values))
+            self.parametrization.random_state.seed(seed)
+            self._rng = random.Random(seed)
+
+    def _ask(self) -> Any:
+        """``optimizer.ask()``, first replaying the stored trials it proposes again.
+
+        With the same seed and results an optimizer proposes the points of the run
+        being resumed in the same order: each is told its stored result at once, so
+        the optimizer reaches the state the interrupted run had, whatever it can
+        learn from points it did not ask for. The first new point ends the replay.
+        """
+        for _ in range(MAX_REPLAY):
+            candidate = self.optimizer.ask()
+            results = self._replay.get(_key(self.space.value(self.space.to_params(
+                candidate.value))))  # fmt: skip
+            if not results:
+                break
+            _, loss = results.pop(0)
+            self._tell(candidate, loss)
+            if not any(self._replay.values()):
+                self._replay = {}
+        if self._replay:
+            self._end_replay()
+        return candidate
+
+    # -- contract ---------------------------------------------------------------------
+
+    def _sequential_busy(self) -> bool:
+        inner = getattr(self.optimizer, "optim", self.optimizer)  # NGOpt's choice
+        return bool(self._asked) and bool(getattr(inner, "no_parallelization", False))
+
+    def _eager_sample(self) -> tuple[int, dict[str, Any]]:
+        trial_id = self.new_trial_id()
+        if self._sequential_busy():
+            params, _ = self.tree.sample(lambda param: param.from_unit(self._rng.random()))
+            value = self.space.value(params)
+        else:
+            candidate = self._ask()
+            self._asked[trial_id] = candidate
+            value = candidate.value
+        params = self.space.to_params(value)
+        self._values[trial_id] = self.space.value(params)  # plain ints and floats
+        return trial_id, self.tree.decode(params)
+
+    def _drop(self) -> None:
+        trial_id = self.locked_trial_id
+        if trial_id is not None:
+            self._values.pop(trial_id, None)
+            candidate = self._asked.pop(trial_id, None)
+            if candidate is not None:  # asked: an optimizer may wait for its tell
+                self._tell(candidate, None)
+
+    def _update_trial(
+        self, trial_id: int, metrics: dict[str, float | None] | None, state: TrialState
+    ) -> None:
+        value = self._values.get(trial_id)
+        if value is None or state.is_pending or trial_id in self._told:
+            return
+        self._told.add(trial_id)
+        candidate = self._asked.pop(trial_id, None)
+        if candidate is None:
+            candidate = self._foreign(value)
+        self._tell(candidate, self._loss(metrics) if state == TrialState.COMPLETE else None)
+
+    def internal_repr(self, trial_id: int) -> dict[str, Any] | None:
+        """``{"value": {...}}``: the candidate's value (choices as indices)."""
+        value = self._values.get(trial_id)
+        return None if value is None else {"value": dict(value)}
+
+
+def _key(value: Mapping[str, Any]) -> str:
+    return json.dumps(value, sort_keys=True)
