@@ -49,7 +49,8 @@ def quality() -> list[Row]:
     from hposampler.bench import run_bench, summarize
 
     rows: list[Row] = []
-    runs = run_bench(["random", "tpe", "skopt:gp"], ["branin", "hartmann6"], 50, 5)
+    samplers = ["random", "tpe", "skopt:gp", "ngopt", "nevergrad:de", "hyperopt:tpe"]
+    runs = run_bench(samplers, ["branin", "hartmann6"], 50, 5)
     for row in summarize(runs):
         rows.append((
             f"quality: {row['problem']}, {row['sampler']}, 50 trials, 5 seeds",
@@ -62,6 +63,7 @@ def quality() -> list[Row]:
 
 def main() -> None:
     import bench_adapters
+    import bench_backends
     import bench_grid
     import bench_optuna
     import bench_ray
@@ -71,7 +73,7 @@ def main() -> None:
     import bench_workers
 
     rows: list[Row] = [import_time()]
-    modules = (bench_grid, bench_optuna, bench_adapters, bench_skopt, bench_study,
+    modules = (bench_grid, bench_optuna, bench_adapters, bench_backends, bench_skopt, bench_study,
                bench_workers, bench_reliability, bench_ray)  # fmt: skip
     for module in modules:
         rows += module.run()

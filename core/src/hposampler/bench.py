@@ -66,9 +66,10 @@ def run_bench(
         problem = PROBLEMS[problem_name]
         for name in samplers:
             for seed in range(repeats):
-                sampler = make_sampler(
-                    name, problem.search_space, optim_metrics={"loss": "min"}, seed=seed
-                )
+                sampler = make_sampler(  # as a study of `budget` trials builds it
+                    name, problem.search_space, optim_metrics={"loss": "min"}, seed=seed,
+                    budget=budget, concurrency=1,
+                )  # fmt: skip
                 best, curve, spent = math.inf, [], 0.0
                 for _ in range(budget):
                     start = time.perf_counter()

@@ -120,8 +120,8 @@ class Clash:
 
 
 #: Distributions of this project: their samplers win name and alias clashes.
-BUNDLED = ("hposampler-grid", "hposampler-optuna", "hposampler-skopt", "hposampler-ray",
-           "hposampler-postgresql")  # fmt: skip
+BUNDLED = ("hposampler-grid", "hposampler-optuna", "hposampler-skopt", "hposampler-nevergrad",
+           "hposampler-hyperopt", "hposampler-ray", "hposampler-postgresql")  # fmt: skip
 
 
 @attrs.frozen

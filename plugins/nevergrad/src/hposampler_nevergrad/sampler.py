@@ -191,6 +191,8 @@ class NevergradSampler(BaseSampler):
         the optimizer reaches the state the interrupted run had, whatever it can
         learn from points it did not ask for. The first new point ends the replay.
         """
+        if not self._replay:
+            return self.optimizer.ask()
         for _ in range(MAX_REPLAY):
             candidate = self.optimizer.ask()
             results = self._replay.get(_key(self.space.value(self.space.to_params(
