@@ -51,7 +51,8 @@ def main(debug: bool) -> None:
 
     \b
     Samplers come from plugins (hposampler-grid, hposampler-optuna,
-    hposampler-skopt, hposampler-nevergrad, hposampler-hyperopt, or your own). `hposampler list` shows what is installed.
+    hposampler-skopt, hposampler-nevergrad, hposampler-hyperopt, or your
+    own). `hposampler list` shows what is installed.
     """
 
 

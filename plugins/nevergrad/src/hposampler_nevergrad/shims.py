@@ -1,20 +1,21 @@
 """Two repairs for nevergrad 1.0 (only nevergrad's own module globals are touched).
 
 1. NGOpt's metamodel on NumPy 2.x.
-
-``nevergrad.optimization.metamodel.learn_on_k_best`` minimises a surrogate whose
-loss is ``float(model.predict(x[None, :]))``: the prediction is a 1-element
-*1-d* array, and NumPy 2.x refuses ``float()`` of an array with ``ndim > 0``
-("only 0-dimensional arrays can be converted to Python scalars"). NGOpt picks
-that metamodel for many budgets with ``num_workers > 1``, so every such study
-failed after its first few trials. The metamodel module gets its own ``float``
-   that takes the single element of a size-1 array and is the builtin otherwise.
-2. Processes that never exit. Optimizers recast from scipy (COBYLA, SQP, ... that
-   NGOpt picks for one worker) run scipy in a non-daemon thread that waits for
-   the next tell and is only stopped when the optimizer is garbage-collected,
-   which the waiting thread itself prevents. A process that stops asking before
-   the budget is spent (a timeout, Ctrl-C, a resumable study) hung at exit.
-   These threads are made daemons: at exit the interpreter drops them.
+   ``nevergrad.optimization.metamodel.learn_on_k_best`` minimises a surrogate
+   whose loss is ``float(model.predict(x[None, :]))``: the prediction is a
+   1-element *1-d* array, and NumPy 2.x refuses ``float()`` of an array with
+   ``ndim > 0`` ("only 0-dimensional arrays can be converted to Python
+   scalars"). NGOpt picks that metamodel for many budgets with
+   ``num_workers > 1``, so every such study failed after its first few trials.
+   The metamodel module gets its own ``float`` (:func:`scalar_float`), which
+   takes the single element of a size-1 array and is the builtin otherwise.
+2. Processes that never exit. Optimizers recast from scipy (COBYLA, SQP, ...,
+   which NGOpt picks for one worker) run scipy in a non-daemon thread that waits
+   for the next tell and is only stopped when the optimizer is
+   garbage-collected, which the waiting thread itself prevents. A process that
+   stopped asking before the budget was spent (a timeout, Ctrl-C, a resumable
+   study) hung at exit. These threads are made daemons: at exit the
+   interpreter drops them.
 
 :func:`apply` is idempotent.
 """
