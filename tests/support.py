@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import random
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
 from typing import Any
 
 import pluggy
@@ -174,3 +180,76 @@ def hang(config: dict[str, Any]) -> float:
     if config["x"] > 0.5:
         time.sleep(3600)
     return float(config["x"])
+
+
+def curve(config: dict[str, Any], trial: Any) -> dict[str, Any]:
+    """Report a loss per epoch (worse x: worse curve) and stop when told; pid as extra."""
+    from hposampler import TrialPruned
+
+    loss = float("inf")
+    for epoch in range(8):
+        loss = config["x"] + 1.0 / (epoch + 1)
+        trial.report(epoch, loss)
+        if trial.should_prune():
+            raise TrialPruned()
+    return {"loss": loss, "pid": os.getpid()}
+
+
+def report_then_wait(config: dict[str, Any], trial: Any) -> float:
+    """Report three steps, then sleep for a minute (to be killed while it sleeps)."""
+    for epoch in range(3):
+        trial.report(epoch, config["x"] + epoch)
+    time.sleep(60)
+    return 0.0
+
+
+def prune_itself(config: dict[str, Any], trial: Any) -> float:
+    """Report once, then raise TrialPruned without asking the pruner."""
+    from hposampler import TrialPruned
+
+    trial.report(0, config["x"])
+    raise TrialPruned()
+
+
+def bad_step(config: dict[str, Any], trial: Any) -> float:
+    """Report step 3, then step 1."""
+    trial.report(3, 1.0)
+    trial.report(1, 1.0)
+    return 1.0
+
+
+def bad_metric(config: dict[str, Any], trial: Any) -> float:
+    """Report a metric the study does not optimise."""
+    trial.report(0, {"los": 1.0})
+    return 1.0
+
+
+def make_dist(
+    site: Path,
+    dist: str,
+    module: str,
+    source: str,
+    ep_name: str | None = None,
+    version: str = "1.2.3",
+) -> None:
+    """Install a minimal distribution (module + .dist-info with an entry point) into ``site``."""
+    (site / f"{module}.py").write_text(textwrap.dedent(source))
+    info = site / f"{dist.replace('-', '_')}-{version}.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
+    (info / "entry_points.txt").write_text(f"[hposampler]\n{ep_name or module} = {module}\n")
+    (info / "RECORD").write_text("")
+
+
+def run_py(site: Path, code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("HPOSAMPLER_")}
+    full_env["PYTHONPATH"] = str(site)
+    full_env.update(env)
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )

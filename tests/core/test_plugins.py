@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from support import make_dist, run_py
+
 GOOD = """
 import random
 import hposampler
@@ -37,37 +39,6 @@ def register_samplers(register):
     register(hposampler.SamplerSpec("{family}:first", FirstSampler, aliases={aliases},
                                     description="always the first value"))
 """
-
-
-def make_dist(
-    site: Path,
-    dist: str,
-    module: str,
-    source: str,
-    ep_name: str | None = None,
-    version: str = "1.2.3",
-) -> None:
-    """Install a minimal distribution (module + .dist-info with an entry point) into ``site``."""
-    (site / f"{module}.py").write_text(textwrap.dedent(source))
-    info = site / f"{dist.replace('-', '_')}-{version}.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
-    (info / "entry_points.txt").write_text(f"[hposampler]\n{ep_name or module} = {module}\n")
-    (info / "RECORD").write_text("")
-
-
-def run_py(site: Path, code: str, **env: str) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("HPOSAMPLER_")}
-    full_env["PYTHONPATH"] = str(site)
-    full_env.update(env)
-    return subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 LIST_JSON = """

@@ -130,3 +130,22 @@ def test_driver_killed_then_resumed(tmp_path: Path) -> None:
     assert all(r.state == TrialState.COMPLETE for r in after.values())
     for tid, record in finished.items():
         assert after[tid] == record
+
+
+def test_trials_in_ray_tasks_report_and_are_pruned(tmp_path: Path, local_ray: None) -> None:
+    study = Study.create(tmp_path / "p.db", "p", "random",
+                         {"x": {"value_range": [0, 1], "value_type": "float"}},
+                         {"loss": "min"}, seed=0, pruner="median",
+                         pruner_options={"n_startup_trials": 3})  # fmt: skip
+    study.optimize("support:curve", 16, concurrency=2, executor="ray")
+    records = study.records()
+    states = {r.state for r in records}
+    assert states <= {TrialState.COMPLETE, TrialState.PRUNED_POOR_PERFORMANCE}
+    assert TrialState.PRUNED_POOR_PERFORMANCE in states
+    for record in records:
+        steps = [step for step, _ in record.intermediate]
+        assert steps == list(range(len(steps))) and steps
+        if record.state == TrialState.COMPLETE:
+            assert len(steps) == 8 and record.extra["pid"] != os.getpid()
+        else:  # the last report is the pruned trial's result
+            assert record.final_metrics == record.intermediate[-1][1]

@@ -23,6 +23,7 @@ from .errors import (
     UnknownTrialError,
 )
 from .hookspecs import hookimpl
+from .pruning import BasePruner, PrunerSpec, TrialPruned, available_pruners, make_pruner
 from .sampler import BaseSampler
 from .space import SearchSpace, parse_search_space
 from .spec import ExecutorSpec, OptionSpec, SamplerSpec
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 __all__ = [
+    "BasePruner",
     "BaseSampler",
     "ExecutorSpec",
     "HposamplerError",
@@ -43,6 +45,7 @@ __all__ = [
     "MissingDependencyError",
     "OptionSpec",
     "PluginError",
+    "PrunerSpec",
     "SamplerConfig",
     "SamplerLockedError",
     "SamplerOptionsError",
@@ -52,14 +55,17 @@ __all__ = [
     "SpaceTree",
     "Study",
     "Trial",
+    "TrialPruned",
     "TrialState",
     "UnknownSamplerError",
     "UnknownTrialError",
     "__version__",
+    "available_pruners",
     "available_samplers",
     "compile_space",
     "get_sampler_spec",
     "hookimpl",
+    "make_pruner",
     "make_sampler",
     "parse_search_space",
 ]

@@ -88,8 +88,27 @@ def _plugin_listing() -> dict[str, Any]:
         for scheme, (spec, info) in sorted(registry.storages().items())
         if scheme == spec.scheme
     ]
+    aliases_of: dict[str, list[str]] = {}
+    for alias, target in sorted(registry.pruner_aliases().items()):
+        aliases_of.setdefault(target, []).append(alias)
+    pruners = [
+        {
+            "name": name,
+            "aliases": aliases_of.get(name, []),
+            "description": spec.description,
+            "plugin": info.name,
+            "distribution": info.distribution,
+            "version": info.version,
+            "options": [
+                {"name": o.name, "default": _jsonable(o.default), "doc": o.doc}
+                for o in spec.options
+            ],
+        }
+        for name, (spec, info) in sorted(registry.pruners().items())
+    ]
     return {
         "samplers": samplers,
+        "pruners": pruners,
         "executors": executors,
         "storages": storages,
         "failed": [
@@ -130,7 +149,8 @@ def _jsonable(value: Any) -> Any:
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @user_errors
 def list_cmd(as_json: bool) -> None:
-    """List installed samplers, executors, storages, and plugins that failed or are disabled."""
+    """List installed samplers, pruners, executors, storages, and plugins that failed or are
+    disabled."""
     listing = _plugin_listing()
     if as_json:
         click.echo(json.dumps(listing, indent=2))
@@ -154,6 +174,17 @@ def list_cmd(as_json: bool) -> None:
             caps = ", ".join(k for k, v in s["capabilities"].items() if v)
             dist = f"{s['distribution']} {s['version']}" if s["distribution"] else s["plugin"]
             table.add_row(s["name"], ", ".join(s["aliases"]), dist, caps, s["description"])
+        console.print(table)
+    if listing["pruners"]:
+        table = Table(title="Pruners", title_justify="left")
+        longest = max(len(p["name"]) for p in listing["pruners"])
+        table.add_column("name", no_wrap=True, min_width=longest)
+        for col in ("aliases", "plugin", "options", "description"):
+            table.add_column(col, overflow="fold")
+        for p in listing["pruners"]:
+            dist = f"{p['distribution']} {p['version']}" if p["distribution"] else p["plugin"]
+            options = ", ".join(o["name"] for o in p["options"])
+            table.add_row(p["name"], ", ".join(p["aliases"]), dist, options, p["description"])
         console.print(table)
     ex = ", ".join(e["name"] for e in listing["executors"])
     console.print(f"Executors: {ex or 'none'}")
@@ -187,6 +218,9 @@ def _results_table(title: str, records: list[Any], metrics: dict[str, str]) -> A
     table = Table(title=title, title_justify="left")
     table.add_column("trial", justify="right")
     table.add_column("state")
+    steps = any(getattr(r, "intermediate", None) for r in records)
+    if steps:
+        table.add_column("last step", justify="right")
     for metric in metrics:
         table.add_column(f"{metric} ({metrics[metric]})", justify="right")
     params = sorted({k for r in records for k in _flatten(r.config)})
@@ -196,6 +230,8 @@ def _results_table(title: str, records: list[Any], metrics: dict[str, str]) -> A
         final = record.final_metrics or {}
         flat = _flatten(record.config)
         cells = [str(record.trial_id), record.state.name]
+        if steps:
+            cells.append("" if record.last_step is None else str(record.last_step))
         cells += ["" if final.get(m) is None else f"{final[m]:.6g}" for m in metrics]
         cells += [_short(flat.get(p, "")) for p in params]
         table.add_row(*cells)
@@ -269,6 +305,7 @@ def run(
     from .executors import executor_spec
     from .study import Study, load_objective
     from .studyfile import load_study_file
+    from .trial import TrialState
 
     spec = load_study_file(study_file)
     executor_options = {**spec.executor_options, **_parse_options(executor_option)}
@@ -293,13 +330,16 @@ def run(
         seed=spec.seed,
         sampler_options=spec.options,
         load_if_exists=resume,
+        pruner=spec.pruner,
+        pruner_options=spec.pruner_options,
     )
     total = spec.trials if trials is None else trials
     metrics = study.optim_metrics
     console = _console()
     console.print(
         f"study [bold]{spec.name}[/] in {study.storage.url}: sampler {study.config.sampler}, "
-        f"{total} trials, executor {executor or spec.executor}, "
+        + (f"pruner {study.config.pruner}, " if study.config.pruner else "")
+        + f"{total} trials, executor {executor or spec.executor}, "
         f"concurrency {concurrency or spec.concurrency}",
         highlight=False,
     )
@@ -320,7 +360,7 @@ def run(
 
         def on_trial(_study: Any, record: Any) -> None:
             value = (record.final_metrics or {}).get(first)
-            if value is not None:
+            if value is not None and record.state == TrialState.COMPLETE:  # not a pruned one
                 better = not best or (
                     value < best[0] if metrics[first] == "min" else value > best[0]
                 )
@@ -412,7 +452,12 @@ def _storage_option(func: F) -> F:
 @click.option("--limit", type=int, default=None, help="Show only the last N trials.")
 @user_errors
 def show(name: str, storage: str, limit: int | None) -> None:
-    """Show the trials of study NAME and its best trial(s)."""
+    """Show the trials of study NAME and its best trial(s).
+
+    Studies whose objectives report get a "last step" column; pruned trials show
+    PRUNED (the objective stopped itself) or PRUNED_POOR_PERFORMANCE (the pruner
+    stopped it), with their last reported metrics.
+    """
     from .study import Study
 
     study = Study.load(storage, name, read_only=True)
@@ -421,7 +466,12 @@ def show(name: str, storage: str, limit: int | None) -> None:
         records = records[-limit:]
     console = _console()
     console.print(
-        _results_table(f"Study {name} ({study.config.sampler})", records, study.optim_metrics)
+        _results_table(
+            f"Study {name} ({study.config.sampler}"
+            + (f", pruner {study.config.pruner})" if study.config.pruner else ")"),
+            records,
+            study.optim_metrics,
+        )
     )
     _print_best(study, console)
 
@@ -478,7 +528,11 @@ def export(name: str, storage: str, fmt: str, output: str | None) -> None:
 @click.option("--metric", help="Metric to plot (default: the first).")
 @user_errors
 def plot(name: str, storage: str, output: str, metric: str | None) -> None:
-    """Plot study NAME: best-so-far history and the metric against each parameter."""
+    """Plot study NAME: best-so-far history and the metric against each parameter.
+
+    When trials reported as they ran, a first panel draws their learning curves
+    (reported value by step), pruned trials marked with an x where they stopped.
+    """
     from .plotting import plot_study
     from .study import Study
 

@@ -2,6 +2,8 @@
 
 An executor is anything with the :class:`concurrent.futures.Executor` interface
 (``submit(fn, *args) -> Future`` and ``shutdown(wait=..., cancel_futures=...)``).
+An executor that carries trial reports (``trial.report`` / ``trial.should_prune``)
+also has ``channels(hub)``, returning :class:`hposampler.channels.Channels`.
 Plugins add executors through the ``register_executors`` hook; this module is
 itself such a plugin, registered by the core.
 """
@@ -15,6 +17,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from .channels import Channels, Hub, LocalChannels, ManagerChannels
 from .hookspecs import hookimpl
 from .spec import ExecutorSpec, OptionSpec
 
@@ -38,6 +41,10 @@ class ThreadExecutor(concurrent.futures.Executor):
     max_workers : int
         The most threads started (the runner keeps fewer trials in flight).
     """
+
+    def channels(self, hub: Hub) -> Channels:
+        """Reports reach the runner in-process."""
+        return LocalChannels(hub)
 
     def __init__(self, max_workers: int) -> None:
         self._max_workers = max_workers
@@ -120,6 +127,10 @@ class ProcessExecutor(concurrent.futures.ProcessPoolExecutor):
     imports_objective = True
     #: Objectives run in a worker's main thread, where ``trial_timeout`` interrupts them.
     interrupts_trials = True
+
+    def channels(self, hub: Hub) -> Channels:
+        """Reports travel through a manager process's queues (started on first use)."""
+        return ManagerChannels(hub)
 
 
 def _process_executor(max_workers: int, start_method: str = "spawn") -> concurrent.futures.Executor:

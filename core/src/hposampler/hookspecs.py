@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    from .pruning import PrunerSpec
     from .sampler import BaseSampler
     from .spec import ExecutorSpec, SamplerSpec
     from .storage import StorageSpec
@@ -52,6 +53,23 @@ def register_executors(register: Callable[[ExecutorSpec], None]) -> None:
     Called once, when executors are first needed. Call ``register`` once per
     executor with an :class:`~hposampler.spec.ExecutorSpec`. The core registers
     ``thread`` and ``process`` this way.
+
+    Parameters
+    ----------
+    register : callable
+        ``register(spec)``.
+    """
+
+
+@hookspec
+def register_pruners(register: Callable[[PrunerSpec], None]) -> None:
+    """Register pruners (early stopping of poor trials) this plugin provides.
+
+    Called once, when pruners are first needed (a study with a pruner, or
+    ``hposampler list``). Call ``register`` once per pruner with a
+    :class:`~hposampler.pruning.PrunerSpec`; its factory returns a
+    :class:`~hposampler.pruning.BasePruner`. Import heavy libraries in the
+    factory, not here. A later plugin's clashing name or alias is ignored.
 
     Parameters
     ----------

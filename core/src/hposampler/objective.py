@@ -55,11 +55,70 @@ class TrialHandle:
         The sampled configuration (the same dict as the first argument).
     attempt : int
         1 for the first run of this trial, more when a lost trial is re-run.
+
+    Examples
+    --------
+    An objective that reports each epoch and stops when the pruner says so::
+
+        def objective(config, trial):
+            for epoch in range(100):
+                loss = train_one_epoch(config)
+                trial.report(epoch, loss)          # stored now; a crash keeps it
+                if trial.should_prune():
+                    raise hposampler.TrialPruned()
+            return loss
     """
 
     trial_id: int
     config: dict[str, Any]
     attempt: int = 1
+    channel: Any = attrs.field(default=None, eq=False, repr=False)
+
+    def _call(self, *message: Any) -> Any:
+        if self.channel is None:
+            raise StudyError(
+                "this trial handle is not attached to a running study: report() and "
+                "should_prune() work inside Study.optimize (or `hposampler run`), with an "
+                "executor that carries reports (thread, process, ray)"
+            )
+        status, value = self.channel.call(message)
+        if status == "error":
+            raise MetricsError(value)
+        return value
+
+    def report(self, step: int, metrics: Any) -> None:
+        """Store an intermediate result of this trial (e.g. after an epoch).
+
+        Parameters
+        ----------
+        step : int
+            Where the trial is (epoch, iteration, ...); steps must not decrease.
+        metrics : float or dict
+            The optimised metric (a number, when the study has one) or a dict of
+            every optimised metric.
+
+        Raises
+        ------
+        MetricsError
+            For a decreasing step, a step that is not an int, or metrics that
+            are not the study's optimised metrics.
+
+        Notes
+        -----
+        The report is stored before this returns, reaches the sampler as
+        ``update_trial(..., RUNNING)`` and the pruner as one more point of this
+        trial's learning curve.
+        """
+        self._call("report", self.trial_id, step, metrics)
+
+    def should_prune(self) -> bool:
+        """Whether the study's pruner says this trial should stop now.
+
+        Always ``False`` in a study without a pruner. Stop by raising
+        :class:`hposampler.TrialPruned`; the trial then ends in
+        ``PRUNED_POOR_PERFORMANCE``.
+        """
+        return bool(self._call("should_prune", self.trial_id))
 
 
 class ObjectiveExit(RuntimeError):

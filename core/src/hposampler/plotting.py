@@ -1,4 +1,4 @@
-"""``hposampler plot``: best-so-far history and one scatter per parameter (matplotlib)."""
+"""``hposampler plot``: learning curves, best-so-far history, one scatter per parameter."""
 
 from __future__ import annotations
 
@@ -37,7 +37,8 @@ def _matplotlib() -> Any:
 
 
 def plot_study(study: Study, output: str | Path, metric: str | None = None) -> Path:
-    """Write a PNG: best-so-far of ``metric`` by trial, and the metric against each parameter.
+    """Write a PNG: learning curves (when trials reported), best-so-far of ``metric`` by
+    trial, and the metric against each parameter.
 
     Parameters
     ----------
@@ -61,7 +62,9 @@ def plot_study(study: Study, output: str | Path, metric: str | None = None) -> P
         raise StudyError(f"study {study.name!r} has no metric {name!r}; metrics: {list(metrics)}")
     direction = metrics[name]
     points = []
-    for record in study.records():
+    records = study.records()
+    curves = [r for r in records if r.intermediate]
+    for record in records:
         final = record.final_metrics or {}
         value = final.get(name)
         if record.state == TrialState.COMPLETE and value is not None and math.isfinite(value):
@@ -72,10 +75,13 @@ def plot_study(study: Study, output: str | Path, metric: str | None = None) -> P
     params = [p for p in params if len({repr(flat.get(p)) for _, _, flat in points}) > 1]
     plt = _matplotlib()
     ncols = min(3, max(1, len(params)))
-    nrows = 1 + math.ceil(len(params) / ncols)
+    top = 2 if curves else 1
+    nrows = top + math.ceil(len(params) / ncols)
     fig = plt.figure(figsize=(4.5 * ncols, 3.4 * nrows), constrained_layout=True)
     grid = fig.add_gridspec(nrows, ncols)
-    ax = fig.add_subplot(grid[0, :])
+    if curves:
+        _learning_curves(fig.add_subplot(grid[0, :]), curves, name, study)
+    ax = fig.add_subplot(grid[top - 1, :])
     ids = [p[0] for p in points]
     values = [p[1] for p in points]
     best, running = [], math.inf if direction == "min" else -math.inf
@@ -93,7 +99,7 @@ def plot_study(study: Study, output: str | Path, metric: str | None = None) -> P
     )
     ax.legend(loc="best")
     for i, param in enumerate(params):
-        sub = fig.add_subplot(grid[1 + i // ncols, i % ncols])
+        sub = fig.add_subplot(grid[top + i // ncols, i % ncols])
         xs = [flat.get(param) for _, _, flat in points]
         nums = [float(x) for x in xs if isinstance(x, (int, float)) and not isinstance(x, bool)]
         if len(nums) == len(xs):
@@ -111,3 +117,26 @@ def plot_study(study: Study, output: str | Path, metric: str | None = None) -> P
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def _learning_curves(ax: Any, records: list[Any], name: str, study: Study) -> None:
+    """Reported ``name`` by step, one line per trial; an x where a pruned trial stopped."""
+    pruned = 0
+    for record in records:
+        steps = [step for step, m in record.intermediate if m.get(name) is not None]
+        values = [m[name] for _, m in record.intermediate if m.get(name) is not None]
+        if not steps:
+            continue
+        stopped = record.state.is_pruned
+        ax.plot(steps, values, lw=0.8, alpha=0.35 if stopped else 0.8,
+                color="C7" if stopped else "C0")  # fmt: skip
+        if stopped:
+            pruned += 1
+            ax.scatter([steps[-1]], [values[-1]], marker="x", s=18, color="C3", zorder=3)
+    positive = [m[name] for r in records for _, m in r.intermediate if m.get(name)]
+    if positive and min(positive) > 0 and max(positive) / min(positive) > 100:
+        ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel(name)
+    pruner = study.config.pruner or "no pruner"
+    ax.set_title(f"learning curves: {len(records)} trials, {pruned} pruned (x) by {pruner}")

@@ -36,6 +36,7 @@ from .spec import ExecutorSpec, SamplerSpec
 if TYPE_CHECKING:
     from importlib import metadata
 
+    from .pruning import PrunerSpec
     from .storage import StorageSpec
 
 __all__ = [
@@ -96,7 +97,7 @@ class PluginFailure:
 
 @attrs.frozen
 class Clash:
-    """A sampler name or alias that two plugins registered; the later one is ignored."""
+    """A sampler (or pruner) name or alias that two plugins registered; the later one is ignored."""
 
     kind: str  # "name" or "alias"
     value: str
@@ -104,12 +105,13 @@ class Clash:
     kept_plugin: PluginInfo
     dropped: str  # the sampler whose name or alias is ignored
     dropped_plugin: PluginInfo
+    what: str = "sampler"  # or "pruner"
 
     def __str__(self) -> str:
         what = (
-            f"sampler {self.dropped!r}"
+            f"{self.what} {self.dropped!r}"
             if self.kind == "name"
-            else (f"alias {self.value!r} of sampler {self.dropped!r}")
+            else (f"alias {self.value!r} of {self.what} {self.dropped!r}")
         )
         disable = self.dropped_plugin.distribution or self.dropped_plugin.name
         return (
@@ -174,6 +176,8 @@ class PluginRegistry:
         self._aliases: dict[str, str] = {}
         self._executors: dict[str, tuple[ExecutorSpec, PluginInfo]] | None = None
         self._storages: dict[str, tuple[StorageSpec, PluginInfo]] | None = None
+        self._pruners: dict[str, tuple[PrunerSpec, PluginInfo]] | None = None
+        self._pruner_aliases: dict[str, str] = {}
         self._lock = threading.RLock()
 
     # -- loading ------------------------------------------------------------------
@@ -306,7 +310,7 @@ class PluginRegistry:
             if self._samplers is None:
                 self._samplers = {}
                 self._aliases = {}
-                self.clashes = []
+                self.clashes = [c for c in self.clashes if c.what != "sampler"]
                 try:
                     for _ in self._collect("register_samplers", SamplerSpec, self._check_sampler):
                         pass
@@ -338,6 +342,45 @@ class PluginRegistry:
                     pass
                 self._executors = found
             return self._executors
+
+    def pruners(self) -> dict[str, tuple[PrunerSpec, PluginInfo]]:
+        """Registered pruners by name, with their plugins (clashing names are skipped)."""
+        from .pruning import PrunerSpec
+
+        with self._lock:
+            if self._pruners is None:
+                found: dict[str, tuple[PrunerSpec, PluginInfo]] = {}
+                aliases: dict[str, str] = {}
+
+                def check(spec: PrunerSpec, info: PluginInfo) -> bool:
+                    clashes = []
+                    for name in (spec.name, *spec.aliases):
+                        owner = found.get(name) or found.get(aliases.get(name, ""))
+                        if owner is not None:
+                            kind = "name" if name == spec.name else "alias"
+                            clashes.append(Clash(kind, name, owner[0].name, owner[1],
+                                                 spec.name, info, "pruner"))  # fmt: skip
+                    if clashes and self.strict:
+                        raise PluginError(
+                            f"{clashes[0]} (set {ENV_STRICT}=0 to keep the first one)"
+                        )
+                    self.clashes += clashes
+                    if any(c.kind == "name" for c in clashes):
+                        return False
+                    found[spec.name] = (spec, info)
+                    taken = {c.value for c in clashes}
+                    aliases.update({a: spec.name for a in spec.aliases if a not in taken})
+                    return True
+
+                for _ in self._collect("register_pruners", PrunerSpec, check):
+                    pass
+                self._pruners, self._pruner_aliases = found, aliases
+            return self._pruners
+
+    def pruner_aliases(self) -> dict[str, str]:
+        """Pruner alias -> pruner name."""
+        self.pruners()
+        return dict(self._pruner_aliases)
 
     def storages(self) -> dict[str, tuple[StorageSpec, PluginInfo]]:
         """Registered storages by URL scheme (aliases included), with their plugins."""

@@ -23,6 +23,8 @@ __all__ = [
     "ackley",
     "branin",
     "hartmann6",
+    "learning_curve",
+    "learning_curve_at",
     "optimizer_choice",
     "rosenbrock",
 ]
@@ -100,6 +102,67 @@ def _float(low: float, high: float, log: bool = False) -> dict[str, Any]:
     return space
 
 
+#: Epochs of a full :func:`learning_curve` run.
+EPOCHS = 50
+
+#: The search space of :func:`learning_curve`.
+LEARNING_CURVE_SPACE: dict[str, Any] = {
+    "lr": {"value_range": [1e-4, 1.0], "value_type": "float", "log": True},
+    "width": {"value_range": [16, 512], "value_type": "int", "log": True},
+    "dropout": {"value_range": [0.0, 0.5], "value_type": "float"},
+}
+
+
+def learning_curve_at(config: dict[str, Any], epoch: int) -> float:
+    """The validation loss of :func:`learning_curve` after ``epoch`` (0-based) epochs.
+
+    A power-law decay towards a final loss, both shaped by the config: the final
+    loss is smallest (0.1) at lr = 10**-2.5, width 128, dropout 0.2; larger
+    learning rates converge faster to a worse loss, so early and final rankings
+    differ. Noise from a stream seeded by the config and the epoch shrinks to 0
+    at the last epoch: the same config always gives the same curve.
+    """
+    import hashlib
+    import json
+    import random
+
+    lr, width = float(config["lr"]), float(config["width"])
+    dropout = float(config["dropout"])
+    final = (
+        0.1
+        + 0.15 * (math.log10(lr) + 2.5) ** 2
+        + 0.5 * (dropout - 0.2) ** 2
+        + 0.02 * (math.log2(width) - 7) ** 2
+    )
+    rate = 0.25 + 0.9 / (1 + math.exp(-2 * (math.log10(lr) + 2)))  # faster for larger lr
+    start = 2.0 + dropout
+    key = json.dumps([lr, width, dropout, epoch]).encode()
+    noise: float = random.Random(hashlib.sha256(key).digest()).gauss(0.0, 0.03)
+    fade = 1 - epoch / (EPOCHS - 1)
+    decay: float = float(epoch + 1) ** -rate
+    return final + start * decay * fade + noise * fade
+
+
+def learning_curve(config: dict[str, Any], trial: Any = None) -> float:
+    """A deterministic multi-fidelity objective: :data:`EPOCHS` epochs of a fake training.
+
+    Reports the loss of every epoch when given a trial handle, and stops as soon
+    as the study's pruner says so (``hposampler.TrialPruned``). Use it from a
+    study file as ``objective = "hposampler.problems:learning_curve"`` with
+    :data:`LEARNING_CURVE_SPACE`. The final loss's minimum is 0.1.
+    """
+    loss = math.inf
+    for epoch in range(EPOCHS):
+        loss = learning_curve_at(config, epoch)
+        if trial is not None:
+            trial.report(epoch, loss)
+            if trial.should_prune():
+                from .pruning import TrialPruned
+
+                raise TrialPruned()
+    return loss
+
+
 @attrs.frozen
 class Problem:
     """A test problem: objective, search space, known optimum (minimised)."""
@@ -119,6 +182,7 @@ PROBLEMS: dict[str, Problem] = {
         "rosenbrock", rosenbrock, {f"x{i}": _float(-2, 2) for i in range(4)}, 0.0
     ),
     "ackley": Problem("ackley", ackley, {f"x{i}": _float(-5, 5) for i in range(5)}, 0.0),
+    "learning_curve": Problem("learning_curve", learning_curve, LEARNING_CURVE_SPACE, 0.1),
     "optimizer_choice": Problem(
         "optimizer_choice",
         optimizer_choice,

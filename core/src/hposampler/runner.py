@@ -37,8 +37,10 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .errors import MetricsError, StudyError
+from .channels import Channels, Hub, Reply
+from .errors import HposamplerError, MetricsError, StudyError
 from .objective import Objective, TrialHandle, run_objective, split_result, wants_trial
+from .pruning import BasePruner, TrialPruned, check_report
 from .sampler import BaseSampler
 from .storage import TrialRecord
 from .tables import StateTable
@@ -170,6 +172,7 @@ class Runner:
         max_attempts: int = MAX_ATTEMPTS,
         heartbeat_interval: float = HEARTBEAT_INTERVAL,
         trial_timeout: float | None = None,
+        pruner: BasePruner | None = None,
     ) -> None:
         self.study = study
         self.storage = study.storage
@@ -192,7 +195,14 @@ class Runner:
         self.exhausted = False
         self.synced = revision  # the storage revision this runner has seen
         self.own_writes = 0  # writes of this runner since then
+        self.pruner = pruner
+        self.hub = Hub()  # reports and pruning questions from running objectives
+        self.running: dict[int, TrialRecord] = {}  # this runner's trials in flight, by id
+        self.prune_said: set[int] = set()  # trials the pruner told to stop
+        self._reports_fed: dict[int, int] = {}  # reports of each trial the pruner has seen
+        self._ends_fed: set[int] = set()  # finished trials the pruner has seen end
         self._absorb(records)
+        self._feed(records)
 
     # -- what the storage says ------------------------------------------------------
 
@@ -223,7 +233,25 @@ class Runner:
         rows = self.storage.load_trials(self.study.name, after_revision=self.synced)
         self.synced, self.own_writes = revision, 0
         self._absorb(rows)
+        self._feed(r for r in rows if r.trial_id not in self.running)
         self.sampler.sync_trials([r.trial for r in rows])
+
+    def _feed(self, records: Iterable[TrialRecord]) -> None:
+        """Give the pruner the stored reports and ends it has not seen yet."""
+        pruner = self.pruner
+        if pruner is None:
+            return
+        for record in records:
+            seen = self._reports_fed.get(record.trial_id, 0)
+            if len(record.intermediate) < seen:  # a re-run started its curve again
+                seen = 0
+            for step, metrics in record.intermediate[seen:]:
+                pruner.report(record.trial_id, step, metrics.get(pruner.metric))
+            self._reports_fed[record.trial_id] = len(record.intermediate)
+            if record.state.is_finished and record.trial_id not in self._ends_fed:
+                self._ends_fed.add(record.trial_id)
+                final = record.final_metrics or {}
+                pruner.finish(record.trial_id, record.state, final.get(pruner.metric))
 
     def take_over_stale(self) -> None:
         """Claim RUNNING trials whose runner is gone; they re-run here."""
@@ -302,8 +330,9 @@ class Runner:
             now = time.time()
             started = self.settle(
                 record, TrialState.RUNNING, tell=False, attempts=record.attempts + 1,
-                started_at=now, heartbeat_at=now, driver=self.driver,
+                started_at=now, heartbeat_at=now, driver=self.driver, intermediate=[],
             )  # fmt: skip
+            self._reports_fed.pop(record.trial_id, None)  # a re-run reports from scratch
             if started is not None:
                 return started
         self.refresh()
@@ -365,6 +394,15 @@ class Runner:
                 record, TrialState.COMPLETE, metrics, metrics=[*record.metrics, metrics],
                 extra=extra, error=None, worker=worker, finished_at=now,
             )  # fmt: skip
+        elif isinstance(value, TrialPruned):
+            state = (
+                TrialState.PRUNED_POOR_PERFORMANCE
+                if record.trial_id in self.prune_said
+                else TrialState.PRUNED
+            )
+            done = self.settle(
+                record, state, record.final_metrics, error=None, worker=worker, finished_at=now,
+            )  # fmt: skip
         else:
             done = self.settle(
                 record, TrialState.FAIL, error=tb or f"{type(value).__name__}: {value}",
@@ -377,8 +415,61 @@ class Runner:
                 type(value).__name__, value,
             )  # fmt: skip
         if done is not None:
+            self._ended(done)
             for callback in self.callbacks:
                 callback(self.study, done)
+
+    def _ended(self, record: TrialRecord) -> None:
+        """This runner's trial ended: tell the pruner."""
+        self.running.pop(record.trial_id, None)
+        self.prune_said.discard(record.trial_id)
+        if self.pruner is not None and record.trial_id not in self._ends_fed:
+            self._ends_fed.add(record.trial_id)
+            final = record.final_metrics or {}
+            self.pruner.finish(record.trial_id, record.state, final.get(self.pruner.metric))
+
+    # -- requests from running objectives -------------------------------------------
+
+    def answer(self, message: tuple[Any, ...], reply: Callable[[Reply], None]) -> None:
+        """Answer one request of a running objective (driver thread); never raises."""
+        try:
+            reply(("ok", self._request(message)))
+        except HposamplerError as exc:
+            reply(("error", str(exc)))
+        except Exception as exc:  # a broken pruner must not leave the objective waiting
+            logger.exception("study %s: request %r failed", self.study.name, message[:2])
+            reply(("error", f"{type(exc).__name__}: {exc}"))
+
+    def _request(self, message: tuple[Any, ...]) -> Any:
+        kind, trial_id = message[0], message[1]
+        record = self.running.get(trial_id)
+        if record is None:  # ended, abandoned or taken over: nothing to store
+            return False
+        if kind == "should_prune":
+            if self.pruner is None or not record.intermediate:
+                return False
+            decision = bool(self.pruner.prune(trial_id))
+            if decision:
+                self.prune_said.add(trial_id)
+            return decision
+        if kind != "report":
+            raise StudyError(f"unknown request {kind!r} from trial {trial_id}")
+        step, metrics = check_report(
+            message[2], message[3], self.study.config.optim_metrics, record.last_step
+        )
+        new = record.evolve(
+            intermediate=[*record.intermediate, (step, metrics)],
+            metrics=[*record.metrics, metrics],
+        )
+        if not self._cas(new, record):
+            self.running.pop(trial_id, None)  # taken over by another worker
+            return False
+        self.running[trial_id] = new
+        self.sampler.report(trial_id, step, metrics)
+        if self.pruner is not None:
+            self.pruner.report(trial_id, step, metrics.get(self.pruner.metric))
+            self._reports_fed[trial_id] = len(new.intermediate)
+        return True
 
     def abandon(self, record: TrialRecord, future: concurrent.futures.Future[Any]) -> None:
         """A trial ran past ``trial_timeout`` and could not be interrupted: FAIL it."""
@@ -392,6 +483,7 @@ class Runner:
         logger.warning("study %s: trial %d: %s", self.study.name, record.trial_id, error)
         done = self.settle(record, TrialState.FAIL, error=error, finished_at=time.time())
         if done is not None:
+            self._ended(done)
             for callback in self.callbacks:
                 callback(self.study, done)
 
@@ -416,9 +508,12 @@ class Runner:
     ) -> None:
         """Run trials until the study has ``n_trials`` finished ones (or time/space runs out)."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        in_flight: dict[concurrent.futures.Future[Any], TrialRecord] = {}
+        in_flight: dict[concurrent.futures.Future[Any], int] = {}  # -> trial id (self.running)
         late: dict[concurrent.futures.Future[Any], float] = {}  # trial_timeout deadlines
         next_beat = time.monotonic() + self.interval
+        channels: Channels | None = None
+        if self.pass_trial and hasattr(pool, "channels"):
+            channels = pool.channels(self.hub)
         _LIVE_DRIVERS.add(self.driver)
         self.take_over_stale()
         try:
@@ -433,12 +528,14 @@ class Runner:
                     record = self.next_trial()
                     if record is None:
                         break
-                    handle = TrialHandle(record.trial_id, record.config, record.attempts)
+                    channel = channels.for_trial(record.trial_id) if channels else None
+                    handle = TrialHandle(record.trial_id, record.config, record.attempts, channel)
                     future = pool.submit(
                         run_objective, self.objective, handle, self.pass_trial,
                         self.trial_timeout,
                     )  # fmt: skip
-                    in_flight[future] = record
+                    in_flight[future] = record.trial_id
+                    self.running[record.trial_id] = record
                     if self.trial_timeout is not None:
                         # a worker process interrupts the objective itself; give it time
                         grace = TIMEOUT_GRACE if getattr(pool, "interrupts_trials", False) else 0
@@ -461,8 +558,11 @@ class Runner:
                 if late:
                     wait_for = min(wait_for, max(0.0, min(late.values()) - now))
                 done, _ = concurrent.futures.wait(
-                    in_flight, timeout=wait_for, return_when=concurrent.futures.FIRST_COMPLETED
-                )
+                    [*in_flight, self.hub.wake], timeout=wait_for,
+                    return_when=concurrent.futures.FIRST_COMPLETED,
+                )  # fmt: skip
+                for message, reply in self.hub.drain():
+                    self.answer(message, reply)
                 if deadline is not None and time.monotonic() >= deadline:
                     deadline = None  # stop starting trials; wait for the running ones
                     self.exhausted = True
@@ -470,8 +570,10 @@ class Runner:
                     next_beat = time.monotonic() + self.interval
                     if in_flight:
                         when = self.beat()
-                        for future, record in in_flight.items():
-                            in_flight[future] = record.evolve(heartbeat_at=when)
+                        for trial_id in in_flight.values():
+                            self.running[trial_id] = self.running[trial_id].evolve(
+                                heartbeat_at=when
+                            )
                     self.take_over_stale()
                 if waiting_on_others:
                     self.refresh()
@@ -479,24 +581,44 @@ class Runner:
                 for future in [f for f, when in late.items() if when <= time.monotonic()]:
                     del late[future]
                     if future not in done:
-                        self.abandon(in_flight.pop(future), future)
+                        trial_id = in_flight.pop(future)
+                        self.abandon(self.running[trial_id], future)
+                        if channels is not None:
+                            channels.release(trial_id)
                 for future in done:
+                    if future not in in_flight:  # the hub's wake-up, or abandoned
+                        continue
                     late.pop(future, None)
-                    record = in_flight[future]
+                    trial_id = in_flight[future]
+                    record = self.running[trial_id]
                     try:
                         outcome = future.result()  # Ctrl-C here: the trial goes back to WAITING
                     except Exception as exc:  # the executor lost the trial, not the objective
                         del in_flight[future]
+                        if channels is not None:
+                            channels.release(trial_id)
+                        self.running.pop(trial_id, None)
                         self.lost(record, exc)
                         continue
                     del in_flight[future]
-                    self.finish(record, outcome)
+                    if channels is not None:
+                        channels.release(trial_id)
+                    try:
+                        self.finish(record, outcome)
+                    finally:
+                        self.running.pop(trial_id, None)
         except BaseException:
             # Ctrl-C or a re-raised objective error: trials still in flight go back to
             # WAITING so that the next run (or another worker) re-runs them.
-            for future, record in in_flight.items():
+            for future, trial_id in in_flight.items():
                 future.cancel()
-                self.settle(record, TrialState.WAITING, tell=False)
+                record = self.running.pop(trial_id, None)
+                if record is not None:
+                    self.settle(record, TrialState.WAITING, tell=False)
             raise
         finally:
             _LIVE_DRIVERS.discard(self.driver)
+            for _, reply in self.hub.drain():  # nobody will store these any more
+                reply(("ok", False))
+            if channels is not None:
+                channels.close()

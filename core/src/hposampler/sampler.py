@@ -177,6 +177,8 @@ class BaseSampler(metaclass=_SamplerMeta):
         self._hook: Any = None  # lifecycle hooks, see attach_hooks()
         self._resumed = False
         self._in_update = False
+        #: The step of the intermediate report being delivered (see :meth:`report`).
+        self.reporting_step: int | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -374,6 +376,19 @@ class BaseSampler(metaclass=_SamplerMeta):
         self._record_update(trial_id, checked, checked_state)
 
     update_trial._hposampler_checked = True  # type: ignore[attr-defined]
+
+    def report(self, trial_id: int, step: int, metrics: Mapping[str, float | None]) -> None:
+        """Learn an intermediate result of a running trial (``trial.report`` in an objective).
+
+        This is ablator's intermediate call, ``update_trial(trial_id, metrics,
+        RUNNING)``, with the step known: backends that use steps (Optuna's
+        intermediate values) read :attr:`reporting_step` in their update.
+        """
+        self.reporting_step = step
+        try:
+            self.update_trial(trial_id, metrics, TrialState.RUNNING)
+        finally:
+            self.reporting_step = None
 
     def _check_update(
         self, trial_id: int, metrics: Mapping[str, float | None] | None, state: TrialState | int

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import importlib.util
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import cattrs
@@ -23,6 +23,9 @@ from .plugins import PluginInfo, get_registry
 from .sampler import BaseSampler, check_seed, normalize_optim_metrics
 from .space import dump_search_space, parse_search_space
 from .spec import SamplerSpec
+
+if TYPE_CHECKING:
+    from .pruning import BasePruner
 from .tree import compile_space
 from .trial import Trial
 
@@ -136,6 +139,7 @@ def make_sampler(
     seed: int | None = None,
     budget: int | None = None,
     concurrency: int | None = None,
+    pruner: BasePruner | None = None,
     **options: Any,
 ) -> BaseSampler:
     """Build the sampler called ``name`` for a search space.
@@ -158,6 +162,9 @@ def make_sampler(
     concurrency : int, optional
         How many trials may be pending at once, for factories that take a
         ``concurrency`` keyword.
+    pruner : BasePruner, optional
+        The study's pruner, for factories that take a ``pruner`` keyword (Optuna's
+        TPE samples per Hyperband bracket when the pruner is Optuna's Hyperband).
     **options
         Backend options, validated against the sampler's :class:`SamplerSpec`.
 
@@ -196,7 +203,7 @@ def make_sampler(
     _check_requirements(spec)
     extra = {
         key: value
-        for key, value in (("budget", budget), ("concurrency", concurrency))
+        for key, value in (("budget", budget), ("concurrency", concurrency), ("pruner", pruner))
         if value is not None and accepts_keyword(spec.factory, key)
     }
     try:
@@ -240,6 +247,10 @@ class SamplerConfig:
         Seed.
     options : dict
         Backend options (validated when the sampler is created).
+    pruner : str, optional
+        Pruner name or alias (``"median"``, ``"asha"``); ``None``: no pruning.
+    pruner_options : dict
+        The pruner's options (validated when it is built).
 
     Examples
     --------
@@ -256,6 +267,8 @@ class SamplerConfig:
     optim_metrics: dict[str, str] = attrs.field(factory=dict, converter=normalize_optim_metrics)
     seed: int | None = attrs.field(default=None, validator=lambda _, __, v: _seed(v))
     options: dict[str, Any] = attrs.field(factory=dict)
+    pruner: str | None = None
+    pruner_options: dict[str, Any] = attrs.field(factory=dict)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SamplerConfig:
@@ -279,7 +292,7 @@ class SamplerConfig:
                     raise sub from None
             raise SamplerOptionsError(
                 f"invalid sampler config: {describe(exc)}; expected keys sampler, "
-                "search_space, optim_metrics, seed, options"
+                "search_space, optim_metrics, seed, options, pruner, pruner_options"
             ) from None
 
     def to_dict(self) -> dict[str, Any]:
@@ -290,13 +303,27 @@ class SamplerConfig:
             "optim_metrics": dict(self.optim_metrics),
             "seed": self.seed,
             "options": dict(self.options),
+            **(
+                {"pruner": self.pruner, "pruner_options": dict(self.pruner_options)}
+                if self.pruner is not None
+                else {}
+            ),
         }
+
+    def create_pruner(self) -> BasePruner | None:
+        """Build the pruner (``None`` without one); see :func:`hposampler.pruning.make_pruner`."""
+        if self.pruner is None:
+            return None
+        from .pruning import make_pruner
+
+        return make_pruner(self.pruner, self.optim_metrics, **self.pruner_options)
 
     def create(
         self,
         trials: Iterable[Trial | Mapping[str, Any]] | None = None,
         budget: int | None = None,
         concurrency: int | None = None,
+        pruner: BasePruner | None = None,
     ) -> BaseSampler:
         """Build the sampler (see :func:`make_sampler`)."""
         return make_sampler(
@@ -307,6 +334,7 @@ class SamplerConfig:
             seed=self.seed,
             budget=budget,
             concurrency=concurrency,
+            pruner=pruner,
             **self.options,
         )
 

@@ -149,7 +149,9 @@ def _options_tuple(value: Any) -> tuple[OptionSpec, ...]:
 
 
 #: Keywords every factory receives from the core; never options.
-STANDARD_KEYWORDS = frozenset({"optim_metrics", "trials", "seed", "budget", "concurrency"})
+STANDARD_KEYWORDS = frozenset(
+    {"optim_metrics", "trials", "seed", "budget", "concurrency", "pruner"}
+)
 _SIMPLE_TYPES = (bool, int, float, str, dict, list, tuple)
 
 

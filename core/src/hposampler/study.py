@@ -57,6 +57,14 @@ logger = logging.getLogger("hposampler.study")
 StorageLike = str | os.PathLike[str] | Storage
 
 
+def _options_dict(options: Any, what: str) -> dict[str, Any]:
+    if options is not None and not isinstance(options, Mapping):
+        raise SamplerOptionsError(
+            f"{what} must be a dict of option names to values, got {options!r}"
+        )
+    return dict(options or {})
+
+
 def _dominates(a: list[float], b: list[float]) -> bool:
     return all(x <= y for x, y in zip(a, b)) and any(x < y for x, y in zip(a, b))
 
@@ -94,6 +102,8 @@ class Study:
         seed: int | None = None,
         sampler_options: Mapping[str, Any] | None = None,
         load_if_exists: bool = False,
+        pruner: str | None = None,
+        pruner_options: Mapping[str, Any] | None = None,
     ) -> Study:
         """Create a study (or load it with ``load_if_exists``).
 
@@ -121,6 +131,13 @@ class Study:
             Load an existing study of that name instead of failing. If its sampler,
             seed or options differ, the stored definition is updated (switching
             sampler mid-study); a different search space or metrics is an error.
+        pruner : str, optional
+            Pruner name or alias (``"median"``, ``"asha"``, ``"hyperband"``, ...;
+            ``hposampler list`` shows the installed ones). Objectives that take
+            a trial handle report with ``trial.report(step, metrics)`` and ask
+            ``trial.should_prune()``. ``None``: no pruning.
+        pruner_options : mapping, optional
+            The pruner's options.
 
         Raises
         ------
@@ -140,8 +157,10 @@ class Study:
             optim_metrics=dict(optim_metrics),
             seed=seed,
             options=dict(sampler_options or {}),
+            pruner=pruner,
+            pruner_options=_options_dict(pruner_options, "pruner_options"),
         )
-        config.create()  # validate everything before storing anything
+        config.create(pruner=config.create_pruner())  # validate everything before storing
         store = make_storage(storage)
         try:
             store.create_study(name, config.to_dict())
@@ -374,9 +393,11 @@ class Study:
                 self.name, self.config.sampler, limit, limit,
             )  # fmt: skip
             concurrency = limit
+        pruner = self.config.create_pruner()
         sampler = self.config.create(
-            trials=[r.trial for r in records], budget=n_trials, concurrency=concurrency
-        )
+            trials=[r.trial for r in records], budget=n_trials, concurrency=concurrency,
+            pruner=pruner,
+        )  # fmt: skip
         pool = make_executor(executor, concurrency, **dict(executor_options or {}))
         if getattr(pool, "imports_objective", False):
             _check_importable(objective, executor)
@@ -385,6 +406,7 @@ class Study:
             skip_duplicates=skip_duplicates, callbacks=callbacks,
             max_attempts=int(getattr(pool, "max_attempts", MAX_ATTEMPTS)),
             heartbeat_interval=heartbeat_interval, trial_timeout=trial_timeout,
+            pruner=pruner,
         )  # fmt: skip
         del records  # the storage holds them; the runner keeps only unfinished trials
         try:

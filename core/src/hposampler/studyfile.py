@@ -18,6 +18,10 @@
     seed = 0
     options = { n_startup_trials = 10 }
 
+    [pruner]                                    # optional: stop poor trials early
+    name = "median"                             # hposampler list shows the pruners
+    options = { n_startup_trials = 5 }
+
     [metrics]
     loss = "min"
 
@@ -58,12 +62,14 @@ _SECTIONS: dict[str, dict[str, tuple[type, ...]] | None] = {
         "skip_duplicates": (bool,),
     },
     "sampler": {"name": (str,), "seed": (int,), "options": (dict,)},
+    "pruner": {"name": (str,), "options": (dict,)},
     "metrics": None,  # metric -> "min" | "max"
     "search_space": None,  # free-form, validated by parse_search_space
 }
 _REQUIRED: dict[str, tuple[str, ...]] = {
     "study": ("name", "objective", "trials"),
     "sampler": ("name",),
+    "pruner": ("name",),  # when the table is there
 }
 
 
@@ -87,6 +93,8 @@ class StudyFile:
     timeout: float | None = None
     trial_timeout: float | None = None
     skip_duplicates: bool = False
+    pruner: str | None = None
+    pruner_options: dict[str, Any] = attrs.field(factory=dict)
 
 
 def _unknown(where: str, key: str, valid: list[str]) -> StudyError:
@@ -139,7 +147,7 @@ def load_study_file(path: str | Path) -> StudyFile:
                 if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
                     names = " or ".join(k.__name__ for k in kinds)
                     raise StudyError(f"{file} [{section}] {key}: expected {names}, got {value!r}")
-            for key in _REQUIRED.get(section, ()):
+            for key in _REQUIRED.get(section, ()) if section in data or section != "pruner" else ():
                 if key not in table:
                     raise StudyError(f"{file} [{section}]: missing required key {key!r}")
         values[section] = table
@@ -175,4 +183,6 @@ def load_study_file(path: str | Path) -> StudyFile:
         timeout=study.get("timeout"),
         trial_timeout=study.get("trial_timeout"),
         skip_duplicates=study.get("skip_duplicates", False),
+        pruner=values["pruner"].get("name"),
+        pruner_options=dict(values["pruner"].get("options", {})),
     )

@@ -61,6 +61,9 @@ class TrialRecord:
     heartbeat_at : float or None
         When that runner last said the trial is alive (Unix time); a RUNNING trial
         whose runner is gone is taken over by another worker.
+    intermediate : list of (int, dict)
+        What the objective reported while it ran (``trial.report(step, metrics)``):
+        ``(step, metrics)`` pairs, steps non-decreasing, stored as they happen.
     """
 
     trial_id: int
@@ -76,6 +79,12 @@ class TrialRecord:
     finished_at: float | None = None
     driver: str | None = None
     heartbeat_at: float | None = None
+    intermediate: list[tuple[int, dict[str, float | None]]] = attrs.field(factory=list)
+
+    @property
+    def last_step(self) -> int | None:
+        """The step of the last intermediate report, if any."""
+        return self.intermediate[-1][0] if self.intermediate else None
 
     @property
     def trial(self) -> Trial:
@@ -214,6 +223,7 @@ TRIAL_COLUMNS = (
     "finished_at",
     "driver",
     "heartbeat_at",
+    "intermediate",
 )
 
 
@@ -285,7 +295,8 @@ def record_to_row(record: TrialRecord) -> tuple[Any, ...]:
         If a JSON column would exceed :data:`MAX_JSON_CHARS` (it could not be read back).
     """
     row = _row(record)
-    for index, column in ((2, "config"), (3, "metrics"), (4, "extra"), (5, "internal")):
+    columns = ((2, "config"), (3, "metrics"), (4, "extra"), (5, "internal"), (13, "intermediate"))
+    for index, column in columns:
         if row[index] is not None:
             _bounded(None, record, column, row[index])
     return row
@@ -306,6 +317,7 @@ def _row(record: TrialRecord) -> tuple[Any, ...]:
         record.finished_at,
         record.driver,
         record.heartbeat_at,
+        dumps([[step, _clean_metrics([m])[0]] for step, m in record.intermediate]),
     )
 
 
@@ -352,6 +364,7 @@ def record_from_row(study: str, row: Sequence[Any]) -> TrialRecord:
     metrics = parse("metrics", row[3], list)
     extra = parse("extra", row[4], dict)
     internal = parse("internal", row[5], dict, nullable=True)
+    reports = parse("intermediate", row[13], list)
     try:
         if isinstance(tid, bool) or not isinstance(tid, int) or not 0 <= tid < MAX_TRIAL_ID:
             raise TypeError(f"trial_id must be an int in [0, 2**53), got {tid!r}")
@@ -360,6 +373,17 @@ def record_from_row(study: str, row: Sequence[Any]) -> TrialRecord:
             if not isinstance(entry, dict):
                 raise TypeError(f"metrics entries must be objects, got {entry!r}")
             history.append({str(k): _decode_metric(v) for k, v in entry.items()})
+        intermediate: list[tuple[int, dict[str, float | None]]] = []
+        for entry in reports:
+            if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[1], dict)):
+                raise TypeError(f"intermediate entries must be [step, object], got {entry!r}")
+            step = entry[0]
+            if isinstance(step, bool) or not isinstance(step, int):
+                raise TypeError(f"intermediate steps must be ints, got {step!r}")
+            if intermediate and step < intermediate[-1][0]:
+                raise ValueError(f"intermediate steps must not decrease ({step} after "
+                                 f"{intermediate[-1][0]})")  # fmt: skip
+            intermediate.append((step, {str(k): _decode_metric(v) for k, v in entry[1].items()}))
         for column, value, kinds in (
             ("error", row[6], (str, type(None))),
             ("worker", row[7], (str, type(None))),
@@ -385,6 +409,7 @@ def record_from_row(study: str, row: Sequence[Any]) -> TrialRecord:
             finished_at=row[10],
             driver=row[11],
             heartbeat_at=row[12],
+            intermediate=intermediate,
         )
     except (TypeError, ValueError) as exc:
         raise StorageError(f"study {study!r}, trial {tid}: {exc}") from None

@@ -1,12 +1,12 @@
 """Embedded SQLite storage for studies: JSON columns, validated on load, never executed.
 
-Layout (schema version 2)::
+Layout (schema version 3)::
 
     schema_version(version)
     studies(name PRIMARY KEY, definition JSON, created_at, revision)
     trials(study, trial_id, state, config JSON, metrics JSON, extra JSON, internal JSON,
            error, worker, attempts, started_at, finished_at, driver, heartbeat_at,
-           revision, updated_at)
+           intermediate JSON, revision, updated_at)
 
 The database runs in WAL mode; every write is its own committed transaction, so a
 killed process loses at most the state change it was making. Each trial write
@@ -15,7 +15,8 @@ row with it: several processes can share a study, and each finds out what the
 others wrote by reading only rows newer than the revision it last saw. Every
 row read back is validated (:func:`~hposampler.storage.base.record_from_row`); a
 row that does not validate raises :class:`~hposampler.errors.StorageError`
-naming the study, the trial and the column. A version 1 file is upgraded in place.
+naming the study, the trial and the column. Files of versions 1 and 2 are upgraded
+in place.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from .base import (
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStorage", "resolve_sqlite_path"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
@@ -67,6 +68,7 @@ CREATE TABLE IF NOT EXISTS trials (
     finished_at REAL,
     driver TEXT,
     heartbeat_at REAL,
+    intermediate TEXT NOT NULL DEFAULT '[]',
     revision INTEGER NOT NULL DEFAULT 0,
     updated_at REAL NOT NULL,
     PRIMARY KEY (study, trial_id)
@@ -82,6 +84,12 @@ ALTER TABLE trials ADD COLUMN heartbeat_at REAL;
 ALTER TABLE trials ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX IF NOT EXISTS trials_by_revision ON trials (study, revision);
 UPDATE schema_version SET version = 2;
+"""
+
+# version 2 -> 3: intermediate reports (pruning)
+_UPGRADE_2 = """
+ALTER TABLE trials ADD COLUMN intermediate TEXT NOT NULL DEFAULT '[]';
+UPDATE schema_version SET version = 3;
 """
 
 #: How long a process waits for another one's write lock before giving up.
@@ -140,7 +148,7 @@ class SQLiteStorage:
             found = "no hposampler tables" if version is None else f"schema version {version}"
             raise StorageError(
                 f"{self.path} is not a hposampler database of schema {SCHEMA_VERSION} "
-                f"({found}); open it read-write once to upgrade a version 1 file"
+                f"({found}); open it read-write once to upgrade a file of an older version"
             )
         return db
 
@@ -178,6 +186,9 @@ class SQLiteStorage:
             version = self._version()
             if version == 1:
                 self._run_script(_UPGRADE_1)
+                version = 2
+            if version == 2:
+                self._run_script(_UPGRADE_2)
             elif version is None:
                 self._run_script(_SCHEMA)
                 self._db.execute(

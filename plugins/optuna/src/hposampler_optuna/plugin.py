@@ -162,6 +162,7 @@ def _factory(
         optim_metrics: Any = None,
         trials: Any = None,
         seed: int | None = None,
+        pruner: Any = None,
         **options: Any,
     ) -> Any:
         import optuna
@@ -190,8 +191,9 @@ def _factory(
                 return cls(seed=seed, **kwargs)
 
         return OptunaSampler(
-            search_space, make_sampler=make, optim_metrics=optim_metrics, trials=trials, seed=seed
-        )
+            search_space, make_sampler=make, optim_metrics=optim_metrics, trials=trials,
+            seed=seed, pruner=pruner,
+        )  # fmt: skip
 
     build.__name__ = f"optuna_{algorithm}"
     build.__doc__ = f"Build an hposampler sampler on optuna.samplers.{class_name}."
@@ -214,5 +216,102 @@ def register_samplers(register: Callable[[SamplerSpec], None]) -> None:
                 requires=requires,
                 install_hint="pip install 'hposampler-optuna[gp]'" if requires else "",
                 **extra,
+            )
+        )
+
+
+_PRUNER_COMMON = (
+    OptionSpec("n_startup_trials", 5, (int,), "trials to finish before pruning starts"),
+    OptionSpec("n_warmup_steps", 0, (int,), "steps of each trial before it can be pruned"),
+    OptionSpec("interval_steps", 1, (int,), "steps between pruning checks"),
+    OptionSpec("n_min_trials", 1, (int,), "trials that reached a step before comparing at it"),
+)
+_RESOURCE = (int, str)
+
+#: (algorithm, optuna.pruners class, aliases, description, options)
+PRUNERS: list[tuple[str, str, tuple[str, ...], str, tuple[OptionSpec, ...]]] = [
+    ("median", "MedianPruner", ("median",),
+     "stop a trial whose best value is worse than the median of earlier trials at that step",
+     _PRUNER_COMMON),
+    ("percentile", "PercentilePruner", ("percentile",),
+     "stop a trial worse than a percentile of earlier trials at that step",
+     (OptionSpec("percentile", 25.0, (float,), "percentile in [0, 100] to keep"),
+      *_PRUNER_COMMON)),
+    ("successive_halving", "SuccessiveHalvingPruner", ("asha", "sha"),
+     "asynchronous successive halving (ASHA): promote the top 1/reduction_factor per rung",
+     (OptionSpec("min_resource", "auto", _RESOURCE, "steps of the first rung ('auto')"),
+      OptionSpec("reduction_factor", 4, (int,), "1/reduction_factor promoted per rung"),
+      OptionSpec("min_early_stopping_rate", 0, (int,), "rungs skipped before pruning"),
+      OptionSpec("bootstrap_count", 0, (int,), "trials a rung needs before promoting"))),
+    ("hyperband", "HyperbandPruner", ("hyperband",),
+     "Hyperband: successive halving in several brackets; TPE samples per bracket",
+     (OptionSpec("min_resource", 1, (int,), "steps of the first rung"),
+      OptionSpec("max_resource", "auto", _RESOURCE, "steps of a full trial ('auto')"),
+      OptionSpec("reduction_factor", 3, (int,), "1/reduction_factor promoted per rung"),
+      OptionSpec("bootstrap_count", 0, (int,), "trials a rung needs before promoting"))),
+    ("threshold", "ThresholdPruner", ("threshold",),
+     "stop a trial whose value leaves [lower, upper] (or is NaN)",
+     (OptionSpec("lower", None, (float, type(None)), "smallest acceptable value"),
+      OptionSpec("upper", None, (float, type(None)), "largest acceptable value"),
+      OptionSpec("n_warmup_steps", 0, (int,), "steps before it can be pruned"),
+      OptionSpec("interval_steps", 1, (int,), "steps between pruning checks"))),
+    ("wilcoxon", "WilcoxonPruner", ("wilcoxon",),
+     "Wilcoxon signed-rank test against the best trial, step by step (e.g. CV folds)",
+     (OptionSpec("p_threshold", 0.1, (float,), "p-value below which a trial is pruned"),
+      OptionSpec("n_startup_steps", 2, (int,), "steps before the test is applied"))),
+    ("patient", "PatientPruner", ("patient",),
+     "stop after `patience` steps without improvement (optionally then ask another pruner)",
+     (OptionSpec("patience", 3, (int,), "steps without improvement tolerated"),
+      OptionSpec("min_delta", 0.0, (float,), "smallest change that counts as improvement"),
+      OptionSpec("wrapped", None, (str, type(None)),
+                 "another Optuna pruner's name, asked once patience ran out"))),
+]  # fmt: skip
+
+
+def _pruner_factory(algorithm: str, class_name: str) -> Callable[..., Any]:
+    def build(*, optim_metrics: Any, **options: Any) -> Any:
+        import optuna
+
+        from .pruners import OptunaPruner
+        from .sampler import quiet_experimental
+
+        cls = getattr(optuna.pruners, class_name)
+        if class_name == "PatientPruner":
+            wrapped = options.pop("wrapped", None)
+            inner = None
+            if wrapped is not None:
+                from hposampler.pruning import make_pruner
+
+                built = make_pruner(wrapped, optim_metrics)
+                inner = getattr(built, "optuna_pruner", None)
+                if inner is None:
+                    raise SamplerOptionsError(
+                        f"pruner 'optuna:patient': wrapped={wrapped!r} is not one of Optuna's "
+                        "pruners; use optuna:median, optuna:asha, ..."
+                    )
+            options["wrapped_pruner"] = inner
+        with quiet_experimental():  # Wilcoxon and Patient are marked experimental
+            return OptunaPruner(cls(**options), optim_metrics)
+
+    build.__name__ = f"optuna_pruner_{algorithm}"
+    build.__doc__ = f"Build an hposampler pruner on optuna.pruners.{class_name}."
+    return build
+
+
+@hookimpl
+def register_pruners(register: Callable[[Any], None]) -> None:
+    """Register Optuna's pruners: ``optuna:median`` (``median``), ``optuna:percentile``,
+    ``optuna:successive_halving`` (``asha``, ``sha``), ``optuna:hyperband``
+    (``hyperband``), ``optuna:threshold``, ``optuna:wilcoxon`` and ``optuna:patient``."""
+    from hposampler.pruning import PrunerSpec
+
+    for algorithm, class_name, aliases, description, options in PRUNERS:
+        register(
+            PrunerSpec(
+                f"optuna:{algorithm}",
+                _pruner_factory(algorithm, class_name),
+                aliases=aliases,
+                description=description,
+                options=options,
             )
         )

@@ -20,6 +20,7 @@ from hposampler.tree import Param
 
 from .distributions import Mapping as ParamMapping
 from .distributions import mapping_for, suggest
+from .pruners import STUDY_NAME
 
 __all__ = ["OptunaSampler"]
 
@@ -61,6 +62,11 @@ class OptunaSampler(BaseSampler):
         encoded through the compiled tree, so trials of other samplers work too.
     seed : int, optional
         Passed to the Optuna sampler.
+    pruner : BasePruner, optional
+        The study's pruner; when it is one of Optuna's
+        (:class:`hposampler_optuna.pruners.OptunaPruner`), the Optuna study gets
+        it, so samplers behave as under that pruner in Optuna (TPE samples per
+        Hyperband bracket).
 
     Notes
     -----
@@ -85,6 +91,7 @@ class OptunaSampler(BaseSampler):
         optim_metrics: Mapping[str, Any] | None = None,
         trials: Iterable[Trial | Mapping[str, Any]] | None = None,
         seed: int | None = None,
+        pruner: Any = None,
     ) -> None:
         super().__init__(search_space, optim_metrics=optim_metrics, trials=trials, seed=seed)
         _quiet_optuna()
@@ -94,9 +101,13 @@ class OptunaSampler(BaseSampler):
             "minimize" if d == "min" else "maximize" for d in self.optim_metrics.values()
         ] or ["minimize"]
         self.storage = optuna.storages.InMemoryStorage()
+        # with the study's Optuna pruner (and the pruner mirror's study name), Optuna's
+        # samplers see what they see in Optuna: TPE models each Hyperband bracket apart
+        optuna_pruner = getattr(pruner, "optuna_pruner", None)
         self.study = optuna.create_study(
-            storage=self.storage, sampler=self.optuna_sampler, directions=directions
-        )
+            storage=self.storage, sampler=self.optuna_sampler, directions=directions,
+            pruner=optuna_pruner, study_name=STUDY_NAME if optuna_pruner is not None else None,
+        )  # fmt: skip
         self._study_id = self.storage.get_study_id_from_name(self.study.study_name)
         self._maps: dict[str, ParamMapping] = {
             name: mapping_for(param) for name, param in self.tree.params.items()
@@ -293,8 +304,14 @@ class OptunaSampler(BaseSampler):
             if metrics and len(self.optim_metrics) == 1 and live is not None:
                 value = self._values(metrics)[0]
                 if math.isfinite(value):
-                    step = self._steps.get(trial_id, 0)
-                    live.report(value, step)
+                    step = self.reporting_step
+                    if step is None:  # ablator's intermediate call: steps count up
+                        step = self._steps.get(trial_id, 0)
+                    internal_id = self.storage.get_trial_id_from_study_id_trial_number(
+                        self._study_id, number
+                    )
+                    # the storage keeps the latest value of a step (trial.report the first)
+                    self.storage.set_trial_intermediate_value(internal_id, step, value)
                     self._steps[trial_id] = step + 1
             return
         terminal = self._terminal_state(state)

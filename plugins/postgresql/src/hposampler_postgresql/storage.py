@@ -1,12 +1,13 @@
 """``PostgresStorage``: hposampler's storage protocol on a PostgreSQL server (psycopg 3).
 
-Tables (schema version 1 of this plugin), created on first use::
+Tables (schema version 2 of this plugin), created on first use (version 1 tables
+are upgraded in place)::
 
     hposampler_schema(version)
     hposampler_studies(name PRIMARY KEY, definition, created_at, revision)
     hposampler_trials(study, trial_id, state, config, metrics, extra, internal, error,
                       worker, attempts, started_at, finished_at, driver, heartbeat_at,
-                      revision, updated_at)
+                      intermediate, revision, updated_at)
 
 JSON columns are ``TEXT`` holding exactly what the core's encoder wrote, and every
 row read back goes through the core's validation
@@ -40,7 +41,7 @@ from hposampler.storage import (
 
 __all__ = ["SCHEMA_VERSION", "PostgresStorage"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = [
     "CREATE TABLE IF NOT EXISTS hposampler_schema (version INTEGER NOT NULL)",
@@ -65,6 +66,7 @@ _SCHEMA = [
         finished_at DOUBLE PRECISION,
         driver TEXT,
         heartbeat_at DOUBLE PRECISION,
+        intermediate TEXT NOT NULL DEFAULT '[]',
         revision BIGINT NOT NULL,
         updated_at DOUBLE PRECISION NOT NULL,
         PRIMARY KEY (study, trial_id)
@@ -130,6 +132,13 @@ class PostgresStorage:
             for statement in _SCHEMA:
                 self._db.execute(statement)
             rows = self._db.execute("SELECT version FROM hposampler_schema").fetchall()
+            if rows and rows[0][0] == 1:  # version 1 -> 2: intermediate reports (pruning)
+                self._db.execute(
+                    "ALTER TABLE hposampler_trials "
+                    "ADD COLUMN IF NOT EXISTS intermediate TEXT NOT NULL DEFAULT '[]'"
+                )
+                self._db.execute("UPDATE hposampler_schema SET version = 2")
+                rows = [(2,)]
             if not rows:
                 self._db.execute(
                     "INSERT INTO hposampler_schema (version) VALUES (%s)", (SCHEMA_VERSION,)

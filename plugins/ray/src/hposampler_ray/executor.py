@@ -91,6 +91,12 @@ class RayExecutor(concurrent.futures.Executor):
         future.add_done_callback(self._forget)
         return future
 
+    def channels(self, hub: Any) -> Any:
+        """Trial reports travel through an async Ray actor (see :mod:`hposampler_ray.channels`)."""
+        from .channels import RayChannels
+
+        return RayChannels(hub)
+
     def _forget(self, future: concurrent.futures.Future[Any]) -> None:
         with self._lock:
             self._refs.pop(future, None)
