@@ -253,3 +253,11 @@ def run_py(site: Path, code: str, **env: str) -> subprocess.CompletedProcess[str
         timeout=120,
         check=False,
     )
+
+
+def many_reports(config: dict[str, Any], trial: Any) -> float:
+    """Report 100 steps, asking the pruner after each (for the report-cost benchmark)."""
+    for step in range(100):
+        trial.report(step, config["x"] + 1.0 / (step + 1))
+        trial.should_prune()
+    return float(config["x"])

@@ -66,6 +66,7 @@ def main() -> None:
     import bench_backends
     import bench_grid
     import bench_optuna
+    import bench_pruning
     import bench_ray
     import bench_reliability
     import bench_skopt
@@ -74,7 +75,7 @@ def main() -> None:
 
     rows: list[Row] = [import_time()]
     modules = (bench_grid, bench_optuna, bench_adapters, bench_backends, bench_skopt, bench_study,
-               bench_workers, bench_reliability, bench_ray)  # fmt: skip
+               bench_workers, bench_reliability, bench_ray, bench_pruning)  # fmt: skip
     for module in modules:
         rows += module.run()
     rows += quality()

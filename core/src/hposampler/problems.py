@@ -117,10 +117,11 @@ def learning_curve_at(config: dict[str, Any], epoch: int) -> float:
     """The validation loss of :func:`learning_curve` after ``epoch`` (0-based) epochs.
 
     A power-law decay towards a final loss, both shaped by the config: the final
-    loss is smallest (0.1) at lr = 10**-2.5, width 128, dropout 0.2; larger
-    learning rates converge faster to a worse loss, so early and final rankings
-    differ. Noise from a stream seeded by the config and the epoch shrinks to 0
-    at the last epoch: the same config always gives the same curve.
+    loss is smallest (0.1) at lr = 10**-2.5, width 128, dropout 0.2; worse
+    configs start higher, and larger learning rates decay faster, so curves can
+    cross. The decay and the noise (from a stream seeded by the config and the
+    epoch) fade linearly to 0 at the last epoch, whose loss is the final loss:
+    the same config always gives the same curve.
     """
     import hashlib
     import json
@@ -134,8 +135,8 @@ def learning_curve_at(config: dict[str, Any], epoch: int) -> float:
         + 0.5 * (dropout - 0.2) ** 2
         + 0.02 * (math.log2(width) - 7) ** 2
     )
-    rate = 0.25 + 0.9 / (1 + math.exp(-2 * (math.log10(lr) + 2)))  # faster for larger lr
-    start = 2.0 + dropout
+    rate = 0.5 + 0.4 / (1 + math.exp(-2 * (math.log10(lr) + 2)))  # faster for larger lr
+    start = 1.5 + 4 * (final - 0.1) + 0.5 * dropout
     key = json.dumps([lr, width, dropout, epoch]).encode()
     noise: float = random.Random(hashlib.sha256(key).digest()).gauss(0.0, 0.03)
     fade = 1 - epoch / (EPOCHS - 1)

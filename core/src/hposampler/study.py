@@ -283,7 +283,8 @@ class Study:
         ]
 
     def to_records(self) -> list[dict[str, Any]]:
-        """Flat rows for export: id, state, metrics, ``params.*`` and ``extra.*`` columns."""
+        """Flat rows for export: id, state, metrics, ``params.*`` and ``extra.*`` columns;
+        ``last_step`` and ``intermediate`` (``[[step, metrics], ...]``) when trials reported."""
         rows = []
         for record in self.records():
             row: dict[str, Any] = {
@@ -302,6 +303,9 @@ class Study:
                 row[f"extra.{key}"] = value
             lines = (record.error or "").strip().splitlines()
             row["error"] = lines[-1] if lines else None
+            if record.intermediate:
+                row["last_step"] = record.last_step
+                row["intermediate"] = [[step, dict(m)] for step, m in record.intermediate]
             rows.append(row)
         return rows
 
