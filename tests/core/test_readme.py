@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_readme_python_example_runs() -> None:
+def test_readme_python_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # the pruning example writes runs.db
     text = (ROOT / "README.md").read_text()
     blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
     assert blocks, "README.md has no python example"
@@ -23,3 +26,4 @@ def test_readme_python_example_runs() -> None:
     for block in blocks:
         exec(compile(block, "README.md", "exec"), {"train": train})
     assert len(losses) == 20
+    assert (tmp_path / "runs.db").exists()

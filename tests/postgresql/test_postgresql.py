@@ -161,3 +161,53 @@ def test_a_killed_worker_trial_is_rerun_on_postgresql(tmp_path: Path, postgres_u
     assert sum(r.state == TrialState.COMPLETE for r in records) == 8
     victim = evaluations(log)[0][0]
     assert next(r for r in records if r.trial_id == victim).attempts == 2
+
+
+def test_reports_round_trip(open_storage: Callable[[], Storage]) -> None:
+    storage = open_storage()
+    storage.create_study("s", DEFINITION)
+    reports = [(0, {"loss": 2.0}), (3, {"loss": float("inf")}), (3, {"loss": None})]
+    storage.create_trial("s", record(0, intermediate=reports))
+    [back] = open_storage().load_trials("s")
+    assert back.intermediate == reports and back.last_step == 3
+
+
+def test_a_sqlite_file_of_schema_2_is_upgraded_in_place(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    storage = make_storage(path)
+    storage.create_study("s", DEFINITION)
+    storage.create_trial("s", record(0, TrialState.COMPLETE, metrics=[{"loss": 1.0}]))
+    storage.close()
+    with sqlite3.connect(path) as conn:  # as a release before pruning wrote it
+        conn.execute("ALTER TABLE trials DROP COLUMN intermediate")
+        conn.execute("UPDATE schema_version SET version = 2")
+    [old] = make_storage(path).load_trials("s")
+    assert old.intermediate == [] and old.metrics == [{"loss": 1.0}]
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT version FROM schema_version").fetchone() == (3,)
+
+
+def test_a_postgresql_database_of_schema_1_is_upgraded_in_place(postgres_url: str) -> None:
+    storage = make_storage(postgres_url)
+    storage.create_study("s", DEFINITION)
+    storage.create_trial("s", record(0, TrialState.COMPLETE, metrics=[{"loss": 1.0}]))
+    storage.close()
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("ALTER TABLE hposampler_trials DROP COLUMN intermediate")
+        conn.execute("UPDATE hposampler_schema SET version = 1")
+    [old] = make_storage(postgres_url).load_trials("s")
+    assert old.intermediate == [] and old.metrics == [{"loss": 1.0}]
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        assert conn.execute("SELECT version FROM hposampler_schema").fetchone() == (2,)
+
+
+def test_pruning_works_on_postgresql(postgres_url: str) -> None:
+    study = Study.create(postgres_url, "p", "tpe", {"x": {"value_range": [0.0, 1.0]}},
+                         {"loss": "min"}, seed=0, pruner="median",
+                         pruner_options={"n_startup_trials": 2})  # fmt: skip
+    study.optimize("support:curve", 10, concurrency=2)
+    records = Study.load(postgres_url, "p").records()
+    assert {r.state for r in records} == {TrialState.COMPLETE, TrialState.PRUNED_POOR_PERFORMANCE}
+    assert all(r.intermediate and r.last_step == len(r.intermediate) - 1 for r in records)

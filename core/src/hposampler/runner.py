@@ -448,6 +448,7 @@ class Runner:
         if kind == "should_prune":
             if self.pruner is None or not record.intermediate:
                 return False
+            self.refresh()  # other workers' latest reports (one query when nothing changed)
             decision = bool(self.pruner.prune(trial_id))
             if decision:
                 self.prune_said.add(trial_id)
