@@ -274,7 +274,8 @@ def check_lock_discipline(sampler: SamplerLike) -> None:
 
 
 def check_updates_accepted(sampler: SamplerLike) -> None:
-    """COMPLETE, FAIL, PRUNED, RUNNING (intermediate) and None metrics are accepted."""
+    """COMPLETE, FAIL, PRUNED, RUNNING (intermediate), stepped reports and None metrics
+    are accepted."""
     subject = _Subject(sampler)
     built = subject.build(subject.spaces()["log_float"])
     plan = [
@@ -293,6 +294,15 @@ def check_updates_accepted(sampler: SamplerLike) -> None:
         except Exception as exc:
             call = f"update_trial({trial_id}, {metrics!r}, {state.name})"
             _check(False, "updates_accepted", subject, f"{call} raised {exc!r}")
+    trial_id, _, _ = built.eager_sample()  # reported as it runs (a study with a pruner)
+    built.unlock(drop=False)
+    try:
+        for step in (0, 1, 1, 4):
+            built.report(trial_id, step, {"loss": 1.0 / (step + 1)})
+        built.update_trial(trial_id, {"loss": 0.2}, TrialState.COMPLETE)
+    except Exception as exc:
+        _check(False, "updates_accepted", subject,
+               f"report({trial_id}, step, ...) (intermediate reports) raised {exc!r}")  # fmt: skip
     try:
         built.update_trial(0, {"wrong_name": 1.0}, TrialState.COMPLETE)
     except MetricsError:
