@@ -71,6 +71,10 @@ MAX_ATTEMPTS = 3
 #: Stop after this many duplicates in a row with ``skip_duplicates`` (the space is used up).
 MAX_CONSECUTIVE_DUPLICATES = 100
 
+#: Seconds between looks at the storage while only other workers' trials run (each look
+#: is one revision query when nothing changed).
+OTHERS_POLL = 0.05
+
 #: Seconds between heartbeats of a runner's running trials (``Study.optimize`` option).
 HEARTBEAT_INTERVAL = 5.0
 
@@ -553,15 +557,20 @@ class Runner:
                 now = time.monotonic()
                 wait_for = max(0.0, next_beat - now)
                 if waiting_on_others:
-                    wait_for = min(wait_for, 0.5)  # poll for the others' results
+                    wait_for = min(wait_for, OTHERS_POLL)  # poll for the others' results
                 if deadline is not None:
                     wait_for = min(wait_for, max(0.0, deadline - now))
                 if late:
                     wait_for = min(wait_for, max(0.0, min(late.values()) - now))
-                done, _ = concurrent.futures.wait(
-                    [*in_flight, self.hub.wake], timeout=wait_for,
-                    return_when=concurrent.futures.FIRST_COMPLETED,
-                )  # fmt: skip
+                # requests from objectives wake the loop too (only objectives with a handle)
+                awaited = [*in_flight, self.hub.wake] if channels is not None else list(in_flight)
+                done: set[concurrent.futures.Future[Any]] = set()
+                if awaited:
+                    done, _ = concurrent.futures.wait(
+                        awaited, timeout=wait_for, return_when=concurrent.futures.FIRST_COMPLETED
+                    )
+                else:  # nothing of ours runs: wait for the other workers (wait([]) won't)
+                    time.sleep(wait_for)
                 for message, reply in self.hub.drain():
                     self.answer(message, reply)
                 if deadline is not None and time.monotonic() >= deadline:

@@ -339,7 +339,10 @@ class Study:
             ``objective(config)`` or ``objective(config, trial)`` (``trial`` is a
             :class:`~hposampler.objective.TrialHandle`) returns a float (single
             metric) or a dict holding every optimised metric (other keys are stored
-            as extras). A string ``"module:function"`` is imported.
+            as extras). A string ``"module:function"`` is imported. Through the
+            handle, ``trial.report(step, metrics)`` stores intermediate results and
+            ``trial.should_prune()`` asks the study's pruner; raising
+            :class:`~hposampler.TrialPruned` ends the trial as pruned.
         n_trials : int
             The **total** number of finished trials (COMPLETE, PRUNED or FAIL) the
             study should reach; running again after a crash does the remainder.
