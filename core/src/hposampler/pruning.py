@@ -16,7 +16,7 @@ from the driver's view of every trial whatever the executor.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -89,10 +89,6 @@ class BasePruner:
         return False
 
 
-def _default_pruner_options(spec: Any) -> tuple[OptionSpec, ...]:
-    return _default_options(spec)
-
-
 @attrs.frozen
 class PrunerSpec:
     """A pruner as a plugin registers it.
@@ -120,7 +116,7 @@ class PrunerSpec:
     )
     description: str = ""
     options: tuple[OptionSpec, ...] = attrs.field(
-        default=attrs.Factory(_default_pruner_options, takes_self=True), converter=_options_tuple
+        default=attrs.Factory(_default_options, takes_self=True), converter=_options_tuple
     )
 
     def check_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
@@ -243,12 +239,3 @@ def check_report(
         )
     return step, {n: metric_value(metrics[n], n) for n in names}
 
-
-def feed(pruner: BasePruner, records: Iterable[Any]) -> None:
-    """Give ``pruner`` the reports and end states of stored trial records."""
-    for record in records:
-        for step, metrics in record.intermediate:
-            pruner.report(record.trial_id, step, metrics.get(pruner.metric))
-        if record.state.is_finished:
-            final = record.final_metrics or {}
-            pruner.finish(record.trial_id, record.state, final.get(pruner.metric))
