@@ -238,4 +238,3 @@ def check_report(
             f"of {', '.join(names)}"
         )
     return step, {n: metric_value(metrics[n], n) for n in names}
-
