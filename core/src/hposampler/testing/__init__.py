@@ -2,6 +2,7 @@
 
 * :func:`check_sampler` and :func:`parametrize_with_checks`: the conformance kit
   (:mod:`hposampler.testing.checks`);
+* :func:`check_pruner`: the same for pruners (:mod:`hposampler.testing.pruners`);
 * :mod:`hposampler.testing.strategies`: hypothesis strategies for search spaces
   (needs ``hypothesis``).
 """
@@ -17,6 +18,7 @@ from .checks import (
     run_check,
     space_violation,
 )
+from .pruners import check_pruner
 
 __all__ = [
     "CHECKS",
@@ -24,6 +26,7 @@ __all__ = [
     "SPACES",
     "CheckNotApplicable",
     "Configured",
+    "check_pruner",
     "check_sampler",
     "parametrize_with_checks",
     "run_check",
