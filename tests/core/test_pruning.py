@@ -341,3 +341,29 @@ def test_pruners_are_base_pruners_with_one_metric() -> None:
     assert isinstance(make_pruner("asha", {"acc": "max"}), BasePruner)
     with pytest.raises(MetricsError, match="exactly one"):
         make_pruner("asha", {"a": "min", "b": "min"})
+
+
+def test_a_trial_taken_over_mid_run_keeps_the_new_owner_and_the_run_goes_on(
+    tmp_path: Path,
+) -> None:
+    study = create(tmp_path)
+    from hposampler.storage import make_storage
+
+    def objective(config: dict[str, Any], trial: TrialHandle) -> float:
+        trial.report(0, 1.0)
+        if trial.trial_id == 0 and trial.attempt == 1:  # another worker claims it meanwhile
+            other = make_storage(tmp_path / "s.db")
+            mine = next(r for r in other.load_trials("s") if r.trial_id == 0)
+            taken = mine.evolve(driver="elsewhere:1:x", state=TrialState.WAITING)
+            assert other.claim_trial("s", taken, mine)
+            other.close()
+            trial.report(1, 0.5)  # not stored: the trial is not ours any more
+        return float(config["x"])
+
+    study.optimize(objective, 3)
+    records = study.records()
+    assert [r.state for r in records] == [TrialState.COMPLETE] * 3
+    # the claimed WAITING trial was re-run (attempt 2), from a fresh curve; the report
+    # made after the claim was never stored
+    assert records[0].attempts == 2
+    assert records[0].intermediate == [(0, {"loss": 1.0})]

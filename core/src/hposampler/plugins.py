@@ -18,6 +18,7 @@ Environment variables
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import os
 import re
@@ -30,7 +31,7 @@ import attrs
 import pluggy
 
 from . import hookspecs
-from .errors import PluginError
+from .errors import PluginError, UnknownSamplerError
 from .spec import ExecutorSpec, SamplerSpec
 
 if TYPE_CHECKING:
@@ -283,25 +284,30 @@ class PluginRegistry:
             for spec in got:
                 yield spec, info
 
-    def _check_sampler(self, spec: SamplerSpec, info: PluginInfo) -> bool:
-        """Register ``spec``; a name or alias another plugin has is ignored (recorded)."""
-        assert self._samplers is not None  # set by samplers() before collecting
+    def _claim(
+        self,
+        spec: Any,
+        info: PluginInfo,
+        named: dict[str, tuple[Any, PluginInfo]],
+        aliases: dict[str, str],
+        what: str,
+    ) -> bool:
+        """Register a sampler or pruner ``spec`` in ``named``/``aliases``; a name or alias
+        another plugin has is ignored and recorded as a :class:`Clash`."""
         clashes = []
         for name in (spec.name, *spec.aliases):
-            owner = self._samplers.get(name) or self._samplers.get(self._aliases.get(name, ""))
+            owner = named.get(name) or named.get(aliases.get(name, ""))
             if owner is not None:
                 kind = "name" if name == spec.name else "alias"
-                clashes.append(Clash(kind, name, owner[0].name, owner[1], spec.name, info))
+                clashes.append(Clash(kind, name, owner[0].name, owner[1], spec.name, info, what))
         if clashes and self.strict:
             raise PluginError(f"{clashes[0]} (set {ENV_STRICT}=0 to keep the first one)")
         self.clashes += clashes
         if any(c.kind == "name" for c in clashes):
             return False
         taken = {c.value for c in clashes}
-        self._samplers[spec.name] = (spec, info)
-        for alias in spec.aliases:
-            if alias not in taken:
-                self._aliases[alias] = spec.name
+        named[spec.name] = (spec, info)
+        aliases.update({a: spec.name for a in spec.aliases if a not in taken})
         return True
 
     def samplers(self) -> dict[str, tuple[SamplerSpec, PluginInfo]]:
@@ -312,7 +318,12 @@ class PluginRegistry:
                 self._aliases = {}
                 self.clashes = [c for c in self.clashes if c.what != "sampler"]
                 try:
-                    for _ in self._collect("register_samplers", SamplerSpec, self._check_sampler):
+                    samplers, aliases = self._samplers, self._aliases
+
+                    def check(spec: SamplerSpec, info: PluginInfo) -> bool:
+                        return self._claim(spec, info, samplers, aliases, "sampler")
+
+                    for _ in self._collect("register_samplers", SamplerSpec, check):
                         pass
                 except BaseException:
                     self._samplers = None
@@ -353,24 +364,7 @@ class PluginRegistry:
                 aliases: dict[str, str] = {}
 
                 def check(spec: PrunerSpec, info: PluginInfo) -> bool:
-                    clashes = []
-                    for name in (spec.name, *spec.aliases):
-                        owner = found.get(name) or found.get(aliases.get(name, ""))
-                        if owner is not None:
-                            kind = "name" if name == spec.name else "alias"
-                            clashes.append(Clash(kind, name, owner[0].name, owner[1],
-                                                 spec.name, info, "pruner"))  # fmt: skip
-                    if clashes and self.strict:
-                        raise PluginError(
-                            f"{clashes[0]} (set {ENV_STRICT}=0 to keep the first one)"
-                        )
-                    self.clashes += clashes
-                    if any(c.kind == "name" for c in clashes):
-                        return False
-                    found[spec.name] = (spec, info)
-                    taken = {c.value for c in clashes}
-                    aliases.update({a: spec.name for a in spec.aliases if a not in taken})
-                    return True
+                    return self._claim(spec, info, found, aliases, "pruner")
 
                 for _ in self._collect("register_pruners", PrunerSpec, check):
                     pass
@@ -381,6 +375,46 @@ class PluginRegistry:
         """Pruner alias -> pruner name."""
         self.pruners()
         return dict(self._pruner_aliases)
+
+    def lookup(self, kind: str, name: Any) -> tuple[Any, PluginInfo]:
+        """The ``kind`` (``"sampler"`` or ``"pruner"``) called ``name`` (exact name, then
+        alias), with its plugin.
+
+        Raises
+        ------
+        UnknownSamplerError
+            With close matches (also on the algorithm part: ``"cmaes"`` suggests
+            ``"optuna:cmaes"``), the installed names, and the plugins that failed or
+            clashed, which may provide it.
+        """
+        named: dict[str, tuple[Any, PluginInfo]]
+        if kind == "sampler":
+            named, aliases = dict(self.samplers()), self.aliases()
+        else:
+            named, aliases = dict(self.pruners()), self.pruner_aliases()
+        name = getattr(name, "value", name)  # an enum (ablator's SearchAlgo.tpe) by its value
+        if not isinstance(name, str):
+            raise UnknownSamplerError(repr(name), named, kind=kind)
+        key = name.strip().lower()
+        if key in named:
+            return named[key]
+        if key in aliases:
+            return named[aliases[key]]
+        known = sorted(set(named) | set(aliases))
+        suggestions = difflib.get_close_matches(key, known, n=3, cutoff=0.5)
+        suggestions += [n for n in named if n.split(":", 1)[1] == key and n not in suggestions]
+        # an alias and the name it stands for are one suggestion: keep the first said
+        meant = [aliases.get(s, s) for s in suggestions]
+        suggestions = [s for i, s in enumerate(suggestions) if meant.index(meant[i]) == i]
+        broken = [f.name for f in self.failures]
+        broken += [c.dropped for c in self.clashes if c.what == kind]
+        note = (
+            f"Plugins that failed to load or clashed ({', '.join(broken)}) may provide it: "
+            "`hposampler list` shows why."
+            if broken
+            else ""
+        )
+        raise UnknownSamplerError(name, named, suggestions, kind=kind, note=note)
 
     def storages(self) -> dict[str, tuple[StorageSpec, PluginInfo]]:
         """Registered storages by URL scheme (aliases included), with their plugins."""

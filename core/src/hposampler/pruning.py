@@ -21,7 +21,7 @@ from typing import Any
 
 import attrs
 
-from .errors import MetricsError, SamplerOptionsError, UnknownSamplerError
+from .errors import MetricsError, SamplerOptionsError
 from .spec import (
     OptionSpec,
     _check_aliases,
@@ -141,20 +141,8 @@ def get_pruner_spec(name: str) -> PrunerSpec:
     """
     from .plugins import get_registry
 
-    registry = get_registry()
-    pruners = registry.pruners()
-    key = str(getattr(name, "value", name)).strip().lower()
-    if key in pruners:
-        return pruners[key][0]
-    aliases = registry.pruner_aliases()
-    if key in aliases:
-        return pruners[aliases[key]][0]
-    known = [*pruners, *aliases]
-    close = difflib.get_close_matches(key, known, n=3, cutoff=0.6)
-    raise UnknownSamplerError(
-        str(name), pruners, close, kind="pruner",
-        note="" if pruners else "Optuna's pruners come with `pip install hposampler-optuna`.",
-    )  # fmt: skip
+    spec: PrunerSpec = get_registry().lookup("pruner", name)[0]
+    return spec
 
 
 def make_pruner(

@@ -425,12 +425,8 @@ class Runner:
 
     def _ended(self, record: TrialRecord) -> None:
         """This runner's trial ended: tell the pruner."""
-        self.running.pop(record.trial_id, None)
         self.prune_said.discard(record.trial_id)
-        if self.pruner is not None and record.trial_id not in self._ends_fed:
-            self._ends_fed.add(record.trial_id)
-            final = record.final_metrics or {}
-            self.pruner.finish(record.trial_id, record.state, final.get(self.pruner.metric))
+        self._feed([record])
 
     # -- requests from running objectives -------------------------------------------
 
@@ -447,7 +443,7 @@ class Runner:
     def _request(self, message: tuple[Any, ...]) -> Any:
         kind, trial_id = message[0], message[1]
         record = self.running.get(trial_id)
-        if record is None:  # ended, abandoned or taken over: nothing to store
+        if record is None:  # ended or abandoned: nothing to store
             return False
         if kind == "should_prune":
             if self.pruner is None or not record.intermediate:
@@ -466,14 +462,11 @@ class Runner:
             intermediate=[*record.intermediate, (step, metrics)],
             metrics=[*record.metrics, metrics],
         )
-        if not self._cas(new, record):
-            self.running.pop(trial_id, None)  # taken over by another worker
-            return False
+        if not self._cas(new, record):  # taken over by another worker: its result is
+            return False  # dropped at the end too (settle), so nothing is stored now
         self.running[trial_id] = new
         self.sampler.report(trial_id, step, metrics)
-        if self.pruner is not None:
-            self.pruner.report(trial_id, step, metrics.get(self.pruner.metric))
-            self._reports_fed[trial_id] = len(new.intermediate)
+        self._feed([new])  # the pruner learns the new report
         return True
 
     def abandon(self, record: TrialRecord, future: concurrent.futures.Future[Any]) -> None:
@@ -519,6 +512,14 @@ class Runner:
         channels: Channels | None = None
         if self.pass_trial and hasattr(pool, "channels"):
             channels = pool.channels(self.hub)
+
+        def retire(future: concurrent.futures.Future[Any]) -> TrialRecord:
+            """Take a trial out of flight (its channel too); its last record."""
+            trial_id = in_flight.pop(future)
+            if channels is not None:
+                channels.release(trial_id)
+            return self.running.pop(trial_id)
+
         _LIVE_DRIVERS.add(self.driver)
         self.take_over_stale()
         try:
@@ -591,32 +592,17 @@ class Runner:
                 for future in [f for f, when in late.items() if when <= time.monotonic()]:
                     del late[future]
                     if future not in done:
-                        trial_id = in_flight.pop(future)
-                        self.abandon(self.running[trial_id], future)
-                        if channels is not None:
-                            channels.release(trial_id)
+                        self.abandon(retire(future), future)
                 for future in done:
                     if future not in in_flight:  # the hub's wake-up, or abandoned
                         continue
                     late.pop(future, None)
-                    trial_id = in_flight[future]
-                    record = self.running[trial_id]
                     try:
                         outcome = future.result()  # Ctrl-C here: the trial goes back to WAITING
                     except Exception as exc:  # the executor lost the trial, not the objective
-                        del in_flight[future]
-                        if channels is not None:
-                            channels.release(trial_id)
-                        self.running.pop(trial_id, None)
-                        self.lost(record, exc)
+                        self.lost(retire(future), exc)
                         continue
-                    del in_flight[future]
-                    if channels is not None:
-                        channels.release(trial_id)
-                    try:
-                        self.finish(record, outcome)
-                    finally:
-                        self.running.pop(trial_id, None)
+                    self.finish(retire(future), outcome)
         except BaseException:
             # Ctrl-C or a re-raised objective error: trials still in flight go back to
             # WAITING so that the next run (or another worker) re-runs them.

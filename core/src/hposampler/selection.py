@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import importlib.util
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -17,7 +16,6 @@ from .errors import (
     PluginError,
     SamplerOptionsError,
     SearchSpaceError,
-    UnknownSamplerError,
 )
 from .plugins import PluginInfo, get_registry
 from .sampler import BaseSampler, check_seed, normalize_optim_metrics
@@ -44,29 +42,8 @@ def available_samplers() -> list[SamplerSpec]:
 
 
 def _resolve(name: str) -> tuple[SamplerSpec, PluginInfo]:
-    name = getattr(name, "value", name)  # an enum (ablator's SearchAlgo.tpe) by its value
-    if not isinstance(name, str):
-        raise UnknownSamplerError(repr(name), get_registry().samplers())
-    registry = get_registry()
-    samplers = registry.samplers()
-    key = name.strip().lower()
-    if key in samplers:
-        return samplers[key]
-    aliases = registry.aliases()
-    if key in aliases:
-        return samplers[aliases[key]]
-    names = sorted(set(samplers) | set(aliases))
-    suggestions = difflib.get_close_matches(key, names, n=3, cutoff=0.5)
-    # "cmaes" -> "optuna:cmaes": match on the algorithm part as well
-    suggestions += [n for n in samplers if n.split(":", 1)[1] == key and n not in suggestions]
-    broken = [f.name for f in registry.failures] + [c.dropped for c in registry.clashes]
-    note = (
-        f"Plugins that failed to load or clashed ({', '.join(broken)}) may provide it: "
-        "`hposampler list` shows why."
-        if broken
-        else ""
-    )
-    raise UnknownSamplerError(name, samplers, suggestions, note=note)
+    spec, info = get_registry().lookup("sampler", name)
+    return spec, info
 
 
 def get_sampler_spec(name: str) -> SamplerSpec:

@@ -150,8 +150,9 @@ class HyperoptSampler(BaseSampler):
     def _drop(self) -> None:
         from hyperopt import JOB_STATE_ERROR
 
-        doc = self._docs.pop(self.locked_trial_id, None) if self.locked_trial_id is not None \
-            else None  # fmt: skip
+        if self.locked_trial_id is None:
+            return
+        doc = self._docs.pop(self.locked_trial_id, None)
         if doc is not None:
             doc["state"] = JOB_STATE_ERROR  # refresh() leaves errored jobs out
             self.history.refresh()
@@ -162,8 +163,7 @@ class HyperoptSampler(BaseSampler):
         doc = self._docs.get(trial_id)
         if doc is None or state.is_pending:
             return
-        self._finish(doc, self._result(metrics, state))
-        self.history.refresh()
+        self._finish(doc, self._result(metrics, state))  # in place: the next sample sees it
 
     def internal_repr(self, trial_id: int) -> dict[str, Any] | None:
         """``{"vals": {label: value}}``: the trial's point (choices as indices)."""

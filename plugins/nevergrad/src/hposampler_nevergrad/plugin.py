@@ -7,6 +7,7 @@ The study's budget and concurrency reach every factory from the runner
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -30,28 +31,7 @@ _ANY_OPTIONS = (
 )
 
 
-def _factory(registry_name: str) -> Callable[..., Any]:
-    def build(
-        search_space: Any,
-        *,
-        optim_metrics: Mapping[str, Any] | None = None,
-        trials: Iterable[Trial | Mapping[str, Any]] | None = None,
-        seed: int | None = None,
-        budget: int | None = None,
-        concurrency: int | None = None,
-    ) -> Any:
-        from .sampler import NevergradSampler
-
-        return NevergradSampler(
-            search_space, optimizer=registry_name, optim_metrics=optim_metrics,
-            trials=trials, seed=seed, budget=budget, concurrency=concurrency,
-        )  # fmt: skip
-
-    build.__name__ = f"nevergrad_{registry_name.lower()}"
-    return build
-
-
-def build_any(
+def build(
     search_space: Any,
     *,
     optimizer: str = "NGOpt",
@@ -61,8 +41,11 @@ def build_any(
     budget: int | None = None,
     concurrency: int | None = None,
 ) -> Any:
-    """``nevergrad:any``: the optimizer named by the ``optimizer`` option."""
+    """A :class:`~hposampler_nevergrad.sampler.NevergradSampler` on the registry's
+    ``optimizer`` (``nevergrad:any`` takes it as an option; the others fix it)."""
     from nevergrad.optimization import registry
+
+    from .sampler import NevergradSampler
 
     if optimizer not in registry:
         close = difflib.get_close_matches(optimizer, list(registry), n=3)
@@ -72,9 +55,9 @@ def build_any(
             "list them with: python -c 'import nevergrad as ng; "
             "print(sorted(ng.optimizers.registry))'"
         )
-    return _factory(optimizer)(
-        search_space, optim_metrics=optim_metrics, trials=trials, seed=seed,
-        budget=budget, concurrency=concurrency,
+    return NevergradSampler(
+        search_space, optimizer=optimizer, optim_metrics=optim_metrics, trials=trials,
+        seed=seed, budget=budget, concurrency=concurrency,
     )  # fmt: skip
 
 
@@ -91,7 +74,7 @@ def register_samplers(register: Callable[[SamplerSpec], None]) -> None:
         register(
             SamplerSpec(
                 f"nevergrad:{algorithm}",
-                _factory(registry_name),
+                functools.partial(build, optimizer=registry_name),
                 aliases=aliases,
                 description=description,
                 options=(),
@@ -102,7 +85,7 @@ def register_samplers(register: Callable[[SamplerSpec], None]) -> None:
     register(
         SamplerSpec(
             "nevergrad:any",
-            build_any,
+            build,
             description="any optimizer of nevergrad's registry, named by the 'optimizer' option",
             options=_ANY_OPTIONS,
             needs_metrics=True,

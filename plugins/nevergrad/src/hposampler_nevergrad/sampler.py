@@ -87,7 +87,6 @@ class NevergradSampler(BaseSampler):
         factory = ng.optimizers.registry[optimizer]
         if budget is None and isinstance(factory, type) and issubclass(factory, NGOptBase):
             budget = DEFAULT_BUDGET  # NGOpt plans from a budget and refuses to go without
-        self.budget = budget
         self.optimizer = factory(
             parametrization=self.parametrization, budget=budget, num_workers=concurrency or 1
         )
