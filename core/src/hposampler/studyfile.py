@@ -69,8 +69,10 @@ _SECTIONS: dict[str, dict[str, tuple[type, ...]] | None] = {
 _REQUIRED: dict[str, tuple[str, ...]] = {
     "study": ("name", "objective", "trials"),
     "sampler": ("name",),
-    "pruner": ("name",),  # when the table is there
+    "pruner": ("name",),
 }
+#: Sections a study file may leave out (their required keys apply when present).
+_OPTIONAL = frozenset({"pruner"})
 
 
 @attrs.frozen
@@ -147,7 +149,10 @@ def load_study_file(path: str | Path) -> StudyFile:
                 if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
                     names = " or ".join(k.__name__ for k in kinds)
                     raise StudyError(f"{file} [{section}] {key}: expected {names}, got {value!r}")
-            for key in _REQUIRED.get(section, ()) if section in data or section != "pruner" else ():
+            required = (
+                () if section in _OPTIONAL and section not in data else _REQUIRED.get(section, ())
+            )
+            for key in required:
                 if key not in table:
                     raise StudyError(f"{file} [{section}]: missing required key {key!r}")
         values[section] = table
