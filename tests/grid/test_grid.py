@@ -193,18 +193,41 @@ def test_ablator_nested_optimizer_space_enumerates_correctly() -> None:
     assert all("momentum" not in c["train_config.optimizer_config"]["arguments"] for c in adam)
 
 
-def test_dropped_points_return_and_running_trials_are_not_reissued() -> None:
+def test_a_dropped_point_leaves_its_cycle_and_running_trials_are_not_reissued() -> None:
     space = {"a": {"categorical_values": [1, 2, 3, 4]}}
     sampler = make_sampler("grid", space, seed=3, exhausted="stop")
     tid, dropped, _ = sampler.eager_sample()
     sampler.unlock(drop=True)
-    tid2, again, _ = sampler.eager_sample()
-    sampler.unlock(drop=False)
-    assert (tid2, again) == (tid, dropped)
+    rest = []
+    for _ in range(3):
+        rest.append(sampler.eager_sample()[:2])
+        sampler.unlock(drop=False)
+    assert [t for t, _ in rest] == [tid, tid + 1, tid + 2]  # the id is reused
+    assert dropped not in [c for _, c in rest]  # the config is not
+    assert sorted(c["a"] for _, c in [*rest, (tid, dropped)]) == [1, 2, 3, 4]
+    with pytest.raises(StopIteration):
+        sampler.eager_sample()
     running = [Trial(0, {"a": 2}, TrialState.RUNNING), Trial(1, {"a": 3}, TrialState.FAIL)]
     resumed = make_sampler("grid", space, seed=3, exhausted="stop", trials=running)
-    rest = draw_all(resumed, 2)
-    assert sorted(c["a"] for c in rest) == [1, 4]
+    assert sorted(c["a"] for c in draw_all(resumed, 2)) == [1, 4]
+
+
+@given(small_finite_spaces, st.integers(0, 2**16), st.data())
+def test_dropped_configs_never_return_within_their_cycle(
+    space: dict[str, Any], seed: int, data: st.DataObject
+) -> None:
+    sampler = make_sampler("grid", space, seed=seed, exhausted="cycle")
+    size = sampler.size
+    kept, dropped = [], []
+    for _ in range(size):  # one whole cycle, some points dropped
+        _, _, internal = sampler.eager_sample()
+        drop = data.draw(st.booleans())
+        sampler.unlock(drop=drop)
+        (dropped if drop else kept).append(internal["index"])
+    assert sorted(kept + dropped) == list(range(size))  # each point once, dropped included
+    assert sorted(sampler.trial_states) == list(range(len(kept)))  # dense ids
+    _, config, _ = sampler.eager_sample()  # a new cycle may propose them again
+    sampler.unlock(drop=False)
 
 
 def test_resume_tolerates_float_round_off_and_logs_configs_off_the_grid(

@@ -15,9 +15,13 @@ BUILTIN = [
     "optuna:cmaes",
     "optuna:qmc",
     "optuna:nsga2",
-    "optuna:nsga3",
     "optuna:bruteforce",
 ]
+if importlib.util.find_spec("optuna") is not None:
+    import optuna
+
+    if hasattr(optuna.samplers, "NSGAIIISampler"):  # Optuna >= 3.2
+        BUILTIN.append("optuna:nsga3")
 if importlib.util.find_spec("torch") is not None:  # pragma: no cover - torch not in CI
     BUILTIN.append("optuna:gp")
 if importlib.util.find_spec("hposampler_skopt") is not None:

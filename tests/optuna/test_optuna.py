@@ -69,8 +69,11 @@ BACKENDS = [
     "optuna:cmaes",
     "optuna:qmc",
     "optuna:nsga2",
-    "optuna:nsga3",
 ]
+#: NSGA-III arrived in Optuna 3.2; the plugin supports 3.1.1 (ablator's pin) and later
+HAS_NSGA3 = hasattr(optuna.samplers, "NSGAIIISampler")
+if HAS_NSGA3:
+    BACKENDS.append("optuna:nsga3")
 if importlib.util.find_spec("torch") is not None:  # pragma: no cover - torch not in CI
     BACKENDS.append("optuna:gp")
 
@@ -194,7 +197,9 @@ def test_none_metric_is_the_worst_value_for_its_direction() -> None:
     ]
 
 
-@pytest.mark.parametrize("name", ["optuna:nsga2", "optuna:nsga3", "optuna:tpe"])
+@pytest.mark.parametrize(
+    "name", [n for n in BACKENDS if n in ("optuna:nsga2", "optuna:nsga3", "optuna:tpe")]
+)
 def test_multi_objective(name: str) -> None:
     sampler = make_sampler(name, FLAT, optim_metrics={"loss": "min", "time": "min"}, seed=0)
     for _ in range(8):
@@ -375,3 +380,25 @@ def test_a_synced_trial_without_qmc_state_never_rewinds_the_sequence() -> None:
             foreign = Trial(tid + 1, {"x": 0.123, "y": 0.456}, TrialState.COMPLETE,
                             [{"loss": 0.9}])  # fmt: skip
             worker.sync_trials([foreign])
+
+
+@pytest.mark.parametrize(
+    ("name", "module", "class_name", "since"),
+    [
+        ("optuna:nsga3", optuna.samplers, "NSGAIIISampler", "3.2"),
+        # optuna:gp (3.6) asks for torch first, which CI does not install
+    ],
+)
+def test_a_sampler_the_installed_optuna_lacks_is_listed_and_refused_naming_the_release(
+    monkeypatch: pytest.MonkeyPatch, name: str, module: Any, class_name: str, since: str
+) -> None:
+    from hposampler import MissingDependencyError
+
+    monkeypatch.delattr(module, class_name, raising=False)  # as on Optuna 3.1.1
+    assert name in {s.name for s in available_samplers()}
+    space = {"x": {"value_range": [0, 1], "value_type": "float"}}
+    with pytest.raises(MissingDependencyError) as info:
+        make_sampler(name, space, optim_metrics={"loss": "min", "t": "min"}, seed=0)
+    message = str(info.value)
+    assert f"needs optuna >= {since}" in message and optuna.__version__ in message
+    assert f"pip install 'optuna>={since}'" in message and "\n" not in message

@@ -25,6 +25,8 @@ PRUNERS: dict[str, tuple[dict[str, Any], Any]] = {
     "patient": ({"patience": 1, "wrapped": "median"}, lambda: optuna.pruners.PatientPruner(
         optuna.pruners.MedianPruner(), patience=1)),
 }  # fmt: skip
+if not hasattr(optuna.pruners, "WilcoxonPruner"):  # Optuna < 3.6 (the plugin supports 3.1.1)
+    del PRUNERS["wilcoxon"]
 
 
 def curve(trial: int, step: int) -> float:
@@ -124,3 +126,13 @@ def test_every_optuna_pruner_passes_the_pruner_kit(name: str) -> None:
 
     options, _ = PRUNERS[name]
     check_pruner(name, options, symmetric=name != "threshold")  # absolute bounds
+
+
+def test_a_pruner_the_installed_optuna_lacks_is_refused_naming_the_release(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from hposampler import MissingDependencyError
+
+    monkeypatch.delattr(optuna.pruners, "WilcoxonPruner", raising=False)
+    with pytest.raises(MissingDependencyError, match=r"needs optuna >= 3\.6 .*pip install"):
+        make_pruner("wilcoxon", {"loss": "min"})

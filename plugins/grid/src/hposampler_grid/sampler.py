@@ -26,6 +26,10 @@ class GridSampler(BaseSampler):
     int ranges: the distinct rounded points); categoricals give all their values;
     ``sub_configuration`` is a product, ``subspaces`` a union.
 
+    ``unlock(drop=True)`` hands the trial id out again but not the point: a
+    dropped config is skipped for the rest of its cycle (ablator's behaviour;
+    a caller drops configs it cannot run). A later cycle proposes it again.
+
     Parameters
     ----------
     search_space : mapping
@@ -61,7 +65,6 @@ class GridSampler(BaseSampler):
         self.size = self.grid.size
         self._key = seed if seed is not None else random.SystemRandom().getrandbits(64)
         self._indices: dict[int, tuple[int, int]] = {}  # trial id -> (index, cycle)
-        self._returned: list[int] = []  # dropped indices, handed out first
         # grid index -> visits by the trials resumed at start; None once resumed
         self._visits: Counter[int] | None = Counter()
         self._start_cycle(0, set())
@@ -116,8 +119,6 @@ class GridSampler(BaseSampler):
         return index if json_equal(self.grid.config(index), trial.config) else None
 
     def _next_index(self) -> int:
-        if self._returned:
-            return self._returned.pop()
         while True:
             if self._position >= self.size:
                 if self.exhausted == "stop":
@@ -143,9 +144,11 @@ class GridSampler(BaseSampler):
         return trial_id, self.grid.config(index)
 
     def _drop(self) -> None:
+        # the id is handed out again (by the base class); the point is not: a dropped
+        # config is one the caller could not run, so it leaves the current cycle
         trial_id = self.locked_trial_id
-        if trial_id is not None and trial_id in self._indices:
-            self._returned.append(self._indices.pop(trial_id)[0])
+        if trial_id is not None:
+            self._indices.pop(trial_id, None)
 
     def internal_repr(self, trial_id: int) -> dict[str, Any] | None:
         """``{"index": grid index, "cycle": cycle number}`` (JSON)."""

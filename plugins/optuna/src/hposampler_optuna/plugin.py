@@ -7,7 +7,34 @@ from collections.abc import Callable
 from typing import Any
 
 from hposampler import OptionSpec, SamplerOptionsError, SamplerSpec, hookimpl
+from hposampler.errors import MissingDependencyError
 from hposampler.spec import PythonObject
+
+#: Optuna releases that added a sampler or pruner class after 3.1.1, the oldest
+#: Optuna this plugin supports (ablator pins it). On an older Optuna the name is
+#: still listed and refused with the version it needs.
+SINCE = {"NSGAIIISampler": "3.2", "GPSampler": "3.6", "WilcoxonPruner": "3.6"}
+
+
+def optuna_class(module: Any, class_name: str, what: str) -> Any:
+    """``module.class_name`` of the installed Optuna, or a one-line error naming the release.
+
+    Raises
+    ------
+    MissingDependencyError
+        When the installed Optuna predates the class.
+    """
+    import optuna
+
+    cls = getattr(module, class_name, None)
+    if cls is None:
+        since = SINCE.get(class_name, "a newer release")
+        raise MissingDependencyError(
+            f"{what} needs optuna >= {since} ({class_name}); the installed optuna is "
+            f"{optuna.__version__}: pip install 'optuna>={since}'"
+        )
+    return cls
+
 
 _INDEPENDENT = OptionSpec(
     "independent_sampler",
@@ -169,7 +196,7 @@ def _factory(
 
         from .sampler import OptunaSampler
 
-        cls = getattr(optuna.samplers, class_name)
+        cls = optuna_class(optuna.samplers, class_name, f"sampler 'optuna:{algorithm}'")
         accepted = inspect.signature(cls.__init__).parameters
         for key in options:
             if key not in accepted:
@@ -275,7 +302,7 @@ def _pruner_factory(algorithm: str, class_name: str) -> Callable[..., Any]:
         from .pruners import OptunaPruner
         from .sampler import quiet_experimental
 
-        cls = getattr(optuna.pruners, class_name)
+        cls = optuna_class(optuna.pruners, class_name, f"pruner 'optuna:{algorithm}'")
         if class_name == "PatientPruner":
             wrapped = options.pop("wrapped", None)
             inner = None

@@ -352,7 +352,12 @@ class OptunaSampler(BaseSampler):
     def _sampler_attrs(self) -> dict[str, Any]:
         """Small JSON state the Optuna sampler keeps in the study (QMC's sample counter)."""
         attrs = self.storage.get_study_system_attrs(self._study_id)
-        return {k: v for k, v in attrs.items() if k.startswith("qmc:") and isinstance(v, int)}
+        return {k: v for k, v in attrs.items() if _is_qmc_counter(k) and isinstance(v, int)}
+
+
+def _is_qmc_counter(key: str) -> bool:
+    """QMC's sample counter key: ``qmc:<hash>`` (Optuna >= 3.2) or ``"... last sample id"``."""
+    return key.startswith("qmc:") or key.endswith("'s last sample id")
 
 
 @contextlib.contextmanager
