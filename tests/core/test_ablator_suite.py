@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from ablator_shapes import SearchSpace
+from ablator_shapes import FieldType, SearchSpace
 from hposampler import SearchSpaceError, TrialState, make_sampler
 from hposampler.compat.ablator import GridSampler, OptunaSampler
 
@@ -69,9 +69,18 @@ def test_sampled_configs_have_ablators_shape_and_internal_state(algo: str) -> No
         sampler.update_trial(trial_id, {"loss": config["b"] ** 2}, TrialState.COMPLETE)
 
 
-def test_a_range_without_n_bins_is_refused_by_the_grid_naming_it() -> None:
-    with pytest.raises(SearchSpaceError, match=r"^b: value_range needs n_bins"):
+def test_a_range_without_n_bins_is_refused_by_the_grid_with_ablators_message() -> None:
+    with pytest.raises(SearchSpaceError) as info:
         GridSampler(search_space={"b": SearchSpace(value_range=(-10, 10))})
+    assert str(info.value) == (
+        "Invalid search space for b. `n_bins` must be specified for"
+        " SearchSpace(value_range=(-10.0, 10.0), value_type='float')."
+    )  # ablator's test_grid_sampler asserts exactly this
+    assert isinstance(info.value, ValueError) and info.value.path == "b"
+    nested = {"a": SearchSpace(subspaces=[{"sub_configuration": {"d": {"value_range": (0, 1)}}}])}
+    with pytest.raises(SearchSpaceError, match=r"^Invalid search space for a\. Invalid search "
+                       r"space for d\. `n_bins` must be specified"):  # fmt: skip
+        GridSampler(search_space=nested)
 
 
 def test_the_grid_space_has_21000_points_and_resuming_skips_the_sampled() -> None:
@@ -96,20 +105,50 @@ def test_the_grid_space_has_21000_points_and_resuming_skips_the_sampled() -> Non
     assert Counter(json.dumps(c, sort_keys=True) for c in cfgs) + Counter(rest) == full
 
 
-def test_a_grid_point_comes_once_per_cycle_and_drops_come_back() -> None:
+def test_a_dropped_grid_config_leaves_the_pool_and_its_id_is_reused() -> None:
     space = {"b": SearchSpace(value_range=(-10, 10), n_bins=20)}
-    sampler = GridSampler(search_space=space)
-    trial_id, *_ = sampler.eager_sample()
+    sampler = GridSampler(search_space=space, seed=0)
+    assert len(sampler.configs) == 20
+    first, *_ = sampler.eager_sample()
     sampler.unlock(drop=False)
-    trial_id, cfg, _ = sampler.eager_sample()
-    sampler.unlock(drop=True)
-    again, cfg_again, _ = sampler.eager_sample()
-    assert (trial_id, again) == (1, 1) and cfg_again == cfg  # the dropped point is reused
+    dropped_ids, dropped = [], []
+    for _ in range(2):  # two invalid configs in a row, as ExperimentState drops them
+        trial_id, cfg, _ = sampler.eager_sample()
+        sampler.unlock(drop=True)
+        dropped_ids.append(trial_id)
+        dropped.append(cfg["b"])
+    assert first == 0 and dropped_ids == [1, 1]
+    assert len(sampler.configs) == 20 - 3 and len(sampler.sampled_configs) == 1
+    rest = []
+    for _ in range(17):
+        trial_id, cfg, _ = sampler.eager_sample()
+        sampler.unlock(drop=False)
+        rest.append(cfg["b"])
+    assert not set(dropped) & set(rest)  # never proposed again in this cycle
+    assert len(sampler.configs) == 0
+    sampler.eager_sample()  # a new cycle (ablator's reset)
     sampler.unlock(drop=False)
-    values = [cfg["b"]] + [
-        sampler.eager_sample()[1]["b"] for _ in range(38) if sampler.unlock(drop=False) is None
-    ]
-    assert len(set(values[:19])) == 19
+    assert len(sampler.configs) == 19 and len(sampler.sampled_configs) == 19
+
+
+def test_experiment_state_skipping_invalid_grid_configs_reaches_the_valid_ones() -> None:
+    # ExperimentState(ignore_invalid_params=True) drops a config it cannot build and asks
+    # again, 20 times at most: the same invalid point must not come back each time
+    space = {"b": SearchSpace(value_range=(0, 9), value_type=FieldType.discrete, n_bins=10)}
+    sampler = GridSampler(search_space=space, seed=3)
+    valid = []
+    for _ in range(5):
+        for _attempt in range(20):
+            trial_id, cfg, _ = sampler.eager_sample()
+            ok = cfg["b"] % 2 == 0  # odd values are "misconfigured"
+            sampler.unlock(drop=not ok)
+            if ok:
+                valid.append((trial_id, cfg["b"]))
+                break
+        else:
+            pytest.fail("reached the limit of misconfigured trials")
+    assert [t for t, _ in valid] == list(range(5))
+    assert sorted(b for _, b in valid) == [0, 2, 4, 6, 8]
 
 
 def expand(space: dict[str, Any]) -> list[Any]:

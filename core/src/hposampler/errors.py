@@ -11,6 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 __all__ = [
+    "AblatorMetricsError",
+    "AblatorSearchAlgoError",
+    "AblatorSearchSpaceError",
+    "AblatorUnknownTrialError",
     "HposamplerError",
     "MetricsError",
     "MissingDependencyError",
@@ -134,3 +138,35 @@ class StudyError(HposamplerError, RuntimeError):
 
 class StorageError(HposamplerError, ValueError):
     """Stored study data is missing, corrupted or of an unknown schema version."""
+
+
+# -- ablator compatibility (hposampler.compat.ablator) ---------------------------------
+# Each is the hposampler error *and* the built-in class ablator raises in that case, so
+# code written against ablator's samplers (``except ValueError`` ...) keeps working.
+
+
+class AblatorSearchAlgoError(UnknownSamplerError, ValueError):
+    """An unknown ``search_algo``: ablator raises ``ValueError``, hposampler a ``LookupError``."""
+
+    def __init__(self, name: str, installed: Iterable[str], suggestions: Iterable[str] = ()):
+        super().__init__(name, installed, suggestions)
+        self.args = (f"{name!r} is not a valid SearchAlgo: {self.args[0]}",)
+
+
+class AblatorSearchSpaceError(SearchSpaceError):
+    """A search space ablator's samplers refuse, with ablator's message (and the path)."""
+
+    def __init__(self, path: str, reason: str, message: str) -> None:
+        super().__init__(path, reason)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class AblatorMetricsError(MetricsError):
+    """Metrics or ``optim_metrics`` ablator's ``OptunaSampler`` refuses (a ``ValueError``)."""
+
+
+class AblatorUnknownTrialError(UnknownTrialError, RuntimeError):
+    """ablator's ``RuntimeError("Trial N was not found.")``, also an :class:`UnknownTrialError`."""

@@ -26,6 +26,7 @@ import bisect
 import copy
 import math
 from collections.abc import Callable, Iterator, Mapping
+from types import MappingProxyType
 from typing import Any
 
 import attrs
@@ -528,11 +529,15 @@ class SpaceTree:
         """Names of the parameters active for ``params`` (in sampling order)."""
         return list(self.sample(lambda p: params[p.name])[0])
 
-    def encode(self, config: Mapping[str, Any]) -> dict[str, Any]:
+    def encode(
+        self, config: Mapping[str, Any], branches: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
         """Inverse of :meth:`decode`: the active parameters of a config.
 
         Grid values are matched up to float round-off and returned as the exact
-        grid point; for ``subspaces`` the first branch that matches is chosen.
+        grid point; for ``subspaces`` the first branch that matches is chosen,
+        unless ``branches`` (``{choice parameter name: branch index}``, e.g. the
+        params a backend sampled) names one that matches.
 
         Raises
         ------
@@ -541,10 +546,26 @@ class SpaceTree:
         """
         params: dict[str, Any] = {}
         try:
-            _encode(self.root, config, "", params)
+            _encode(self.root, config, "", params, branches or {})
         except _NoMatch as exc:
             raise SearchSpaceError(exc.path, exc.reason) from None
         return params
+
+    def encodings(self, config: Mapping[str, Any], limit: int = 64) -> list[dict[str, Any]]:
+        """Every way ``config`` encodes (overlapping ``subspaces`` branches), at most ``limit``.
+
+        The first is :meth:`encode`'s. A grid uses the others to tell apart two
+        points that give the same config.
+
+        Raises
+        ------
+        SearchSpaceError
+            If ``config`` is not in the space.
+        """
+        try:
+            return _encode_all(self.root, config, "", limit)
+        except _NoMatch as exc:
+            raise SearchSpaceError(exc.path, exc.reason) from None
 
     def violation(self, config: Any) -> str | None:
         """Why ``config`` is not a config of this space (path and reason), or ``None``."""
@@ -555,8 +576,17 @@ class SpaceTree:
         return None
 
 
-def _encode(node: Node, value: Any, path: str, params: dict[str, Any]) -> None:
-    """Collect the parameters of ``value`` under ``node``; ``_NoMatch`` if it is not in it."""
+def _encode(
+    node: Node,
+    value: Any,
+    path: str,
+    params: dict[str, Any],
+    branches: Mapping[str, Any] = MappingProxyType({}),
+) -> None:
+    """Collect the parameters of ``value`` under ``node``; ``_NoMatch`` if it is not in it.
+
+    ``branches`` gives the branch to try first at a choice (by its parameter name).
+    """
     if isinstance(node, Leaf):
         param = node.param
         if not param.contains(value):
@@ -575,13 +605,18 @@ def _encode(node: Node, value: Any, path: str, params: dict[str, Any]) -> None:
                 f"keys {sorted(map(str, value))} differ from the search space's {sorted(keys)}",
             )
         for key, child in node.items:
-            _encode(child, value[key], f"{path}.{key}" if path else key, params)
+            _encode(child, value[key], f"{path}.{key}" if path else key, params, branches)
     else:
         last: _NoMatch | None = None
-        for index, branch in enumerate(node.branches):
+        order = list(range(len(node.branches)))
+        preferred = branches.get(node.param.name)
+        if preferred in order:
+            order.remove(preferred)
+            order.insert(0, preferred)
+        for index in order:
             attempt: dict[str, Any] = {}
             try:
-                _encode(branch, value, node.param.name, attempt)
+                _encode(node.branches[index], value, node.param.name, attempt, branches)
             except _NoMatch as exc:
                 last = exc
                 continue
@@ -593,6 +628,31 @@ def _encode(node: Node, value: Any, path: str, params: dict[str, Any]) -> None:
             f"value {value!r} matches none of the subspaces"
             + (f" ({last.path}: {last.reason})" if last else ""),
         )
+
+
+def _encode_all(node: Node, value: Any, path: str, limit: int) -> list[dict[str, Any]]:
+    """Every parameter set of ``value`` under ``node`` (``_NoMatch`` if none), in
+    :func:`_encode`'s order of preference, at most ``limit``."""
+    if isinstance(node, Choice):
+        out: list[dict[str, Any]] = []
+        for index, branch in enumerate(node.branches):
+            try:
+                subs = _encode_all(branch, value, node.param.name, limit)
+            except _NoMatch:
+                continue
+            out += [{node.param.name: index, **sub} for sub in subs]
+        if not out:
+            _encode(node, value, path, {})  # raises the reason
+        return out[:limit]
+    one: dict[str, Any] = {}
+    _encode(node, value, path, one)  # validates the whole subtree
+    if not isinstance(node, Group):
+        return [one]
+    results: list[dict[str, Any]] = [{}]
+    for key, child in node.items:
+        subs = _encode_all(child, value[key], f"{path}.{key}" if path else key, limit)
+        results = [{**r, **sub} for r in results for sub in subs][:limit]
+    return results
 
 
 def compile_node(space: SearchSpace, path: str = "") -> Node:

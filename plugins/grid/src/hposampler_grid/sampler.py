@@ -87,13 +87,26 @@ class GridSampler(BaseSampler):
     def _resume_trial(self, trial: Trial, params: dict[str, Any]) -> None:
         index = self._stored_index(trial)
         if index is None:
-            index = self.grid.index_of_params(params)
+            index = self._least_visited(trial)
         if self._visits is None:  # a later batch (another worker's trials): this cycle
             self._indices[trial.trial_id] = (index, self._cycle)
             self._used.add(index)  # skipped when the order reaches it
             return
         self._indices[trial.trial_id] = (index, self._visits[index])  # k-th visit: cycle k
         self._visits[index] += 1
+
+    def _least_visited(self, trial: Trial) -> int:
+        """The grid point of a config without a stored index.
+
+        Overlapping ``subspaces`` branches give one config several points: a
+        config seen twice takes two of them, as ablator's grid removes one copy
+        per config it resumes from.
+        """
+        candidates = [self.grid.index_of_params(p) for p in self.tree.encodings(trial.config)]
+        if self._visits is None:
+            return next((i for i in candidates if i not in self._used), candidates[0])
+        visits = self._visits
+        return min(candidates, key=lambda i: visits[i])
 
     def _resume_done(self) -> None:
         if self._visits is None:
@@ -134,6 +147,15 @@ class GridSampler(BaseSampler):
                 self._used.discard(index)
                 continue
             return index
+
+    @property
+    def remaining_in_cycle(self) -> int:
+        """Points of the current cycle not handed out yet (a dropped point was handed out).
+
+        ``0`` once a cycle is complete; with ``exhausted="cycle"`` the next sample
+        starts a new one (ablator's ``len(GridSampler.configs)``).
+        """
+        return max(self.size - self._position - len(self._used), 0)
 
     # -- contract -----------------------------------------------------------------
 
