@@ -90,6 +90,11 @@ __version__ = "0.0.1b3"
 package_dir = Path(__file__).parent
 
 
+# ablator's own import order: its samplers and its state import each other, and
+# ablator/__init__.py reaches the state first
+import ablator.main.state  # noqa: E402,F401
+
+
 def __getattr__(name):
     if name not in _WHERE:
         raise AttributeError(name)
@@ -97,7 +102,7 @@ def __getattr__(name):
 '''
 
 #: the two fixtures ablator's tests take from its conftest (which needs docker and Ray)
-CONFTEST = '''import io
+CONFTEST = """import io
 from contextlib import redirect_stderr, redirect_stdout
 
 import pytest
@@ -127,7 +132,7 @@ def capture_output():
         return out.getvalue(), err.getvalue()
 
     return capture
-'''
+"""
 
 STATE_SCRIPT = r"""
 import json, tempfile

@@ -7,7 +7,9 @@ Usage::
                                        # (--resume: a second run continues / shows it)
     python tools/dev.py test [ARGS]    # install (if needed), then ruff, mypy, the docs build
                                        # (warnings are errors) and pytest (ARGS replace the
-                                       # default: tests/ plus the docstring examples)
+                                       # default: tests/ plus the docstring examples); then,
+                                       # without ARGS, the Optuna plugin's, the kit's and the
+                                       # ablator tests again on Optuna 3.1.1 (ablator's pin)
     python tools/dev.py install        # only (re)install
     python tools/dev.py bench          # the benchmark suite (prints a Markdown table)
 
@@ -16,6 +18,11 @@ root (``HPOSAMPLER_VENV`` overrides the folder): the core distribution, every
 ``plugins/*`` distribution (editable, so their entry points register) and the
 root ``dev`` dependency group. Installation is skipped while no ``pyproject.toml``
 changed since the last one. Only the standard library is used here.
+
+``test`` also keeps a second environment, ``.venv-optuna-3.1.1``
+(``HPOSAMPLER_OLDEST_VENV``), with the core, the grid and Optuna plugins and the
+oldest Optuna the Optuna plugin supports, and runs the tests that depend on the
+Optuna version there too.
 """
 
 from __future__ import annotations
@@ -31,6 +38,17 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV = Path(os.environ.get("HPOSAMPLER_VENV", ROOT / ".venv"))
 STAMP_NAME = ".hposampler-dev-stamp"
 QUICKSTART = ROOT / "docs" / "examples" / "quickstart.toml"
+#: The oldest Optuna hposampler-optuna supports (ablator pins it), tested in its own venv.
+OLDEST_OPTUNA = "optuna==3.1.1"
+OLDEST_VENV = Path(os.environ.get("HPOSAMPLER_OLDEST_VENV", ROOT / ".venv-optuna-3.1.1"))
+OLDEST_MEMBERS = ["core", "plugins/grid", "plugins/optuna"]
+OLDEST_TESTS = [
+    "tests/optuna",
+    "tests/kit/test_builtin_conformance.py",
+    "tests/core/test_ablator_compat.py",
+    "tests/core/test_ablator_suite.py",
+    "tests/core/test_ablator_exact.py",
+]
 
 
 def log(msg: str) -> None:
@@ -44,19 +62,21 @@ def members() -> list[Path]:
     return found
 
 
-def bin_path(name: str) -> Path:
+def bin_path(name: str, venv_dir: Path = VENV) -> Path:
     sub = "Scripts" if os.name == "nt" else "bin"
     suffix = ".exe" if os.name == "nt" else ""
-    return VENV / sub / f"{name}{suffix}"
+    return venv_dir / sub / f"{name}{suffix}"
 
 
-def fingerprint() -> str:
+def fingerprint(*extra: str) -> str:
     digest = hashlib.sha256()
     files = [ROOT / "pyproject.toml", Path(__file__), *(m / "pyproject.toml" for m in members())]
     for path in files:
         digest.update(str(path.relative_to(ROOT)).encode())
         digest.update(path.read_bytes())
     digest.update(sys.version.encode())
+    for item in extra:
+        digest.update(item.encode())
     return digest.hexdigest()
 
 
@@ -69,23 +89,35 @@ def run(cmd: list[str | Path], **kwargs: object) -> None:
         raise SystemExit(result.returncode)
 
 
-def install() -> Path:
-    python = bin_path("python")
-    stamp = VENV / STAMP_NAME
-    want = fingerprint()
+def install(
+    venv_dir: Path = VENV, chosen: list[Path] | None = None, pins: tuple[str, ...] = ()
+) -> Path:
+    """Create or update a venv: the ``dev`` group, ``chosen`` members (editable), ``pins``."""
+    python = bin_path("python", venv_dir)
+    stamp = venv_dir / STAMP_NAME
+    want = fingerprint(*pins)
     if python.exists() and stamp.exists() and stamp.read_text() == want:
         return python
     if not python.exists():
-        log(f"creating virtual environment {VENV}")
-        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+        log(f"creating virtual environment {venv_dir}")
+        venv.EnvBuilder(with_pip=True, clear=True).create(venv_dir)
     run([python, "-m", "pip", "install", "--quiet", "--upgrade", "pip>=25.1"])
     cmd: list[str | Path] = [python, "-m", "pip", "install", "--quiet", "--group", "dev"]
-    for member in members():
+    for member in members() if chosen is None else chosen:
         cmd += ["-e", str(member.relative_to(ROOT))]
-    run(cmd)
+    run([*cmd, *pins])
     stamp.write_text(want)
-    log("environment ready: activate it with `source .venv/bin/activate`")
+    if venv_dir == VENV:
+        log("environment ready: activate it with `source .venv/bin/activate`")
     return python
+
+
+def test_oldest_optuna() -> None:
+    """The Optuna-dependent tests again, on the oldest Optuna the plugin supports."""
+    chosen = [ROOT / m for m in OLDEST_MEMBERS]
+    python = install(OLDEST_VENV, chosen, (OLDEST_OPTUNA,))
+    log(f"the Optuna plugin's, the kit's and the ablator tests on {OLDEST_OPTUNA}")
+    run([python, "-m", "pytest", *OLDEST_TESTS])
 
 
 def main(argv: list[str]) -> int:
@@ -122,6 +154,8 @@ def main(argv: list[str]) -> int:
         )
         # the test suite plus the examples in docstrings, in one run
         run([python, "-m", "pytest", *(rest or ["tests", *sources, "--doctest-modules"])])
+        if not rest:
+            test_oldest_optuna()
     elif command == "bench":
         run([python, "tests/benchmarks/run_all.py", *rest])
     return 0

@@ -15,13 +15,16 @@ BUILTIN = [
     "optuna:cmaes",
     "optuna:qmc",
     "optuna:nsga2",
-    "optuna:bruteforce",
 ]
-if importlib.util.find_spec("optuna") is not None:
-    import optuna
+if importlib.util.find_spec("hposampler_optuna") is not None:
+    from hposampler_optuna.plugin import installed_supports
 
-    if hasattr(optuna.samplers, "NSGAIIISampler"):  # Optuna >= 3.2
-        BUILTIN.append("optuna:nsga3")
+    # the plugin supports Optuna 3.1.1 (ablator's pin), which lacks these two as needed
+    BUILTIN += [
+        f"optuna:{name}"
+        for name, cls in (("nsga3", "NSGAIIISampler"), ("bruteforce", "BruteForceSampler"))
+        if installed_supports(cls)
+    ]
 if importlib.util.find_spec("torch") is not None:  # pragma: no cover - torch not in CI
     BUILTIN.append("optuna:gp")
 if importlib.util.find_spec("hposampler_skopt") is not None:

@@ -20,6 +20,7 @@ from hposampler import (
     make_sampler,
 )
 from hposampler.testing import space_violation
+from hposampler_optuna.plugin import installed_supports
 
 FLAT = {
     "lr": {"value_range": [1e-5, 1e-1], "value_type": "float", "log": True},
@@ -70,9 +71,8 @@ BACKENDS = [
     "optuna:qmc",
     "optuna:nsga2",
 ]
-#: NSGA-III arrived in Optuna 3.2; the plugin supports 3.1.1 (ablator's pin) and later
-HAS_NSGA3 = hasattr(optuna.samplers, "NSGAIIISampler")
-if HAS_NSGA3:
+# NSGA-III arrived in Optuna 3.2; the plugin supports 3.1.1 (ablator's pin) and later
+if installed_supports("NSGAIIISampler"):
     BACKENDS.append("optuna:nsga3")
 if importlib.util.find_spec("torch") is not None:  # pragma: no cover - torch not in CI
     BACKENDS.append("optuna:gp")
@@ -289,6 +289,7 @@ def test_resume_from_another_samplers_trials() -> None:
     assert tpe.eager_sample()[0] == 6
 
 
+@pytest.mark.skipif(not installed_supports("BruteForceSampler"), reason="Optuna < 3.2")
 def test_bruteforce_enumerates_then_stops() -> None:
     sampler = make_sampler("optuna:bruteforce", FINITE, seed=0)
     configs = []
@@ -386,6 +387,7 @@ def test_a_synced_trial_without_qmc_state_never_rewinds_the_sequence() -> None:
     ("name", "module", "class_name", "since"),
     [
         ("optuna:nsga3", optuna.samplers, "NSGAIIISampler", "3.2"),
+        ("optuna:bruteforce", optuna.samplers, "BruteForceSampler", "3.2"),
         # optuna:gp (3.6) asks for torch first, which CI does not install
     ],
 )
@@ -396,7 +398,7 @@ def test_a_sampler_the_installed_optuna_lacks_is_listed_and_refused_naming_the_r
 
     monkeypatch.delattr(module, class_name, raising=False)  # as on Optuna 3.1.1
     assert name in {s.name for s in available_samplers()}
-    space = {"x": {"value_range": [0, 1], "value_type": "float"}}
+    space = {"x": {"categorical_values": [1, 2]}}  # finite, for the brute-force sampler
     with pytest.raises(MissingDependencyError) as info:
         make_sampler(name, space, optim_metrics={"loss": "min", "t": "min"}, seed=0)
     message = str(info.value)

@@ -10,6 +10,7 @@ import optuna
 import pytest
 
 from hposampler import Study, TrialState, make_pruner, make_sampler
+from hposampler_optuna.plugin import installed_supports
 
 SPACE = {"x": {"value_range": [0.0, 1.0], "value_type": "float"}}
 PRUNERS: dict[str, tuple[dict[str, Any], Any]] = {
@@ -25,7 +26,7 @@ PRUNERS: dict[str, tuple[dict[str, Any], Any]] = {
     "patient": ({"patience": 1, "wrapped": "median"}, lambda: optuna.pruners.PatientPruner(
         optuna.pruners.MedianPruner(), patience=1)),
 }  # fmt: skip
-if not hasattr(optuna.pruners, "WilcoxonPruner"):  # Optuna < 3.6 (the plugin supports 3.1.1)
+if not installed_supports("WilcoxonPruner"):  # Optuna < 3.6 (the plugin supports 3.1.1)
     del PRUNERS["wilcoxon"]
 
 

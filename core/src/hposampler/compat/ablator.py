@@ -127,7 +127,9 @@ class AblatorStudyView:
                 return trial
         error = AblatorUnknownTrialError(f"Trial {trial_id} was not found.")  # ablator's words
         if hasattr(error, "add_note"):  # Python 3.11+: the fix, below the message
-            error.add_note("update or look up only ids eager_sample() returned (dropped ids are forgotten)")
+            error.add_note(
+                "update or look up only ids eager_sample() returned (dropped ids are forgotten)"
+            )
         raise error
 
 

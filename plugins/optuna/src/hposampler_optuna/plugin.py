@@ -10,10 +10,40 @@ from hposampler import OptionSpec, SamplerOptionsError, SamplerSpec, hookimpl
 from hposampler.errors import MissingDependencyError
 from hposampler.spec import PythonObject
 
-#: Optuna releases that added a sampler or pruner class after 3.1.1, the oldest
-#: Optuna this plugin supports (ablator pins it). On an older Optuna the name is
-#: still listed and refused with the version it needs.
-SINCE = {"NSGAIIISampler": "3.2", "GPSampler": "3.6", "WilcoxonPruner": "3.6"}
+#: The first Optuna release whose class a backend needs, where that is newer than
+#: 3.1.1, the oldest Optuna this plugin supports (ablator pins it): NSGA-III, the GP
+#: sampler and the Wilcoxon pruner arrived later; 3.1's BruteForceSampler keeps its
+#: plan in WAITING trials, so a resumed study would repeat points (3.2 rewrote it).
+#: On an older Optuna the name is still listed and refused with the release it needs.
+SINCE = {
+    "NSGAIIISampler": "3.2",
+    "GPSampler": "3.6",
+    "BruteForceSampler": "3.2",
+    "WilcoxonPruner": "3.6",
+}
+
+
+def _release(version: str) -> tuple[int, ...]:
+    """``"3.1.1"`` -> ``(3, 1)``: the major and minor numbers of a version string."""
+    parts = []
+    for piece in version.split(".")[:2]:
+        digits = "".join(c for c in piece if c.isdigit())
+        parts.append(int(digits or 0))
+    return tuple(parts)
+
+
+def installed_supports(class_name: str) -> bool:
+    """Whether the installed Optuna has ``optuna.samplers/pruners.<class_name>`` as needed."""
+    try:
+        import optuna
+    except ImportError:  # pragma: no cover - optuna is a dependency
+        return False
+    module = optuna.pruners if class_name.endswith("Pruner") else optuna.samplers
+    try:
+        optuna_class(module, class_name, class_name)
+    except MissingDependencyError:
+        return False
+    return True
 
 
 def optuna_class(module: Any, class_name: str, what: str) -> Any:
@@ -22,16 +52,17 @@ def optuna_class(module: Any, class_name: str, what: str) -> Any:
     Raises
     ------
     MissingDependencyError
-        When the installed Optuna predates the class.
+        When the installed Optuna predates the class (or the version it needs).
     """
     import optuna
 
     cls = getattr(module, class_name, None)
-    if cls is None:
-        since = SINCE.get(class_name, "a newer release")
+    since = SINCE.get(class_name)
+    if cls is None or (since and _release(optuna.__version__) < _release(since)):
+        need = since or "a newer release"
         raise MissingDependencyError(
-            f"{what} needs optuna >= {since} ({class_name}); the installed optuna is "
-            f"{optuna.__version__}: pip install 'optuna>={since}'"
+            f"{what} needs optuna >= {need} ({class_name}); the installed optuna is "
+            f"{optuna.__version__}: pip install 'optuna>={need}'"
         )
     return cls
 
