@@ -128,3 +128,24 @@ def test_log_int_param_and_float_param_contains() -> None:
     assert isinstance(n, IntParam) and n.log and n.grid() is None
     assert isinstance(f, FloatParam) and f.contains(1) and not f.contains(1.5)
     assert not f.contains("0.5") and not f.contains(True)
+
+
+def test_overlapping_branches_encode_every_way_and_honour_a_preferred_branch() -> None:
+    leaf = {"value_range": [0, 1], "value_type": "float", "n_bins": 3}
+    space = {"a": {"subspaces": [
+        {"sub_configuration": {"i": leaf}},
+        {"sub_configuration": {"i": leaf}},
+        {"sub_configuration": {"j": leaf}},
+    ]}}  # fmt: skip
+    tree = compile_space(space)
+    config = {"a": {"i": 0.5}}
+    assert tree.encode(config) == {"a": 0, "a.subspaces[0].i": 0.5}
+    assert tree.encode(config, {"a": 1}) == {"a": 1, "a.subspaces[1].i": 0.5}
+    assert tree.encode(config, {"a": 2}) == {"a": 0, "a.subspaces[0].i": 0.5}  # no match: first
+    assert tree.encodings(config) == [
+        {"a": 0, "a.subspaces[0].i": 0.5},
+        {"a": 1, "a.subspaces[1].i": 0.5},
+    ]
+    assert tree.encodings(config, limit=1) == [tree.encode(config)]
+    with pytest.raises(SearchSpaceError, match="matches none of the subspaces"):
+        tree.encodings({"a": {"k": 1}})

@@ -170,6 +170,7 @@ def optuna_space(parsed: Mapping[str, Any]) -> dict[str, Any]:
             return space
         assert space.value_range is not None
         low = space.value_range[0]
+        high: float
         if space.value_type == "int":
             step, high, count = _int_steps(space)
             if step == 1:  # every int in range: ablator's step 1 is no grid at all
@@ -244,8 +245,9 @@ def _range_distribution(
 ) -> tuple[str, dict[str, Any]]:
     """The type name and attributes of ablator's Optuna distribution for a range."""
     if isinstance(param, IntParam):
-        step, high, _ = _int_steps(space)
-        return "IntDistribution", {"log": param.log, "step": step, "low": param.low, "high": high}
+        int_step, int_high, _ = _int_steps(space)
+        ints: dict[str, Any] = {"log": param.log, "step": int_step, "low": param.low}
+        return "IntDistribution", {**ints, "high": int_high}
     if param.n_bins is None:
         attributes = {"step": None, "low": param.low, "high": param.high, "log": param.log}
         return "FloatDistribution", attributes
