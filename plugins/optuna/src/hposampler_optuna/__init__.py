@@ -1,3 +1,20 @@
-"""Optuna samplers for hposampler (see :mod:`hposampler_optuna.plugin`)."""
+"""Optuna for hposampler: Optuna's samplers as hposampler backends (:mod:`.plugin`), and
+the way back, any hposampler sampler in an Optuna study (:class:`HposamplerSampler`).
 
-__all__: list[str] = []
+Importing this package does not import Optuna; the names below load on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__all__ = ["HposamplerSampler", "space_from_distributions"]
+
+_WHERE = {"HposamplerSampler": ".frontend", "space_from_distributions": ".frontend"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_WHERE[name], __name__), name)

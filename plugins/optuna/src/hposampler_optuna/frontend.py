@@ -1,0 +1,335 @@
+"""``HposamplerSampler``: any installed hposampler sampler as an ``optuna.samplers.BaseSampler``.
+
+Optuna asks a sampler twice per trial: once for the *relative* search space
+(parameters it samples jointly) and then, for every ``trial.suggest_*`` call
+outside it, for an *independent* value. This adapter works the way Optuna's own
+wrappers of external optimisers do:
+
+* the relative search space is the one given (``search_space=``), or else the
+  intersection of the parameters of the study's finished trials (Optuna's
+  ``IntersectionSearchSpace``), translated into an hposampler space;
+* an hposampler backend (``make_sampler(name, ...)``) is built on that space from
+  the study's trials and proposes every relative parameter; it learns the
+  study's trials before each proposal (``sync_trials``), so trials run by other
+  threads, processes or an earlier run of the same RDB study reach it too, and
+  a resumed study continues instead of replaying;
+* parameters outside the relative space (the first trial, conditional branches)
+  are drawn by a seeded ``optuna.samplers.RandomSampler``.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+import optuna
+from optuna.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+)
+from optuna.trial import FrozenTrial
+from optuna.trial import TrialState as OptunaState
+
+from hposampler import SearchSpaceError, Trial, TrialState, get_sampler_spec, make_sampler
+from hposampler.tree import CategoricalParam, ChoiceParam, IntParam, compile_space
+
+__all__ = ["HposamplerSampler", "space_from_distributions"]
+
+_STATES = {
+    OptunaState.COMPLETE: TrialState.COMPLETE,
+    OptunaState.PRUNED: TrialState.PRUNED,
+    OptunaState.FAIL: TrialState.FAIL,
+    OptunaState.RUNNING: TrialState.RUNNING,
+    OptunaState.WAITING: TrialState.WAITING,
+}
+
+
+def _intersection() -> Any:
+    """Optuna's intersection search space (its module moved in Optuna 3.2)."""
+    try:
+        from optuna.search_space import IntersectionSearchSpace
+    except ImportError:  # Optuna < 3.2
+        from optuna.samplers import IntersectionSearchSpace  # type: ignore[attr-defined,no-redef]
+    return IntersectionSearchSpace()
+
+
+def space_from_distributions(distributions: Mapping[str, BaseDistribution]) -> dict[str, Any]:
+    """An hposampler search space (ablator-style dicts) with one parameter per distribution.
+
+    ``step`` becomes ``n_bins`` (the same points: ``low + k * step``).
+
+    Raises
+    ------
+    SearchSpaceError
+        For a distribution hposampler has no parameter for, naming it.
+    """
+    space: dict[str, Any] = {}
+    for name, dist in distributions.items():
+        if isinstance(dist, FloatDistribution):
+            entry: dict[str, Any] = {"value_range": [dist.low, dist.high], "value_type": "float"}
+            if dist.log:
+                entry["log"] = True
+            if dist.step is not None:
+                entry["n_bins"] = round((dist.high - dist.low) / dist.step) + 1
+        elif isinstance(dist, IntDistribution):
+            entry = {"value_range": [dist.low, dist.high], "value_type": "int"}
+            if dist.log:
+                entry["log"] = True
+            if dist.step != 1:
+                entry["n_bins"] = (dist.high - dist.low) // dist.step + 1
+        elif isinstance(dist, CategoricalDistribution):
+            entry = {"categorical_values": list(dist.choices)}
+        else:
+            raise SearchSpaceError(name, f"Optuna distribution {dist!r} has no hposampler form")
+        space[name] = entry
+    return space
+
+
+def _distributions_of(space: Mapping[str, Any]) -> dict[str, BaseDistribution]:
+    """Optuna distributions for a flat hposampler space, by parameter name (= config key).
+
+    Raises
+    ------
+    SearchSpaceError
+        For a space with ``subspaces`` (an Optuna objective names one distribution
+        per parameter).
+    """
+    out: dict[str, BaseDistribution] = {}
+    for name, param in compile_space(space).params.items():
+        if isinstance(param, ChoiceParam):
+            raise SearchSpaceError(
+                name,
+                "HposamplerSampler(search_space=...) takes a space without subspaces: an "
+                "Optuna objective names one distribution per parameter; leave search_space "
+                "out and conditional spaces are learned define-by-run",
+            )
+        if isinstance(param, CategoricalParam):
+            out[name] = CategoricalDistribution(list(param.choices))
+            continue
+        grid = param.grid()
+        if grid is not None and (param.log or len(grid) < 2):
+            out[name] = CategoricalDistribution(list(grid))
+        elif isinstance(param, IntParam):
+            ints = param.grid()
+            step = 1 if ints is None else (ints[-1] - ints[0]) // (len(ints) - 1)
+            if ints is None or list(ints) == list(range(ints[0], ints[-1] + 1, step)):
+                high = param.high if ints is None else ints[-1]
+                out[name] = IntDistribution(param.low, high, log=param.log, step=step)
+            else:  # rounded, unevenly spaced points: only a categorical keeps them
+                out[name] = CategoricalDistribution(list(ints))
+        elif grid is not None:
+            step_f = (grid[-1] - grid[0]) / (len(grid) - 1)
+            out[name] = FloatDistribution(grid[0], grid[-1], step=step_f)
+        else:
+            out[name] = FloatDistribution(param.low, param.high, log=param.log)
+    return out
+
+
+class HposamplerSampler(optuna.samplers.BaseSampler):
+    """An hposampler sampler (bundled or a third-party plugin) driving an Optuna study.
+
+    Parameters
+    ----------
+    name : str
+        Any installed sampler name or alias (``"skopt:gp"``, ``"ngopt"``,
+        ``"tpe"``, ...); ``hposampler list`` shows them.
+    search_space : mapping, optional
+        The parameters the backend proposes from the first trial: an
+        hposampler/ablator-style flat space (``{"x": {"value_range": [0, 1]}}``)
+        or ``{name: optuna distribution}``; the objective's ``trial.suggest_*``
+        calls use the same names and ranges. Without it the space is learned
+        from the study's finished trials.
+    seed : int, optional
+        Seeds the backend and the independent sampler: the same seed and study
+        give the same sequence (``n_jobs=1``).
+    **options
+        The backend's options, validated as :func:`hposampler.make_sampler`
+        validates them.
+
+    Raises
+    ------
+    UnknownSamplerError
+        For a name no installed plugin provides (with close matches).
+    SamplerOptionsError
+        For an unknown option or a value of the wrong type.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        search_space: Mapping[str, Any] | None = None,
+        seed: int | None = None,
+        **options: Any,
+    ) -> None:
+        self.name = name
+        self._spec = get_sampler_spec(name)
+        self._options = self._spec.check_options(options)
+        self._seed = seed
+        self._independent = optuna.samplers.RandomSampler(seed=seed)
+        self._fixed: dict[str, BaseDistribution] | None = None
+        if search_space is not None:
+            if all(isinstance(d, BaseDistribution) for d in search_space.values()):
+                self._fixed = dict(search_space)
+            else:
+                self._fixed = _distributions_of(search_space)
+        self._intersection = _intersection()
+        self._lock = threading.Lock()
+        self._backend: Any = None
+        self._backend_key: tuple[Any, ...] | None = None
+        self._ids: dict[int, int] = {}  # Optuna trial number -> backend trial id
+        self._told: dict[int, TrialState] = {}  # number -> state the backend knows
+
+    # -- Optuna's sampler interface -------------------------------------------------
+
+    def reseed_rng(self) -> None:
+        """Reseed the independent sampler (Optuna calls this for ``n_jobs`` > 1)."""
+        self._independent.reseed_rng()
+
+    def infer_relative_search_space(
+        self, study: optuna.Study, trial: FrozenTrial
+    ) -> dict[str, BaseDistribution]:
+        """The given space, or the intersection of the finished trials' parameters."""
+        if self._fixed is not None:
+            return dict(self._fixed)
+        space: dict[str, BaseDistribution] = {}
+        for name, dist in self._intersection.calculate(study).items():
+            if not dist.single():
+                space[name] = dist
+        return space
+
+    def sample_relative(
+        self, study: optuna.Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
+    ) -> dict[str, Any]:
+        """The backend's proposal for every parameter of ``search_space``."""
+        if not search_space:
+            return {}
+        with self._lock:
+            backend = self._backend_for(study, search_space, trial.number)
+            self._sync(study, search_space, trial.number)
+            limit = self._spec.max_pending
+            if limit is not None and sum(s.is_pending for s in self._told.values()) >= limit:
+                return {}  # the backend takes no more pending trials: sampled independently
+            try:
+                trial_id, config, _ = backend.eager_sample()
+            except StopIteration:  # an exhaustive backend is done: stop the study
+                study.stop()
+                return {}
+            backend.unlock(drop=False)
+            self._ids[trial.number] = trial_id
+            self._told[trial.number] = TrialState.RUNNING
+        return {name: _snap(search_space[name], config[name]) for name in search_space}
+
+    def sample_independent(
+        self,
+        study: optuna.Study,
+        trial: FrozenTrial,
+        param_name: str,
+        param_distribution: BaseDistribution,
+    ) -> Any:
+        """A parameter outside the relative space: Optuna's seeded random sampler."""
+        return self._independent.sample_independent(study, trial, param_name, param_distribution)
+
+    # -- the backend --------------------------------------------------------------
+
+    def _metrics(self, study: optuna.Study) -> dict[str, str]:
+        directions = study.directions
+        names = (
+            ["value"] if len(directions) == 1 else [f"values_{i}" for i in range(len(directions))]
+        )
+        return {
+            n: "min" if d == optuna.study.StudyDirection.MINIMIZE else "max"
+            for n, d in zip(names, directions)
+        }
+
+    def _backend_for(
+        self, study: optuna.Study, space: dict[str, BaseDistribution], current: int
+    ) -> Any:
+        key = (study.study_name, tuple(sorted((n, repr(d)) for n, d in space.items())))
+        if self._backend is not None and key == self._backend_key:
+            return self._backend
+        self._backend, self._ids, self._told = None, {}, {}
+        records = self._records(study, space, current)
+        self._backend = make_sampler(
+            self.name,
+            space_from_distributions(space),
+            optim_metrics=self._metrics(study),
+            trials=records,
+            seed=self._seed,
+            **self._options,
+        )
+        self._backend_key = key
+        return self._backend
+
+    def _sync(self, study: optuna.Study, space: dict[str, BaseDistribution], current: int) -> None:
+        """Hand the backend every study trial it has not seen in its current state."""
+        records = self._records(study, space, current)
+        if records:
+            self._backend.sync_trials(records)
+
+    def _records(
+        self, study: optuna.Study, space: dict[str, BaseDistribution], current: int
+    ) -> list[Trial]:
+        """Study trials (in the space, changed since last told) as hposampler trials."""
+        metrics = self._metrics(study)
+        out = []
+        for frozen in study.get_trials(deepcopy=False):
+            number = frozen.number
+            state = _STATES.get(frozen.state)
+            if number == current or state is None or self._told.get(number) == state:
+                continue
+            config = _config(frozen, space)
+            if config is None:
+                continue
+            trial_id = self._ids.get(number)
+            if trial_id is None:
+                trial_id = self._next_free_id()
+                self._ids[number] = trial_id
+            out.append(Trial(trial_id, config, state, _history(frozen, state, metrics)))
+            self._told[number] = state
+        return out
+
+    def _next_free_id(self) -> int:
+        taken = max(self._ids.values(), default=-1) + 1
+        if self._backend is not None:
+            taken = max(taken, self._backend.new_trial_id())
+        return taken
+
+
+def _config(frozen: FrozenTrial, space: Mapping[str, BaseDistribution]) -> dict[str, Any] | None:
+    """The trial's values of the space's parameters, or ``None`` if it lacks one."""
+    config = {}
+    for name, dist in space.items():
+        if name not in frozen.params:
+            return None
+        value = frozen.params[name]
+        if not dist._contains(dist.to_internal_repr(value)):
+            return None
+        config[name] = value
+    return config
+
+
+def _history(
+    frozen: FrozenTrial, state: TrialState, metrics: Mapping[str, str]
+) -> list[dict[str, float | None]]:
+    names = list(metrics)
+    if state == TrialState.COMPLETE and frozen.values is not None:
+        return [dict(zip(names, map(float, frozen.values)))]
+    if len(names) == 1 and frozen.intermediate_values:
+        return [
+            {names[0]: v if math.isfinite(v) else None}
+            for _, v in sorted(frozen.intermediate_values.items())
+        ]
+    return []
+
+
+def _snap(dist: BaseDistribution, value: Any) -> Any:
+    """A backend's value as Optuna stores it (a stepped float on its exact step)."""
+    if isinstance(dist, FloatDistribution) and dist.step is not None:
+        k = round((value - dist.low) / dist.step)
+        return min(max(dist.low + k * dist.step, dist.low), dist.high)
+    return value

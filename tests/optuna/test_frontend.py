@@ -1,0 +1,202 @@
+"""HposamplerSampler: hposampler's samplers driving Optuna's own ``study.optimize``."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import optuna
+import pytest
+
+from hposampler import SamplerOptionsError, SearchSpaceError, UnknownSamplerError
+from hposampler_optuna import HposamplerSampler, space_from_distributions
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+MODEL_BASED = ["tpe", "optuna:cmaes"]
+if importlib.util.find_spec("hposampler_skopt") is not None:
+    MODEL_BASED.append("skopt:et")
+if importlib.util.find_spec("hposampler_nevergrad") is not None:
+    MODEL_BASED.append("nevergrad:oneplusone")
+if importlib.util.find_spec("hposampler_hyperopt") is not None:
+    MODEL_BASED.append("hyperopt:tpe")
+
+
+def quadratic(trial: optuna.Trial) -> float:
+    x = trial.suggest_float("x", -5.0, 5.0)
+    y = trial.suggest_int("y", 0, 10)
+    return (x - 1.0) ** 2 + (y - 3) ** 2
+
+
+def configs(study: optuna.Study) -> list[tuple[Any, ...]]:
+    return [tuple(sorted(t.params.items())) for t in study.trials]
+
+
+@pytest.mark.parametrize("name", MODEL_BASED)
+def test_a_backend_learns_in_optunas_own_optimize(name: str) -> None:
+    sampler = HposamplerSampler(name, seed=0)
+    study = optuna.create_study(sampler=sampler, direction="minimize")
+    study.optimize(quadratic, n_trials=40)
+    assert len(study.trials) == 40
+    assert all(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials)
+    # the backend proposed every trial after the first (the learned space is x, y)
+    assert sampler._backend is not None and len(sampler._ids) == 40
+    first_half = sorted(t.value for t in study.trials[:20])[0]
+    assert study.best_value <= first_half
+
+
+def test_same_seed_same_study_same_sequence() -> None:
+    runs = []
+    for _ in range(2):
+        study = optuna.create_study(sampler=HposamplerSampler("tpe", seed=3))
+        study.optimize(quadratic, n_trials=15)
+        runs.append(configs(study))
+    assert runs[0] == runs[1]
+    other = optuna.create_study(sampler=HposamplerSampler("tpe", seed=4))
+    other.optimize(quadratic, n_trials=15)
+    assert configs(other) != runs[0]
+
+
+def test_maximize_and_multi_objective_directions_come_from_the_study() -> None:
+    study = optuna.create_study(sampler=HposamplerSampler("tpe", seed=0), direction="maximize")
+    study.optimize(lambda t: -quadratic(t), n_trials=30)
+    assert study.best_value > -2.0
+
+    def two(trial: optuna.Trial) -> tuple[float, float]:
+        x = trial.suggest_float("x", 0.0, 1.0)
+        return x, (1.0 - x) ** 2
+
+    sampler = HposamplerSampler("optuna:nsga2", seed=0, population_size=8)
+    multi = optuna.create_study(sampler=sampler, directions=["minimize", "minimize"])
+    multi.optimize(two, n_trials=24)
+    assert len(multi.best_trials) >= 2
+    assert sampler._backend.optim_metrics == {"values_0": "min", "values_1": "min"}
+
+
+@pytest.mark.skipif(importlib.util.find_spec("hposampler_skopt") is None, reason="no skopt")
+def test_a_single_objective_backend_refuses_several_directions_clearly() -> None:
+    study = optuna.create_study(
+        sampler=HposamplerSampler("skopt:gp", seed=0), directions=["minimize", "maximize"]
+    )
+
+    def two(trial: optuna.Trial) -> tuple[float, float]:
+        x = trial.suggest_float("x", 0.0, 1.0)
+        return x, x
+
+    study.optimize(two, n_trials=1)  # the first trial is sampled independently
+    with pytest.raises(Exception, match=r"skopt:gp.*single metric"):
+        study.optimize(two, n_trials=1)
+
+
+def test_conditional_define_by_run_spaces() -> None:
+    def objective(trial: optuna.Trial) -> float:
+        kind = trial.suggest_categorical("kind", ["linear", "tree"])
+        if kind == "linear":
+            c = trial.suggest_float("c", 1e-3, 1e2, log=True)
+            return 0.1 * abs(math.log10(c))  # at most 0.3: the better branch
+        depth = trial.suggest_int("depth", 1, 8)
+        return abs(depth - 4) + 0.5
+
+    sampler = HposamplerSampler("tpe", seed=0)
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(objective, n_trials=40)
+    assert set(sampler.infer_relative_search_space(study, study.trials[-1])) == {"kind"}
+    kinds = [t.params["kind"] for t in study.trials]
+    assert kinds[20:].count("linear") > kinds[20:].count("tree")  # learned the better branch
+    for t in study.trials:  # branch parameters come from the independent sampler
+        assert ("c" in t.params) == (t.params["kind"] == "linear")
+
+
+def test_a_given_search_space_is_proposed_from_the_first_trial() -> None:
+    space = {
+        "x": {"value_range": [-5.0, 5.0], "value_type": "float"},
+        "y": {"value_range": [0, 10], "value_type": "int"},
+        "lr": {"value_range": [0.0, 1.0], "value_type": "float", "n_bins": 11},
+        "act": {"categorical_values": ["relu", "tanh"]},
+    }
+    sampler = HposamplerSampler("random", search_space=space, seed=0)
+
+    def objective(trial: optuna.Trial) -> float:
+        lr = trial.suggest_float("lr", 0.0, 1.0, step=0.1)
+        act = trial.suggest_categorical("act", ["relu", "tanh"])
+        return quadratic(trial) + lr + (act == "tanh")
+
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(objective, n_trials=10)
+    assert sampler._ids.get(0) == 0  # the backend proposed trial 0 already
+    lrs = {t.params["lr"] for t in study.trials}
+    assert lrs <= {round(k / 10, 10) for k in range(11)} | {k * 0.1 for k in range(11)}
+    dists = {"x": optuna.distributions.FloatDistribution(-5, 5)}
+    assert space_from_distributions(dists) == {"x": {"value_range": [-5, 5], "value_type": "float"}}
+    given = HposamplerSampler("tpe", search_space=dists, seed=0)
+    assert given.infer_relative_search_space(study, study.trials[0]) == dists
+
+
+def test_failed_and_pruned_trials_reach_the_backend_with_their_states() -> None:
+    sampler = HposamplerSampler("tpe", seed=0)
+
+    def objective(trial: optuna.Trial) -> float:
+        value = quadratic(trial)
+        if trial.number % 5 == 3:
+            raise ValueError("boom")
+        if trial.number % 5 == 4:
+            trial.report(value, 0)
+            raise optuna.TrialPruned()
+        return value
+
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(objective, n_trials=20, catch=(ValueError,))
+    sampler.sample_relative(study, study.ask(), sampler.infer_relative_search_space(study, None))  # type: ignore[arg-type]
+    states = sampler._backend.trial_states
+    from hposampler import TrialState
+
+    by_number = {n: states[i] for n, i in sampler._ids.items() if n < 20}
+    assert by_number[3] == TrialState.FAIL and by_number[4] == TrialState.PRUNED
+    assert by_number[0] == TrialState.COMPLETE
+
+
+def test_n_jobs_gives_the_backend_its_pending_trials() -> None:
+    sampler = HposamplerSampler("tpe", seed=0)
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(quadratic, n_trials=24, n_jobs=3)
+    assert len(study.trials) == 24
+    assert len(set(configs(study))) == 24  # the constant liar kept concurrent trials apart
+
+
+def test_an_rdb_study_resumed_in_another_process_continues(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    script = textwrap.dedent(f"""
+        import optuna, sys
+        from hposampler_optuna import HposamplerSampler
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        study = optuna.create_study(study_name="s", storage={url!r}, load_if_exists=True,
+                                    sampler=HposamplerSampler("tpe", seed=0))
+        def objective(t):
+            return (t.suggest_float("x", -5, 5) - 1) ** 2 + t.suggest_int("y", 0, 10)
+        study.optimize(objective, n_trials=int(sys.argv[1]))
+    """)
+    for n in (12, 12):
+        subprocess.run([sys.executable, "-c", script, str(n)], check=True, timeout=600)
+    study = optuna.load_study(study_name="s", storage=url)
+    assert len(study.trials) == 24
+    assert len(set(configs(study))) == 24  # the second process never replayed the first
+    # and it learned from it: a fresh, unseeded-from-history run would repeat trial 1
+    fresh = optuna.create_study(sampler=HposamplerSampler("tpe", seed=0))
+    fresh.optimize(lambda t: (t.suggest_float("x", -5, 5) - 1) ** 2 + t.suggest_int("y", 0, 10),
+                   n_trials=13)  # fmt: skip
+    assert configs(fresh)[12] != configs(study)[12]
+
+
+def test_names_and_options_are_validated_when_built() -> None:
+    with pytest.raises(UnknownSamplerError, match="Did you mean 'tpe'"):
+        HposamplerSampler("tpee")
+    with pytest.raises(SamplerOptionsError, match="n_startup_trials"):
+        HposamplerSampler("tpe", n_startup=3)
+    with pytest.raises(SearchSpaceError, match="without subspaces"):
+        HposamplerSampler("tpe", search_space={"a": {"subspaces": [
+            {"value_range": [0, 1]}, {"value_range": [2, 3]}]}})  # fmt: skip
