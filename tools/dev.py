@@ -90,9 +90,12 @@ def run(cmd: list[str | Path], **kwargs: object) -> None:
 
 
 def install(
-    venv_dir: Path = VENV, chosen: list[Path] | None = None, pins: tuple[str, ...] = ()
+    venv_dir: Path = VENV,
+    chosen: list[Path] | None = None,
+    pins: tuple[str, ...] = (),
+    group: str = "dev",
 ) -> Path:
-    """Create or update a venv: the ``dev`` group, ``chosen`` members (editable), ``pins``."""
+    """Create or update a venv: a dependency ``group``, ``chosen`` members (editable), ``pins``."""
     python = bin_path("python", venv_dir)
     stamp = venv_dir / STAMP_NAME
     want = fingerprint(*pins)
@@ -102,7 +105,7 @@ def install(
         log(f"creating virtual environment {venv_dir}")
         venv.EnvBuilder(with_pip=True, clear=True).create(venv_dir)
     run([python, "-m", "pip", "install", "--quiet", "--upgrade", "pip>=25.1"])
-    cmd: list[str | Path] = [python, "-m", "pip", "install", "--quiet", "--group", "dev"]
+    cmd: list[str | Path] = [python, "-m", "pip", "install", "--quiet", "--group", group]
     for member in members() if chosen is None else chosen:
         cmd += ["-e", str(member.relative_to(ROOT))]
     run([*cmd, *pins])
@@ -115,7 +118,7 @@ def install(
 def test_oldest_optuna() -> None:
     """The Optuna-dependent tests again, on the oldest Optuna the plugin supports."""
     chosen = [ROOT / m for m in OLDEST_MEMBERS]
-    python = install(OLDEST_VENV, chosen, (OLDEST_OPTUNA,))
+    python = install(OLDEST_VENV, chosen, (OLDEST_OPTUNA,), group="test")
     log(f"the Optuna plugin's, the kit's and the ablator tests on {OLDEST_OPTUNA}")
     run([python, "-m", "pytest", *OLDEST_TESTS])
 
