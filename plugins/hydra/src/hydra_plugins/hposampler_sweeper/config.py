@@ -1,0 +1,48 @@
+"""The sweeper's config, registered as ``hydra/sweeper: hposampler``.
+
+OmegaConf reads the annotations at run time, so they are ``typing`` forms (and no
+``from __future__ import annotations``).
+"""
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, Optional  # noqa: UP035 - OmegaConf needs these forms
+
+from hydra.core.config_store import ConfigStore
+
+
+@dataclass
+class HposamplerSweeperConf:
+    """Keys of ``hydra.sweeper`` (unknown keys are refused by Hydra, naming them).
+
+    ``sampler``: any installed hposampler sampler name or alias; ``seed``;
+    ``n_trials``: the study's total of finished trials; ``n_jobs``: jobs per
+    launcher batch; ``direction``: ``minimize`` / ``maximize`` or a list of them,
+    or ``optim_metrics``: ``{name: min | max}`` (for tasks returning a dict);
+    ``storage``: a path or ``postgresql://`` URL (``null``: ``hposampler.db`` in
+    the sweep folder); ``study_name`` (default: the job name); ``sampler_options``;
+    ``pruner`` (a pruner name, for hposampler's own runs); ``params``: Hydra sweep
+    syntax per config key; ``search_space``: an hposampler/ablator-style space by
+    config key, merged with ``params``.
+    """
+
+    _target_: str = "hydra_plugins.hposampler_sweeper.sweeper.HposamplerSweeper"
+    sampler: str = "tpe"
+    seed: Optional[int] = None  # noqa: UP045
+    n_trials: int = 20
+    n_jobs: int = 1
+    direction: Any = "minimize"
+    optim_metrics: Optional[Dict[str, str]] = None  # noqa: UP006, UP045
+    storage: Optional[str] = None  # noqa: UP045
+    study_name: Optional[str] = None  # noqa: UP045
+    sampler_options: Dict[str, Any] = field(default_factory=dict)  # noqa: UP006
+    pruner: Optional[str] = None  # noqa: UP045
+    params: Optional[Dict[str, str]] = None  # noqa: UP006, UP045
+    search_space: Optional[Dict[str, Any]] = None  # noqa: UP006, UP045
+
+
+ConfigStore.instance().store(
+    group="hydra/sweeper",
+    name="hposampler",
+    node=HposamplerSweeperConf,
+    provider="hydra-hposampler-sweeper",
+)

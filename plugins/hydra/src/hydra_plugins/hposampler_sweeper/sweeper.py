@@ -1,0 +1,284 @@
+"""``HposamplerSweeper``: a Hydra sweeper that runs an hposampler ``Study``.
+
+The study (sampler, storage, resume, workers sharing it) is hposampler's own
+:class:`~hposampler.Study`; the sweeper gives it an objective that hands each
+sampled config to Hydra's launcher as command-line overrides. Configs sampled
+together (``n_jobs`` at a time) are launched as one batch, as Hydra's other
+sweepers do, so parallel launchers (joblib, submitit, ray) run them at once.
+
+The task function's return value is the result: a number (one metric), a
+sequence (one number per ``direction``) or a dict holding every metric of
+``optim_metrics``. A job that raises ends its trial FAIL; the sweep goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from hydra.core.plugins import Plugins
+from hydra.errors import CompactHydraException
+from hydra.plugins.sweeper import Sweeper
+from hydra.types import HydraContext, TaskFunction
+from omegaconf import DictConfig, OmegaConf
+
+from hposampler import MetricsError, SearchSpaceError, Study, TrialState
+from hposampler.errors import HposamplerError
+
+from .params import space_from_params
+
+__all__ = ["HposamplerSweeper", "SweeperError"]
+
+log = logging.getLogger(__name__)
+
+#: How long a partly filled batch waits for more configs before it is launched.
+GATHER_SECONDS = 0.5
+
+
+def _directions(direction: Any, optim_metrics: Mapping[str, str] | None) -> dict[str, str]:
+    if optim_metrics:
+        return dict(optim_metrics)
+    names = [direction] if isinstance(direction, str) else list(direction)
+    out = {}
+    for i, text in enumerate(names):
+        word = str(text).lower()
+        if word not in ("minimize", "maximize", "min", "max"):
+            raise MetricsError(
+                f"hydra.sweeper.direction: {text!r} is not minimize or maximize "
+                "(or give optim_metrics: {name: min | max})"
+            )
+        key = "value" if len(names) == 1 else f"value_{i}"
+        out[key] = "min" if word.startswith("min") else "max"
+    return out
+
+
+def _override(key: str, value: Any) -> str:
+    """``key=value`` as Hydra's override parser reads it back exactly."""
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif value is None:
+        text = "null"
+    elif isinstance(value, (int, float)):
+        text = repr(value)
+    elif isinstance(value, str):
+        text = "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    else:  # lists and dicts of JSON values: Hydra's grammar reads JSON's form of them
+        text = json.dumps(value)
+    return f"{key}={text}"
+
+
+def _flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in config.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, Mapping):
+            out.update(_flatten(value, path))
+        else:
+            out[path] = value
+    return out
+
+
+class SweeperError(CompactHydraException, HposamplerError):
+    """Bad sweeper config or input: Hydra prints its one line, without a traceback."""
+
+
+class _Batches:
+    """Gathers configs sampled at once by the study's threads into launcher batches."""
+
+    def __init__(self, sweeper: HposamplerSweeper, size: int) -> None:
+        self.sweeper = sweeper
+        self.size = size
+        self.cond = threading.Condition()
+        self.waiting: list[dict[str, Any]] = []  # {"overrides", "done", "ret"}
+
+    def run(self, overrides: list[str]) -> Any:
+        slot: dict[str, Any] = {"overrides": overrides, "done": False}
+        with self.cond:
+            self.waiting.append(slot)
+            self.cond.notify_all()
+            while not slot["done"]:
+                # a full batch goes at once; a partial one when nobody joined for a while
+                if len(self.waiting) >= self.size or not self.cond.wait(GATHER_SECONDS):
+                    batch, self.waiting = self.waiting, []
+                    if batch:
+                        self._launch(batch)
+        if "error" in slot:
+            raise slot["error"]
+        return slot["ret"]
+
+    def _launch(self, batch: list[dict[str, Any]]) -> None:
+        """Launch ``batch`` (holding the lock: one batch at a time) and hand out results."""
+        try:
+            returns = self.sweeper.launch([s["overrides"] for s in batch])
+            for slot, ret in zip(batch, returns):
+                try:
+                    slot["ret"] = ret.return_value  # re-raises the job's exception
+                except BaseException as exc:  # the job's own error, kept for its trial
+                    slot["error"] = exc
+        except BaseException as exc:  # the launcher failed: every job of the batch fails
+            for slot in batch:
+                slot["error"] = exc
+        finally:
+            for slot in batch:
+                slot["done"] = True
+            self.cond.notify_all()
+
+
+class HposamplerSweeper(Sweeper):
+    """Runs an hposampler study over a Hydra app (see :class:`.config.HposamplerSweeperConf`)."""
+
+    def __init__(
+        self,
+        sampler: str,
+        seed: int | None,
+        n_trials: int,
+        n_jobs: int,
+        direction: Any,
+        optim_metrics: Mapping[str, str] | None,
+        storage: str | None,
+        study_name: str | None,
+        sampler_options: Mapping[str, Any],
+        pruner: str | None,
+        params: Mapping[str, str] | None,
+        search_space: Mapping[str, Any] | None,
+    ) -> None:
+        self.sampler = sampler
+        self.seed = seed
+        self.n_trials = int(n_trials)
+        self.n_jobs = int(n_jobs)
+        self._direction = _plain(direction)
+        self._metrics = _plain(optim_metrics)
+        self.optim_metrics: dict[str, str] = {}  # checked in sweep(), where errors read well
+        self.storage = storage
+        self.study_name = study_name
+        self.sampler_options = _plain(sampler_options) or {}
+        self.pruner = pruner
+        self.params = dict(params or {})
+        self.search_space = _plain(search_space) or {}
+        self.job_idx = 0
+        self.config: DictConfig | None = None
+        self.launcher: Any = None
+        self.hydra_context: HydraContext | None = None
+
+    def setup(
+        self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig
+    ) -> None:
+        """Keep Hydra's context and build its launcher (Hydra calls this first)."""
+        self.config = config
+        self.hydra_context = hydra_context
+        self.launcher = Plugins.instance().instantiate_launcher(
+            hydra_context=hydra_context, task_function=task_function, config=config
+        )
+
+    def launch(self, batch: Sequence[Sequence[str]]) -> Sequence[Any]:
+        """Run one batch of jobs through Hydra's launcher."""
+        overrides = [list(o) for o in batch]
+        self.validate_batch_is_legal(overrides)
+        returns = self.launcher.launch(overrides, initial_job_idx=self.job_idx)
+        self.job_idx += len(returns)
+        return returns  # type: ignore[no-any-return]
+
+    def sweep(self, arguments: list[str]) -> Any:
+        """Run (or continue) the study; write ``optimization_results.yaml``.
+
+        Raises
+        ------
+        SweeperError
+            For a bad sampler, option, search space or direction: one line.
+        """
+        try:
+            return self._sweep(arguments)
+        except HposamplerError as exc:
+            if isinstance(exc, SweeperError):
+                raise
+            raise SweeperError(f"hydra.sweeper: {type(exc).__name__}: {exc}") from exc
+
+    def _sweep(self, arguments: list[str]) -> Any:
+        assert self.config is not None  # setup() ran: Hydra's contract, not user input
+        self.optim_metrics = _directions(self._direction, self._metrics)
+        params = dict(self.params)
+        for argument in arguments:  # command-line sweeps join hydra.sweeper.params
+            key, _, value = argument.partition("=")
+            params[key] = value
+        space, fixed = space_from_params(params)
+        overlap = sorted(set(space) & set(self.search_space))
+        if overlap:
+            raise SearchSpaceError(
+                overlap[0], "given both in hydra.sweeper.params and hydra.sweeper.search_space"
+            )
+        space.update(self.search_space)
+        if not space:
+            raise SearchSpaceError(
+                "hydra.sweeper.params",
+                "nothing to optimise: give params (x: interval(0, 1)) or a search_space",
+            )
+        sweep_dir = Path(str(self.config.hydra.sweep.dir)).absolute()
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        storage = self.storage or str(sweep_dir / "hposampler.db")
+        name = self.study_name or str(self.config.hydra.job.name)
+        study = Study.create(
+            storage, name, self.sampler, space, self.optim_metrics, seed=self.seed,
+            sampler_options=self.sampler_options, load_if_exists=True, pruner=self.pruner,
+        )  # fmt: skip
+        self.job_idx = len(study.records())
+        log.info("hposampler study %s in %s: sampler %s, %d trials", name, storage,
+                 self.sampler, self.n_trials)  # fmt: skip
+        batches = _Batches(self, self.n_jobs)
+        metrics = list(self.optim_metrics)
+
+        def objective(config: dict[str, Any]) -> Any:
+            overrides = [*fixed, *(_override(k, v) for k, v in _flatten(config).items())]
+            return _result(batches.run(overrides), metrics)
+
+        study.optimize(objective, self.n_trials, concurrency=self.n_jobs)
+        self._write_results(study, sweep_dir)
+        return None
+
+    def _write_results(self, study: Study, sweep_dir: Path) -> None:
+        done = [r for r in study.records() if r.state == TrialState.COMPLETE]
+        results: dict[str, Any] = {"name": "hposampler", "sampler": self.sampler}
+        if not done:
+            results["best_params"], results["best_value"] = None, None
+            log.warning("no trial completed: optimization_results.yaml has no best trial")
+        elif len(self.optim_metrics) == 1:
+            best = study.best_trial
+            results["best_params"] = _flatten(best.config)
+            results["best_value"] = next(iter((best.final_metrics or {}).values()))
+        else:
+            results["solutions"] = [
+                {"params": _flatten(r.config), "values": list((r.final_metrics or {}).values())}
+                for r in study.best_trials
+            ]
+        OmegaConf.save(OmegaConf.create(results), sweep_dir / "optimization_results.yaml")
+
+
+def _plain(value: Any) -> Any:
+    return OmegaConf.to_container(value, resolve=True) if OmegaConf.is_config(value) else value
+
+
+def _result(value: Any, metrics: list[str]) -> Any:
+    """The task function's return value as the study's metrics."""
+    if isinstance(value, Mapping):
+        return dict(value)
+    if OmegaConf.is_config(value):
+        return _result(OmegaConf.to_container(value), metrics)
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        if len(value) != len(metrics):
+            raise MetricsError(
+                f"the task returned {len(value)} values for {len(metrics)} directions"
+            )
+        return {m: float(v) for m, v in zip(metrics, value)}
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise MetricsError(
+            f"the task function returned {value!r}; return a number (or one per direction)"
+        ) from None
+    if len(metrics) != 1:
+        raise MetricsError(f"the task returned one number for {len(metrics)} directions")
+    return {metrics[0]: number if math.isfinite(number) else None}
