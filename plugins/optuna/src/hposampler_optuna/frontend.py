@@ -181,8 +181,15 @@ class HposamplerSampler(optuna.samplers.BaseSampler):
         self._lock = threading.Lock()
         self._backend: Any = None
         self._backend_key: tuple[Any, ...] | None = None
+        self._reset()
+
+    def _reset(self) -> None:
+        """Forget what the backend was told (a new backend is built)."""
         self._ids: dict[int, int] = {}  # Optuna trial number -> backend trial id
         self._told: dict[int, TrialState] = {}  # number -> state the backend knows
+        self._next_id = 0  # the next backend id for a trial the backend did not propose
+        self._scanned = 0  # study trials below this number were looked at ...
+        self._open: set[int] = set()  # ... and these may still change
 
     # -- Optuna's sampler interface -------------------------------------------------
 
@@ -212,7 +219,8 @@ class HposamplerSampler(optuna.samplers.BaseSampler):
             backend = self._backend_for(study, search_space, trial.number)
             self._sync(study, search_space, trial.number)
             limit = self._spec.max_pending
-            if limit is not None and sum(s.is_pending for s in self._told.values()) >= limit:
+            pending = sum(self._told.get(n, TrialState.COMPLETE).is_pending for n in self._open)
+            if limit is not None and pending >= limit:
                 return {}  # the backend takes no more pending trials: sampled independently
             try:
                 trial_id, config, _ = backend.eager_sample()
@@ -222,6 +230,8 @@ class HposamplerSampler(optuna.samplers.BaseSampler):
             backend.unlock(drop=False)
             self._ids[trial.number] = trial_id
             self._told[trial.number] = TrialState.RUNNING
+            self._open.add(trial.number)
+            self._next_id = max(self._next_id, trial_id + 1)
         return {name: _snap(search_space[name], config[name]) for name in search_space}
 
     def sample_independent(
@@ -252,7 +262,8 @@ class HposamplerSampler(optuna.samplers.BaseSampler):
         key = (study.study_name, tuple(sorted((n, repr(d)) for n, d in space.items())))
         if self._backend is not None and key == self._backend_key:
             return self._backend
-        self._backend, self._ids, self._told = None, {}, {}
+        self._backend = None
+        self._reset()
         records = self._records(study, space, current)
         self._backend = make_sampler(
             self.name,
@@ -274,30 +285,39 @@ class HposamplerSampler(optuna.samplers.BaseSampler):
     def _records(
         self, study: optuna.Study, space: dict[str, BaseDistribution], current: int
     ) -> list[Trial]:
-        """Study trials (in the space, changed since last told) as hposampler trials."""
+        """Study trials (in the space, changed since last told) as hposampler trials.
+
+        Only trials not looked at yet and those that may still change are read,
+        so a sample costs what changed, not the length of the study.
+        """
         metrics = self._metrics(study)
+        trials = study.get_trials(deepcopy=False)
+        numbers = sorted(self._open) + list(range(self._scanned, len(trials)))
+        self._scanned = len(trials)
         out = []
-        for frozen in study.get_trials(deepcopy=False):
-            number = frozen.number
+        for number in numbers:
+            frozen = trials[number]
             state = _STATES.get(frozen.state)
-            if number == current or state is None or self._told.get(number) == state:
+            if number == current or state is None:
+                self._open.add(number)
                 continue
-            config = _config(frozen, space)
-            if config is None:
+            if self._told.get(number) == state or (config := _config(frozen, space)) is None:
+                if not state.is_pending:  # finished: told already, or never in the space
+                    self._open.discard(number)
+                else:
+                    self._open.add(number)
                 continue
             trial_id = self._ids.get(number)
             if trial_id is None:
-                trial_id = self._next_free_id()
-                self._ids[number] = trial_id
+                trial_id = self._ids[number] = self._next_id
+                self._next_id += 1
             out.append(Trial(trial_id, config, state, _history(frozen, state, metrics)))
             self._told[number] = state
+            if state.is_pending:
+                self._open.add(number)
+            else:
+                self._open.discard(number)
         return out
-
-    def _next_free_id(self) -> int:
-        taken = max(self._ids.values(), default=-1) + 1
-        if self._backend is not None:
-            taken = max(taken, self._backend.new_trial_id())
-        return taken
 
 
 def _config(frozen: FrozenTrial, space: Mapping[str, BaseDistribution]) -> dict[str, Any] | None:
