@@ -302,3 +302,26 @@ def test_a_study_stored_here_resumes_on_ablators_terms() -> None:
     # and it resumes here too, continuing after the last id without replaying
     again = OptunaSampler("tpe", nested_space(), {"loss": "min"}, rows, seed=4)
     assert again.eager_sample()[0] == 15
+
+
+def test_a_backend_that_is_not_optunas_keeps_its_own_state_through_ablators_rows() -> None:
+    # ablator stores only the three _opt_* fields; another backend's own state (here the
+    # grid's point index, which tells overlapping branches apart) rides in _opt_params
+    space = nested_space(n_bins=2)  # ablator's step 0.5: 3 points a range, 63 in all
+    sampler = OptunaSampler("grid", space, {"loss": "min"}, seed=0)
+    rows = []
+    for trial_id, config, internal in sample(sampler, 12, loss=lambda c: c["b"]):
+        assert internal["_opt_params"]["__hposampler_internal__"]["index"] >= 0
+        row = TrialRow(trial_id, config)
+        row._opt_params = internal["_opt_params"]
+        row._opt_distributions_kwargs = internal["_opt_distributions_kwargs"]
+        row._opt_distributions_types = internal["_opt_distributions_types"]
+        row.state = TrialState.COMPLETE
+        rows.append(row)
+    resumed = OptunaSampler("grid", space, {"loss": "min"}, rows, seed=0)
+    indices = [r._opt_params["__hposampler_internal__"]["index"] for r in rows]
+    assert [resumed._indices[r.trial_num][0] for r in rows] == indices  # the stored points
+    rest = [i["_opt_params"]["__hposampler_internal__"]["index"] for _, _, i in sample(resumed, 8)]
+    assert resumed.size == 63 and len(set(indices + rest)) == 20  # nothing repeats
+    tpe = OptunaSampler("tpe", space, {"loss": "min"}, seed=0)
+    assert "__hposampler_internal__" not in tpe.eager_sample()[2]["_opt_params"]

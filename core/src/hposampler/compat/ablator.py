@@ -62,6 +62,11 @@ __all__ = ["BaseSampler", "GridSampler", "OptunaSampler"]
 #: The states ablator's Optuna wrapper records; it ignores updates to any other.
 _RECORDED = (TrialState.COMPLETE, TrialState.FAIL, TrialState.RUNNING)
 
+#: Where a backend's own internal state travels inside ``_opt_params`` (ablator's rows
+#: have no other place for it): backends that are not Optuna's (CMA generations,
+#: grid indices, ...) then resume exactly. ablator's own samplers ignore the key.
+INTERNAL_KEY = "__hposampler_internal__"
+
 
 class _Delegating:
     """ablator's constructor in front of a sampler built by :func:`~hposampler.make_sampler`.
@@ -90,10 +95,20 @@ class _Delegating:
 
 
 def _trials(rows: Iterable[Any], empty: bool) -> list[Trial]:
-    """Stored trials (ablator's rows or hposampler's) as records for the backend."""
-    out = [Trial.from_dict(row) for row in rows]
-    if empty:
-        out = [t.evolve(config={**t.config, EMPTY_KEY: 0}) for t in out]
+    """Stored trials (ablator's rows or hposampler's) as records for the backend.
+
+    A backend's internal state stored under :data:`INTERNAL_KEY` in ``_opt_params``
+    becomes the trial's ``internal`` again.
+    """
+    out = []
+    for row in rows:
+        trial = Trial.from_dict(row)
+        params = (trial.internal or {}).get("_opt_params")
+        if isinstance(params, dict) and isinstance(params.get(INTERNAL_KEY), dict):
+            trial = trial.evolve(internal=params[INTERNAL_KEY])
+        if empty:
+            trial = trial.evolve(config={**trial.config, EMPTY_KEY: 0})
+        out.append(trial)
     return out
 
 
@@ -191,9 +206,12 @@ class OptunaSampler(_Delegating):
         )
         super().__init__(inner, search_space, not parsed)
         self._encoding = OptEncoding(parsed)
+        # Optuna's backends resume exactly from the config; others keep their own state
+        self._carries_internal = not get_sampler_spec(name).name.startswith("optuna:")
         self._study = AblatorStudyView()
         for record in sorted(records, key=lambda t: t.trial_id):
-            view = self._view(record.trial_id, record.config, None)
+            own = record.internal if "_opt_params" not in (record.internal or {}) else None
+            view = self._view(record.trial_id, record.config, own)
             if record.state in _RECORDED:
                 view.state = record.state
                 view.values = self._values(record.metrics[-1] if record.metrics else None)
@@ -209,11 +227,14 @@ class OptunaSampler(_Delegating):
             )
         except SearchSpaceError:  # a stored config outside the space: nothing to encode
             record = OptEncoding({}).record(self._inner.tree, config, {})
+        params = record["_opt_params"]
+        if self._carries_internal and internal is not None:
+            params[INTERNAL_KEY] = internal
         return AblatorTrialView(
             trial_id,
             TrialState.RUNNING,
             None,
-            record["_opt_params"],
+            params,
             {
                 k: (record["_opt_distributions_types"][k], v)
                 for k, v in record["_opt_distributions_kwargs"].items()
