@@ -64,6 +64,7 @@ def quality() -> list[Row]:
 def main() -> None:
     import bench_adapters
     import bench_backends
+    import bench_frontends
     import bench_grid
     import bench_optuna
     import bench_pruning
@@ -75,7 +76,8 @@ def main() -> None:
 
     rows: list[Row] = [import_time()]
     modules = (bench_grid, bench_optuna, bench_adapters, bench_backends, bench_skopt, bench_study,
-               bench_workers, bench_reliability, bench_ray, bench_pruning)  # fmt: skip
+               bench_workers, bench_reliability, bench_ray, bench_pruning,
+               bench_frontends)  # fmt: skip
     for module in modules:
         rows += module.run()
     rows += quality()
