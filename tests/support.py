@@ -261,3 +261,28 @@ def many_reports(config: dict[str, Any], trial: Any) -> float:
         trial.report(step, config["x"] + 1.0 / (step + 1))
         trial.should_prune()
     return float(config["x"])
+
+
+def dies_on_first_attempt(config: dict[str, Any]) -> float:
+    """SIGKILL this worker process the first time a config is run (marks in $FAULT_DIR)."""
+    import signal
+
+    mark = Path(os.environ["FAULT_DIR"]) / f"{config['x']:.12f}"
+    if not mark.exists():
+        mark.write_text("killed")
+        os.kill(os.getpid(), signal.SIGKILL)
+    return float(config["x"]) ** 2
+
+
+def dies_for_small_x(config: dict[str, Any]) -> float:
+    """SIGKILL this worker process whenever ``x`` < 0.3, every attempt."""
+    import signal
+
+    if config["x"] < 0.3:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return float(config["x"])
+
+
+def always_fails(config: dict[str, Any]) -> float:
+    """An objective that cannot run at all."""
+    raise RuntimeError(f"cannot train with {config}")

@@ -197,3 +197,12 @@ def test_executor_options_from_the_command_line_are_validated(tmp_path: Path) ->
     assert "executor 'thread' has no option 'workers'" in bad.output
     malformed = CliRunner().invoke(main, ["run", str(path), "--executor-option", "oops"])
     assert malformed.exit_code == 2 and "must look like KEY=VALUE" in malformed.output
+
+
+def test_run_exits_3_when_every_trial_failed(tmp_path: Path) -> None:
+    path = study_file(tmp_path, trials=4, objective="support:always_fails")
+    result = CliRunner().invoke(main, ["run", str(path)])
+    assert result.exit_code == 3, result.output
+    assert "4 trials: 4 FAIL" in result.output
+    assert "every trial of study 'demo' failed" in result.output
+    assert "hposampler show demo --storage" in result.output

@@ -26,6 +26,10 @@ def _console() -> Any:
     return console
 
 
+#: ``hposampler run``'s exit code when every trial failed (2 is a user error, 130 Ctrl-C).
+EXIT_ALL_FAILED = 3
+
+
 def user_errors(func: F) -> F:
     """Turn hposampler errors into one red line and exit code 2 (traceback with --debug)."""
 
@@ -291,6 +295,10 @@ def run(
     Trials are stored in SQLite as they change state; after a crash,
     `hposampler run STUDY_FILE --resume` re-runs the interrupted trials and
     continues until the study has its total number of finished trials.
+
+    \b
+    Exit codes: 0 done, 2 bad input (one line on stderr), 3 every trial
+    failed, 130 interrupted (Ctrl-C; running trials are stored WAITING).
     """
     from rich.progress import (
         BarColumn,
@@ -397,6 +405,16 @@ def run(
             # abandoned (their trials are WAITING), not waited for at interpreter exit
             os._exit(130)
     _print_best(study, console)
+    records = study.records()
+    failed = (TrialState.FAIL, TrialState.FAIL_RECOVERABLE)
+    if records and all(r.state in failed for r in records):
+        click.secho(
+            f"error: every trial of study {spec.name!r} failed; "
+            f"`hposampler show {spec.name} --storage {study.storage.url}` shows the errors",
+            fg="red",
+            err=True,
+        )
+        sys.exit(EXIT_ALL_FAILED)
 
 
 def _parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:

@@ -11,10 +11,13 @@ itself such a plugin, registered by the core.
 from __future__ import annotations
 
 import concurrent.futures
+import logging
 import multiprocessing
 import queue
+import signal
 import threading
 from collections.abc import Callable
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from .channels import Channels, Hub, LocalChannels, ManagerChannels
@@ -22,6 +25,8 @@ from .hookspecs import hookimpl
 from .spec import ExecutorSpec, OptionSpec
 
 __all__ = ["executor_spec", "make_executor"]
+
+logger = logging.getLogger("hposampler.executors")
 
 
 #: Spare threads of the thread executor: a trial abandoned after ``trial_timeout``
@@ -120,23 +125,68 @@ def _thread_executor(max_workers: int) -> concurrent.futures.Executor:
     return ThreadExecutor(max_workers + SPARE_THREADS)
 
 
-class ProcessExecutor(concurrent.futures.ProcessPoolExecutor):
-    """Worker processes on this machine; the objective reaches them by its import name."""
+class ProcessExecutor(concurrent.futures.Executor):
+    """Worker processes on this machine; the objective reaches them by its import name.
+
+    A worker that dies (killed for memory, a segfault in a C extension) breaks a
+    ``ProcessPoolExecutor`` for good: every trial in flight fails with
+    ``BrokenProcessPool`` (the runner re-runs them) and the next ``submit``
+    starts a fresh pool instead of failing the whole study. Workers ignore
+    Ctrl-C: the driver handles it, and the pool shuts down cleanly.
+    """
 
     #: The runner checks before the first trial that workers can import the objective.
     imports_objective = True
     #: Objectives run in a worker's main thread, where ``trial_timeout`` interrupts them.
     interrupts_trials = True
 
+    def __init__(self, max_workers: int, mp_context: Any) -> None:
+        self._max_workers = max_workers
+        self._context = mp_context
+        self._pool = self._new_pool()
+        #: How many times a broken pool was replaced.
+        self.replaced = 0
+
+    def _new_pool(self) -> concurrent.futures.ProcessPoolExecutor:
+        pool = concurrent.futures.ProcessPoolExecutor(
+            max_workers=self._max_workers, mp_context=self._context, initializer=_ignore_sigint
+        )
+        # start every worker with the pool (as for "fork"), never from submit(): a worker
+        # started while the pool breaks is never stopped (CPython's clean-up and submit
+        # race over the worker table), and the interpreter then waits for it at exit
+        if hasattr(pool, "_safe_to_dynamically_spawn_children"):
+            pool._safe_to_dynamically_spawn_children = False
+        return pool
+
+    def submit(
+        self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
+    ) -> concurrent.futures.Future[Any]:
+        """Run ``fn(*args, **kwargs)`` in a worker, replacing the pool if a worker died."""
+        try:
+            return self._pool.submit(fn, *args, **kwargs)
+        except BrokenProcessPool:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._new_pool()
+            self.replaced += 1
+            logger.warning("a worker process died; started a new pool of %d", self._max_workers)
+            return self._pool.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Shut the current pool down."""
+        self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
     def channels(self, hub: Hub) -> Channels:
         """Reports travel through a manager process's queues (started on first use)."""
         return ManagerChannels(hub)
 
 
+def _ignore_sigint() -> None:
+    """Worker start-up: Ctrl-C is the driver's to handle (no traceback per worker)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _process_executor(max_workers: int, start_method: str = "spawn") -> concurrent.futures.Executor:
-    return ProcessExecutor(
-        max_workers=max_workers, mp_context=multiprocessing.get_context(start_method)
-    )
+    return ProcessExecutor(max_workers, multiprocessing.get_context(start_method))
 
 
 @hookimpl

@@ -35,6 +35,7 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any
 
 from .channels import Channels, Hub, Reply
@@ -194,6 +195,9 @@ class Runner:
         self.states = StateTable()  # every trial's state, one byte each
         self.finished = 0
         self.waiting: dict[int, TrialRecord] = {}  # to (re-)run: WAITING, FAIL_RECOVERABLE
+        # trials lost together when a worker died: one of them killed it, so they re-run
+        # one at a time until each either finishes or dies alone (then it is to blame)
+        self.suspects: set[int] = set()
         self.others: dict[int, TrialRecord] = {}  # RUNNING under other runners
         self.seen: set[bytes] = set()
         self.exhausted = False
@@ -485,15 +489,36 @@ class Runner:
             for callback in self.callbacks:
                 callback(self.study, done)
 
-    def lost(self, record: TrialRecord, exc: BaseException) -> None:
-        """The executor lost a trial (e.g. a dead worker): retry it, up to a limit."""
+    def lost(self, record: TrialRecord, exc: BaseException, alone: bool = True) -> None:
+        """The executor lost a trial (e.g. a dead worker): retry it, up to a limit.
+
+        ``alone`` says whether it was the only trial in flight when it was lost. A
+        trial lost with others (every trial of a pool fails when one worker dies)
+        re-runs alone before a limit applies, so an innocent trial never fails for
+        another one's crash.
+        """
         error = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        if record.attempts >= self.max_attempts:
+        if isinstance(exc, BrokenProcessPool):
+            error = (
+                f"WorkerDied: the worker process running trial {record.trial_id} died (killed, "
+                "out of memory, or crashed in native code) on attempt "
+                f"{record.attempts} of {self.max_attempts}\n{error}"
+            )
+        logger.warning(
+            "study %s: trial %d lost on attempt %d of %d: %s", self.study.name, record.trial_id,
+            record.attempts, self.max_attempts, error.splitlines()[0],
+        )  # fmt: skip
+        if not alone:
+            self.suspects.add(record.trial_id)
+        elif record.attempts >= self.max_attempts:
+            self.suspects.discard(record.trial_id)
             self.settle(record, TrialState.FAIL, error=error, finished_at=time.time())
             return
         again = self.settle(record, TrialState.FAIL_RECOVERABLE, error=error)
         if again is not None:
             self.waiting[again.trial_id] = again
+        else:
+            self.suspects.discard(record.trial_id)
 
     # -- the loop -------------------------------------------------------------------
 
@@ -528,7 +553,7 @@ class Runner:
                 while (
                     not self.exhausted
                     and not expired
-                    and len(in_flight) < concurrency
+                    and len(in_flight) < (1 if self.suspects else concurrency)
                     and self.finished + len(in_flight) + len(self.others) < n_trials
                 ):
                     record = self.next_trial()
@@ -566,6 +591,7 @@ class Runner:
                 # requests from objectives wake the loop too (only objectives with a handle)
                 awaited = [*in_flight, self.hub.wake] if channels is not None else list(in_flight)
                 done: set[concurrent.futures.Future[Any]] = set()
+                lost_with: dict[int, int] = {}  # id(exception) -> trials in flight then
                 if awaited:
                     done, _ = concurrent.futures.wait(
                         awaited, timeout=wait_for, return_when=concurrent.futures.FIRST_COMPLETED
@@ -600,9 +626,13 @@ class Runner:
                     try:
                         outcome = future.result()  # Ctrl-C here: the trial goes back to WAITING
                     except Exception as exc:  # the executor lost the trial, not the objective
-                        self.lost(retire(future), exc)
+                        # the futures one failure breaks share its exception: count them once
+                        together = lost_with.setdefault(id(exc), len(in_flight))
+                        self.lost(retire(future), exc, alone=together == 1)
                         continue
-                    self.finish(retire(future), outcome)
+                    record = retire(future)
+                    self.suspects.discard(record.trial_id)
+                    self.finish(record, outcome)
         except BaseException:
             # Ctrl-C or a re-raised objective error: trials still in flight go back to
             # WAITING so that the next run (or another worker) re-runs them.

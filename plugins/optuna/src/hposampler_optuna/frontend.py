@@ -180,7 +180,8 @@ class HposamplerSampler(optuna.samplers.BaseSampler):
         self._intersection = _intersection()
         self._lock = threading.Lock()
         self._backend: Any = None
-        self._backend_key: tuple[Any, ...] | None = None
+        self._backend_key: tuple[str, dict[str, BaseDistribution]] | None = None
+        self._optim: dict[str, str] = {}  # the backend's metrics, from the study's directions
         self._reset()
 
     def _reset(self) -> None:
@@ -259,21 +260,22 @@ class HposamplerSampler(optuna.samplers.BaseSampler):
     def _backend_for(
         self, study: optuna.Study, space: dict[str, BaseDistribution], current: int
     ) -> Any:
-        key = (study.study_name, tuple(sorted((n, repr(d)) for n, d in space.items())))
+        key = (study.study_name, space)  # distributions compare by value
         if self._backend is not None and key == self._backend_key:
             return self._backend
         self._backend = None
         self._reset()
+        self._optim = self._metrics(study)
         records = self._records(study, space, current)
         self._backend = make_sampler(
             self.name,
             space_from_distributions(space),
-            optim_metrics=self._metrics(study),
+            optim_metrics=self._optim,
             trials=records,
             seed=self._seed,
             **self._options,
         )
-        self._backend_key = key
+        self._backend_key = (key[0], dict(space))
         return self._backend
 
     def _sync(self, study: optuna.Study, space: dict[str, BaseDistribution], current: int) -> None:
@@ -290,7 +292,7 @@ class HposamplerSampler(optuna.samplers.BaseSampler):
         Only trials not looked at yet and those that may still change are read,
         so a sample costs what changed, not the length of the study.
         """
-        metrics = self._metrics(study)
+        metrics = self._optim
         trials = study.get_trials(deepcopy=False)
         numbers = sorted(self._open) + list(range(self._scanned, len(trials)))
         self._scanned = len(trials)
