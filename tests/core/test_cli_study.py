@@ -206,3 +206,18 @@ def test_run_exits_3_when_every_trial_failed(tmp_path: Path) -> None:
     assert "4 trials: 4 FAIL" in result.output
     assert "every trial of study 'demo' failed" in result.output
     assert "hposampler show demo --storage" in result.output
+
+
+def test_a_two_slash_sqlite_url_in_a_study_file_is_refused_and_tilde_is_expanded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = study_file(tmp_path, trials=2)
+    path.write_text(path.read_text().replace('storage = "demo.db"', 'storage = "sqlite://x.db"'))
+    result = CliRunner().invoke(main, ["run", str(path)])
+    assert result.exit_code == 2
+    assert "a SQLite URL has three slashes, sqlite:///x.db" in result.output
+    assert not list(tmp_path.glob("*.db"))  # no hidden file created
+    monkeypatch.setenv("HOME", str(tmp_path))
+    path.write_text(path.read_text().replace('"sqlite://x.db"', '"~/home.db"'))
+    assert CliRunner().invoke(main, ["run", str(path)]).exit_code == 0
+    assert (tmp_path / "home.db").is_file()

@@ -39,3 +39,33 @@ def test_a_trial_that_always_kills_its_worker_fails_with_the_reason(tmp_path: Pa
                                        f"{record.trial_id} died")  # fmt: skip
     others = [r for r in records if r.config["x"] >= 0.3]
     assert all(r.state == TrialState.COMPLETE for r in others)
+
+
+def nested(depth: int) -> list[object]:
+    value: list[object] = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    ("result", "message"),
+    [
+        (10**400, "metric 'loss' is too large for a float"),
+        ({"loss": 1.0, "extra": nested(3000)}, "extra 'extra' of the objective's result cannot"),
+        ({"loss": 1.0, "extra": 10**5000}, "extra 'extra' of the objective's result cannot"),
+        ({"loss": 1.0, "blob": "x" * (5 * 1024 * 1024)}, "extras are over 1048576 characters"),
+    ],
+    ids=["huge-metric", "deep-extra", "huge-int-extra", "5MiB-extra"],
+)
+def test_results_that_cannot_be_stored_fail_their_trial_with_one_line(
+    tmp_path: Path, result: object, message: str
+) -> None:
+    from hposampler import MetricsError
+
+    study = Study.create(tmp_path / "s.db", "s", "random", SPACE, {"loss": "min"}, seed=0)
+    with pytest.raises(MetricsError, match=message) as info:
+        study.optimize(lambda config: result, 3)
+    assert "\n" not in str(info.value) and len(str(info.value)) < 400
+    [record] = study.records()  # the run stops at the bad result, nothing left RUNNING
+    assert record.state == TrialState.FAIL and message in (record.error or "")

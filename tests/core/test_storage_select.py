@@ -50,3 +50,24 @@ def test_two_plugins_claiming_one_scheme_are_named(tmp_path: Path, isolated_plug
     with pytest.raises(PluginError, match="storage scheme 'mem' from plugin") as info:
         make_storage("mem://x.db")
     assert "first (test-dist 0)" in str(info.value) and "second (test-dist 0)" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "secret"),
+    [
+        ("postgresql://user:s3cret@db.example:5432/hpo", "s3cret"),
+        ("postgresql://user:p@ss@word@localhost/hpo", "p@ss@word"),  # an unencoded @
+        ("postgresql://user@localhost/hpo?password=s3cret&sslmode=require", "s3cret"),
+        ("postgresql://localhost?sslpassword=k3y", "k3y"),
+        ("postgres://:onlypass@localhost/hpo", "onlypass"),
+    ],
+)
+def test_printed_urls_mask_every_credential_form(url: str, secret: str) -> None:
+    from hposampler.storage import mask_url
+
+    masked = mask_url(url)
+    assert secret not in masked and "***" in masked
+    assert "localhost" in masked or "db.example" in masked  # the rest stays readable
+    error = f'connection failed: invalid option in "{url}"'
+    assert secret not in mask_url(url, error)
+    assert mask_url("/tmp/study.db") == "/tmp/study.db"

@@ -12,6 +12,7 @@ import functools
 import importlib
 import inspect
 import json
+import numbers
 import os
 import signal
 import socket
@@ -23,7 +24,12 @@ from typing import Any
 import attrs
 
 from .errors import MetricsError, StudyError
-from .trial import metric_value
+from .trial import metric_value, short_repr
+
+#: The most characters of JSON an objective's extras may take: well below what a
+#: storage reads back per column (``hposampler.storage.base.MAX_JSON_CHARS``), so a
+#: trial with huge extras fails with this reason instead of failing to be stored.
+MAX_EXTRA_CHARS = 1024 * 1024
 
 __all__ = [
     "Objective",
@@ -278,17 +284,18 @@ def split_result(
     if not isinstance(result, Mapping):
         if len(names) == 1:
             try:
-                return {names[0]: metric_value(result)}, {}
+                return {names[0]: metric_value(result, names[0])}, {}
             except MetricsError:
-                pass
+                if isinstance(result, numbers.Real) and not isinstance(result, bool):
+                    raise  # a number, but too large for a float: that is the reason
         elif _is_number(result):
             raise MetricsError(
                 f"the objective returned a single number but the study optimises "
                 f"{len(names)} metrics ({', '.join(names)}); return a dict with those keys"
             )
         raise MetricsError(
-            f"the objective returned {type(result).__name__} {result!r}; return a number or a "
-            f"dict with keys {', '.join(names)}"
+            f"the objective returned {type(result).__name__} {short_repr(result)}; return a "
+            f"number or a dict with keys {', '.join(names)}"
         )
     missing = [n for n in names if n not in result]
     if missing:
@@ -298,13 +305,29 @@ def split_result(
         )
     metrics = {name: metric_value(result[name], name) for name in names}
     extras: dict[str, Any] = {}
+    size = 0
     for key, extra in result.items():
         if key in optim_metrics:
             continue
         try:
-            json.dumps(extra, allow_nan=False)
-        except (TypeError, ValueError):
-            extra = repr(extra)  # stored as text: extras must be plain JSON
+            text = json.dumps(extra, allow_nan=False)
+        except (TypeError, ValueError, RecursionError):
+            try:
+                extra = repr(extra)  # stored as text: extras must be plain JSON
+            except (ValueError, RecursionError):  # a huge int, a structure nested too deep
+                raise MetricsError(
+                    f"extra {str(key)!r} of the objective's result cannot be stored (neither "
+                    f"JSON nor printable): {short_repr(extra)}; return plain numbers, strings, "
+                    "lists and dicts"
+                ) from None
+            text = json.dumps(extra)
+        size += len(text)
+        if size > MAX_EXTRA_CHARS:
+            raise MetricsError(
+                f"the objective's extras are over {MAX_EXTRA_CHARS} characters (at {str(key)!r}), "
+                "more than a storage reads back; return summaries, and save large outputs "
+                "to files"
+            )
         extras[str(key)] = extra
     return metrics, extras
 

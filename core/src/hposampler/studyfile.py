@@ -110,7 +110,12 @@ def _storage(text: str, file: Path) -> str:
     scheme, sep, rest = text.partition("://")
     if sep and scheme != "sqlite":
         return text  # a server URL (postgresql://...), used as written
-    path = Path(rest[1:] if sep else text)  # sqlite:///relative.db, sqlite:////abs.db, a path
+    if sep and not rest.startswith("/"):
+        raise StudyError(
+            f"[study] storage {text!r}: a SQLite URL has three slashes, "
+            f"sqlite:///{rest} (beside this file) or sqlite:////absolute/path.db"
+        )
+    path = Path(rest[1:] if sep else text).expanduser()  # sqlite:///rel.db, ~/studies/x.db
     if not path.is_absolute():
         path = file.resolve().parent / path
     return str(path)

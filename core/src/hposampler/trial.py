@@ -74,20 +74,36 @@ def metric_value(value: Any, name: str | None = None) -> float | None:
     if isinstance(value, float):
         return None if math.isnan(value) else value
     number: float | None = None
-    if isinstance(value, (numbers.Real, decimal.Decimal)) and not isinstance(value, bool):
-        number = float(value)
-    elif getattr(value, "shape", None) == () and hasattr(value, "dtype"):  # 0-d array
-        kind = getattr(value.dtype, "kind", "")
-        if kind in "iuf":
+    try:
+        if isinstance(value, (numbers.Real, decimal.Decimal)) and not isinstance(value, bool):
             number = float(value)
+        elif getattr(value, "shape", None) == () and hasattr(value, "dtype"):  # 0-d array
+            kind = getattr(value.dtype, "kind", "")
+            if kind in "iuf":
+                number = float(value)
+    except OverflowError:
+        what = f"metric {name!r}" if name is not None else "a metric"
+        raise MetricsError(
+            f"{what} is too large for a float: {short_repr(value)}; report a float"
+        ) from None
     if number is None:
         what = (
             f"metric {name!r} must be a number"
             if name is not None
             else "metric values must be numbers"
         )
-        raise MetricsError(f"{what} or None (any real number), got {value!r}")
+        raise MetricsError(f"{what} or None (any real number), got {short_repr(value)}")
     return None if math.isnan(number) else number
+
+
+def short_repr(value: Any, limit: int = 80) -> str:
+    """``repr(value)`` cut to ``limit`` characters; a placeholder when it cannot be made
+    (an int of more digits than Python prints, a structure nested too deep)."""
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):
+        return f"<{type(value).__name__} too large to show>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _metrics_history(value: Any) -> list[dict[str, float | None]]:

@@ -31,6 +31,8 @@ __all__ = [
     "TrialRecord",
     "claim_key",
     "dumps",
+    "mask_url",
+    "url_secrets",
     "parse_definition",
     "record_from_row",
     "record_to_row",
@@ -413,3 +415,45 @@ def record_from_row(study: str, row: Sequence[Any]) -> TrialRecord:
         )
     except (TypeError, ValueError) as exc:
         raise StorageError(f"study {study!r}, trial {tid}: {exc}") from None
+
+
+#: Query parameters of a database URL whose values are secrets (libpq's names).
+_SECRET_PARAMETERS = ("password", "sslpassword")
+
+
+def url_secrets(url: str) -> list[str]:
+    """The secrets written in a storage URL: the userinfo password, ``password=`` values.
+
+    An ``@`` in an unencoded password is allowed: the userinfo ends at the last
+    ``@`` before the host.
+    """
+    _, sep, rest = url.partition("://")
+    if not sep:
+        return []
+    found = []
+    authority, _, tail = rest.partition("/")
+    if "?" in authority:  # postgresql://host?password=... without a path
+        authority, _, query = authority.partition("?")
+        tail = "?" + query
+    if "@" in authority:
+        userinfo = authority.rpartition("@")[0]
+        if ":" in userinfo:
+            found.append(userinfo.split(":", 1)[1])
+    query = tail.partition("?")[2]
+    for pair in query.split("&"):
+        key, eq, value = pair.partition("=")
+        if eq and key.lower() in _SECRET_PARAMETERS and value:
+            found.append(value)
+    return [secret for secret in found if secret]
+
+
+def mask_url(url: str, text: str | None = None) -> str:
+    """``text`` (default: the URL itself) with every secret of ``url`` replaced by ``***``.
+
+    For printing URLs and the errors of libraries that echo their connection
+    string: a password never reaches the terminal or a log.
+    """
+    out = url if text is None else text
+    for secret in sorted(url_secrets(url), key=len, reverse=True):
+        out = out.replace(secret, "***")
+    return out

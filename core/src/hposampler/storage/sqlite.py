@@ -105,7 +105,7 @@ def resolve_sqlite_path(storage: str | os.PathLike[str]) -> Path:
         raise StudyError(
             f"unsupported storage {text!r}: give a file path or sqlite:///path/to/file.db"
         )
-    return Path(text)
+    return Path(text).expanduser()
 
 
 class SQLiteStorage:

@@ -19,7 +19,6 @@ and a worker that reads "rows after revision r" misses nothing.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -34,6 +33,7 @@ from hposampler.storage import (
     TrialRecord,
     claim_key,
     dumps,
+    mask_url,
     parse_definition,
     record_from_row,
     record_to_row,
@@ -94,9 +94,9 @@ class _Rollback(Exception):
     """Raised inside a transaction to undo it without an error to the caller."""
 
 
-def _masked(url: str) -> str:
-    """The URL with its password replaced by ``***`` (for messages and ``show``)."""
-    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+def _masked(url: str, text: str | None = None) -> str:
+    """``text`` (default: the URL) with the URL's password(s) replaced by ``***``."""
+    return mask_url(url, text)
 
 
 class PostgresStorage:
@@ -120,8 +120,9 @@ class PostgresStorage:
         try:
             self._db = psycopg.connect(conninfo, autocommit=True, connect_timeout=30)
         except psycopg.Error as exc:
+            detail = _masked(url, str(exc).strip())  # libpq may echo the connection string
             raise StorageError(
-                f"cannot connect to PostgreSQL at {self.url}: {str(exc).strip()}; check "
+                f"cannot connect to PostgreSQL at {self.url}: {detail}; check "
                 "the host, port, user, password and database in the URL"
             ) from None
         self._setup()
