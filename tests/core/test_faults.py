@@ -69,3 +69,71 @@ def test_results_that_cannot_be_stored_fail_their_trial_with_one_line(
     assert "\n" not in str(info.value) and len(str(info.value)) < 400
     [record] = study.records()  # the run stops at the bad result, nothing left RUNNING
     assert record.state == TrialState.FAIL and message in (record.error or "")
+
+
+def _stored_study(tmp_path: Path) -> Path:
+    db = tmp_path / "s.db"
+    study = Study.create(db, "s", "random", SPACE, {"loss": "min"}, seed=0)
+    study.optimize(lambda config: {"loss": config["x"], "notes": "n" * 3000}, 40)
+    study.storage.close()
+    return db
+
+
+def _cli(*args: str) -> tuple[int, str]:
+    from click.testing import CliRunner
+
+    from hposampler.cli import main
+
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.output
+
+
+def test_garbage_in_a_data_page_is_one_line_with_the_way_out(tmp_path: Path) -> None:
+    db = _stored_study(tmp_path)
+    data = bytearray(db.read_bytes())
+    page = 4096
+    for offset in range(page, len(data), page):  # every page after the header page
+        data[offset : offset + page] = b"\xde\xad" * (page // 2)
+    db.write_bytes(bytes(data))
+    for command in (["show", "s"], ["export", "s"]):
+        code, output = _cli(*command, "--storage", str(db))
+        assert code == 2 and "Traceback" not in output
+        assert output.startswith("error: ") and len(output.strip().splitlines()) == 1
+        assert "restore a backup" in output
+
+
+@pytest.mark.parametrize(
+    ("statement", "where"),
+    [
+        ("UPDATE schema_version SET version = 'x'", "table schema_version, column version"),
+        ("UPDATE studies SET revision = 'abc'", "table studies, column revision (study 's')"),
+    ],
+)
+def test_tampered_integer_columns_are_named(tmp_path: Path, statement: str, where: str) -> None:
+    import sqlite3
+
+    from hposampler.errors import StorageError
+
+    db = _stored_study(tmp_path)
+    with sqlite3.connect(db) as conn:
+        conn.execute(statement)
+    with pytest.raises(StorageError) as info:  # what `hposampler run --resume` meets
+        Study.load(db, "s").optimize(lambda config: config["x"], 41)
+    assert where in str(info.value) and "not an integer" in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_a_read_only_folder_says_read_only(tmp_path: Path) -> None:
+    import os
+
+    if os.geteuid() == 0:
+        pytest.skip("root writes through read-only permissions; run as a user to check")
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    db = _stored_study(folder)
+    folder.chmod(0o555)
+    try:
+        with pytest.raises(Exception, match="is read-only"):
+            Study.create(db, "t", "random", SPACE, {"loss": "min"})
+    finally:
+        folder.chmod(0o755)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import sqlite3
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -38,10 +39,16 @@ def user_errors(func: F) -> F:
         ctx = click.get_current_context()
         try:
             return func(*args, **kwargs)
-        except (HposamplerError, FileNotFoundError) as exc:
+        except (HposamplerError, FileNotFoundError, sqlite3.DatabaseError) as exc:
             if (ctx.find_root().params.get("debug") or kwargs.get("debug")) is True:
                 raise
-            click.secho(f"error: {exc}", fg="red", err=True)
+            message = str(exc)
+            if isinstance(exc, sqlite3.DatabaseError):  # a damaged page found mid-read
+                message = (
+                    f"the SQLite file is damaged ({exc}): restore a backup, or recover "
+                    "what is left with `sqlite3 FILE .recover | sqlite3 NEW.db`"
+                )
+            click.secho(f"error: {message}", fg="red", err=True)
             ctx.exit(2)
 
     return wrapper  # type: ignore[return-value]

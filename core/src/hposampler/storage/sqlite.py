@@ -108,6 +108,23 @@ def resolve_sqlite_path(storage: str | os.PathLike[str]) -> Path:
     return Path(text).expanduser()
 
 
+def _writable(path: Path) -> bool:
+    """Whether SQLite can write ``path`` and its folder (the WAL files live beside it)."""
+    folder = path.parent if str(path.parent) else Path(".")
+    return os.access(folder, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
+
+
+def _stored_int(value: Any, table: str, column: str, study: str | None = None) -> int:
+    """An integer column as stored; a tampered value is a one-line :class:`StorageError`."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    where = f"table {table}, column {column}" + (f" (study {study!r})" if study else "")
+    raise StorageError(
+        f"{where} holds {value!r}, not an integer: the file was changed outside hposampler; "
+        "restore a backup"
+    )
+
+
 class SQLiteStorage:
     """One SQLite file holding any number of studies; safe to share between processes.
 
@@ -133,7 +150,20 @@ class SQLiteStorage:
                 self._retry(self._setup)
             self._check_columns()
         except sqlite3.DatabaseError as exc:
-            raise StorageError(f"{self.path} is not a usable SQLite database: {exc}") from None
+            if not read_only and not _writable(self.path):
+                raise StorageError(
+                    f"{self.path} is read-only ({exc}): a study is written as it runs; copy "
+                    "the file somewhere writable, or read it (hposampler show, export) as is"
+                ) from None
+            hint = ""
+            if "malformed" in str(exc) or "not a database" in str(exc):
+                hint = (
+                    ": restore a backup, or recover what is left with "
+                    f"`sqlite3 {self.path} .recover | sqlite3 recovered.db`"
+                )
+            raise StorageError(
+                f"{self.path} is not a usable SQLite database: {exc}{hint}"
+            ) from None
 
     def _open_read_only(self) -> sqlite3.Connection:
         uri = self.path.resolve().as_uri()
@@ -215,7 +245,7 @@ class SQLiteStorage:
         if "schema_version" not in tables:
             return None
         rows = db.execute("SELECT version FROM schema_version").fetchall()
-        return int(rows[0][0]) if rows else None
+        return _stored_int(rows[0][0], "schema_version", "version") if rows else None
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -382,7 +412,7 @@ class SQLiteStorage:
     def revision(self, study: str) -> int:
         """The study's write counter."""
         row = self._db.execute("SELECT revision FROM studies WHERE name = ?", (study,)).fetchone()
-        return 0 if row is None else int(row[0])
+        return 0 if row is None else _stored_int(row[0], "studies", "revision", study)
 
     def load_trials(self, study: str, after_revision: int | None = None) -> list[TrialRecord]:
         """The study's trials (those written after ``after_revision``), validated, by id.
