@@ -137,3 +137,23 @@ def test_a_read_only_folder_says_read_only(tmp_path: Path) -> None:
             Study.create(db, "t", "random", SPACE, {"loss": "min"})
     finally:
         folder.chmod(0o755)
+
+
+def test_deleting_the_database_while_a_study_runs_is_detected(tmp_path: Path) -> None:
+    from hposampler.errors import StorageError
+
+    db = tmp_path / "s.db"
+    study = Study.create(db, "s", "random", SPACE, {"loss": "min"}, seed=0)
+
+    calls = []
+
+    def objective(config: dict[str, float]) -> float:
+        calls.append(1)
+        if len(calls) == 5:
+            for path in tmp_path.glob("s.db*"):  # the file and its WAL, as `rm` would
+                path.unlink()
+        return config["x"]
+
+    with pytest.raises(StorageError, match=r"s\.db was deleted or replaced while the study ran"):
+        study.optimize(objective, 50)
+    assert len(calls) == 5  # stopped at the first commit after the deletion

@@ -149,6 +149,7 @@ class SQLiteStorage:
                 self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
                 self._retry(self._setup)
             self._check_columns()
+            self._opened_as = self._identity()
         except sqlite3.DatabaseError as exc:
             if not read_only and not _writable(self.path):
                 raise StorageError(
@@ -334,9 +335,36 @@ class SQLiteStorage:
                 return action()
 
         try:
-            return self._retry(run)
+            result = self._retry(run)
         except sqlite3.OperationalError as exc:
             raise self._write_error(exc) from None
+        self._check_identity()
+        return result
+
+    def _identity(self) -> tuple[int, int] | None:
+        try:
+            stat = os.stat(self.path)
+        except OSError:
+            return None
+        return stat.st_dev, stat.st_ino
+
+    def _check_identity(self) -> None:
+        """After a commit: the file is still the one opened (not deleted, not replaced).
+
+        SQLite keeps writing to a deleted file's open descriptor, so without this
+        a study whose file was removed would seem to run fine and lose everything.
+
+        Raises
+        ------
+        StorageError
+            When the file at :attr:`path` is gone or is another file.
+        """
+        if self._identity() != self._opened_as:
+            raise StorageError(
+                f"the storage file {self.path} was deleted or replaced while the study ran; "
+                "what was written since is not in the file at that path: restore it (or "
+                "start again) and run with --resume"
+            )
 
     def _write_error(self, exc: sqlite3.OperationalError) -> StorageError:
         hint = " (is the file or its folder read-only?)" if "readonly" in str(exc) else ""
