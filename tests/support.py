@@ -286,3 +286,10 @@ def dies_for_small_x(config: dict[str, Any]) -> float:
 def always_fails(config: dict[str, Any]) -> float:
     """An objective that cannot run at all."""
     raise RuntimeError(f"cannot train with {config}")
+
+
+def sleeps(config: dict[str, Any]) -> float:
+    """A long trial (for interrupting a run while it is in flight); marks $FAULT_DIR."""
+    (Path(os.environ["FAULT_DIR"]) / f"started-{os.getpid()}").write_text("")
+    time.sleep(60)
+    return float(config["x"])

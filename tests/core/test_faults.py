@@ -157,3 +157,40 @@ def test_deleting_the_database_while_a_study_runs_is_detected(tmp_path: Path) ->
     with pytest.raises(StorageError, match=r"s\.db was deleted or replaced while the study ran"):
         study.optimize(objective, 50)
     assert len(calls) == 5  # stopped at the first commit after the deletion
+
+
+def test_ctrl_c_with_the_process_executor_is_one_clean_line(tmp_path: Path) -> None:
+    import os
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+
+    tests = Path(__file__).resolve().parents[1]
+    (tmp_path / "study.toml").write_text(
+        '[study]\nname = "c"\nobjective = "support:sleeps"\ntrials = 4\nconcurrency = 2\n'
+        'executor = "process"\nstorage = "c.db"\n[sampler]\nname = "random"\n'
+        '[metrics]\nloss = "min"\n[search_space]\nx = {value_range = [0.0, 1.0]}\n'
+    )
+    env = {**os.environ, "PYTHONPATH": str(tests), "FAULT_DIR": str(tmp_path)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hposampler", "run", str(tmp_path / "study.toml")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    try:
+        for _ in range(1500):  # until both objectives run (a guard, not a time limit)
+            if len(list(tmp_path.glob("started-*"))) == 2:
+                break
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=300)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert "interrupted" in out
+    assert "KeyboardInterrupt" not in err and "Traceback" not in err, err
+    assert "leaked semaphore" not in err, err
+    with sqlite3.connect(tmp_path / "c.db") as conn:
+        states = [r[0] for r in conn.execute("SELECT state FROM trials")]
+    assert states == [4, 4]  # WAITING: `--resume` re-runs them

@@ -7,6 +7,8 @@ import json
 import os
 import sqlite3
 import sys
+import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -409,8 +411,19 @@ def run(
             sys.stdout.flush()
             sys.stderr.flush()
             # the first Ctrl-C ends the run: objectives still running in threads are
-            # abandoned (their trials are WAITING), not waited for at interpreter exit
-            os._exit(130)
+            # abandoned (their trials are WAITING), not waited for at interpreter exit;
+            # with nothing left running (worker processes are stopped), exit normally so
+            # that multiprocessing releases what it holds
+            others = [
+                t for t in threading.enumerate()
+                if t is not threading.main_thread() and not t.daemon
+            ]  # fmt: skip
+            deadline = time.monotonic() + 1.0  # threads that are just ending (pool managers)
+            for thread in others:
+                thread.join(max(0.0, deadline - time.monotonic()))
+            if any(t.is_alive() for t in others):
+                os._exit(130)
+            sys.exit(130)
     _print_best(study, console)
     records = study.records()
     failed = (TrialState.FAIL, TrialState.FAIL_RECOVERABLE)

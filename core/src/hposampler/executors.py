@@ -11,6 +11,7 @@ itself such a plugin, registered by the core.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import logging
 import multiprocessing
 import queue
@@ -174,6 +175,25 @@ class ProcessExecutor(concurrent.futures.Executor):
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         """Shut the current pool down."""
         self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+    def terminate(self) -> None:
+        """Stop the workers now, objectives included (the run was interrupted).
+
+        Their trials are stored WAITING already and their results would be
+        ignored; a worker left running would hold the terminal (and its pipes)
+        until its objective returned.
+        """
+        processes = list((getattr(self._pool, "_processes", None) or {}).values())
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            with contextlib.suppress(OSError, ValueError):  # already gone
+                process.terminate()
+        for process in processes:
+            with contextlib.suppress(OSError, ValueError, AssertionError):
+                process.join(timeout=10)
+        # the pool sees its workers gone and releases its queues and locks (no "leaked
+        # semaphore" warnings at exit)
+        self._pool.shutdown(wait=True)
 
     def channels(self, hub: Hub) -> Channels:
         """Reports travel through a manager process's queues (started on first use)."""

@@ -420,8 +420,13 @@ class Study:
             run.loop(pool, n_trials, concurrency, timeout)
         except BaseException:
             # Ctrl-C (or an error): the running trials are stored WAITING already; do not
-            # wait for their objectives, whose results would be ignored anyway
-            pool.shutdown(wait=False, cancel_futures=True)
+            # wait for their objectives, whose results would be ignored anyway (worker
+            # processes are stopped: they ignore Ctrl-C and would run on)
+            terminate = getattr(pool, "terminate", None)
+            if terminate is not None:
+                terminate()
+            else:
+                pool.shutdown(wait=False, cancel_futures=True)
             raise
         pool.shutdown(wait=not run.abandoned)  # never wait for an abandoned objective
 
