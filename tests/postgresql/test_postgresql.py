@@ -211,3 +211,26 @@ def test_pruning_works_on_postgresql(postgres_url: str) -> None:
     records = Study.load(postgres_url, "p").records()
     assert {r.state for r in records} == {TrialState.COMPLETE, TrialState.PRUNED_POOR_PERFORMANCE}
     assert all(r.intermediate and r.last_step == len(r.intermediate) - 1 for r in records)
+
+
+def test_a_role_that_may_not_create_tables_gets_one_line_naming_the_grant(
+    postgres_url: str,
+) -> None:
+    import uuid
+
+    from click.testing import CliRunner
+
+    from hposampler.cli import main
+
+    role = f"r_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f'CREATE ROLE "{role}" LOGIN')
+        conn.execute(f'REVOKE CREATE ON SCHEMA public FROM PUBLIC, "{role}"')
+    base, _, database = postgres_url.rpartition("/")
+    url = base.replace("://hposampler@", f"://{role}@") + "/" + database
+    with pytest.raises(StorageError, match=r"may not create hposampler's tables") as info:
+        make_storage(url)
+    assert "GRANT CREATE ON SCHEMA public" in str(info.value) and "\n" not in str(info.value)
+    result = CliRunner().invoke(main, ["show", "x", "--storage", url])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "may not create hposampler's tables" in result.output

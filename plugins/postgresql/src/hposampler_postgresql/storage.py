@@ -125,7 +125,16 @@ class PostgresStorage:
                 f"cannot connect to PostgreSQL at {self.url}: {detail}; check "
                 "the host, port, user, password and database in the URL"
             ) from None
-        self._setup()
+        try:
+            self._setup()
+        except psycopg.errors.InsufficientPrivilege as exc:
+            self._db.close()
+            first = _masked(url, str(exc).strip().splitlines()[0])
+            raise StorageError(
+                f"the PostgreSQL role of {self.url} may not create hposampler's tables "
+                f"({first}); grant it CREATE on the schema (GRANT CREATE ON SCHEMA public "
+                "TO <role>), or let a role that may create them open the database once"
+            ) from None
 
     def _setup(self) -> None:
         with self._db.transaction():
