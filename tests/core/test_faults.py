@@ -194,3 +194,46 @@ def test_ctrl_c_with_the_process_executor_is_one_clean_line(tmp_path: Path) -> N
     with sqlite3.connect(tmp_path / "c.db") as conn:
         states = [r[0] for r in conn.execute("SELECT state FROM trials")]
     assert states == [4, 4]  # WAITING: `--resume` re-runs them
+
+
+def test_workers_of_a_killed_driver_exit(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    tests = Path(__file__).resolve().parents[1]
+    (tmp_path / "study.toml").write_text(
+        '[study]\nname = "k"\nobjective = "support:sleeps"\ntrials = 4\nconcurrency = 2\n'
+        'executor = "process"\nstorage = "k.db"\n[sampler]\nname = "random"\n'
+        '[metrics]\nloss = "min"\n[search_space]\nx = {value_range = [0.0, 1.0]}\n'
+    )
+    env = {**os.environ, "PYTHONPATH": str(tests), "FAULT_DIR": str(tmp_path)}
+    driver = subprocess.Popen(
+        [sys.executable, "-m", "hposampler", "run", str(tmp_path / "study.toml")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+    )  # fmt: skip
+    try:
+        for _ in range(1500):  # until both objectives run (a guard, not a time limit)
+            if len(list(tmp_path.glob("started-*"))) == 2:
+                break
+            time.sleep(0.2)
+        workers = [int(p.name.split("-")[1]) for p in tmp_path.glob("started-*")]
+        driver.send_signal(signal.SIGKILL)
+        driver.wait()
+
+        def alive(pid: int) -> bool:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return False
+            return True
+
+        for _ in range(600):  # the objectives sleep 60 s: the workers must not wait for it
+            if not any(alive(pid) for pid in workers):
+                break
+            time.sleep(0.1)
+        assert workers and not [pid for pid in workers if alive(pid)]
+    finally:
+        driver.kill()

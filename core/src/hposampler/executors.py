@@ -14,9 +14,11 @@ import concurrent.futures
 import contextlib
 import logging
 import multiprocessing
+import os
 import queue
 import signal
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -200,9 +202,24 @@ class ProcessExecutor(concurrent.futures.Executor):
         return ManagerChannels(hub)
 
 
+#: Seconds between a worker's checks that the driver that started it is alive.
+ORPHAN_CHECK_S = 1.0
+
+
 def _ignore_sigint() -> None:
-    """Worker start-up: Ctrl-C is the driver's to handle (no traceback per worker)."""
+    """Worker start-up: Ctrl-C is the driver's to handle (no traceback per worker), and a
+    worker whose driver died (``kill -9``) exits instead of waiting on its queue forever.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    driver = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(ORPHAN_CHECK_S)
+            if os.getppid() != driver:  # re-parented: the driver is gone
+                os._exit(1)
+
+    threading.Thread(target=watch, name="hposampler-orphan-check", daemon=True).start()
 
 
 def _process_executor(max_workers: int, start_method: str = "spawn") -> concurrent.futures.Executor:
