@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -159,14 +166,14 @@ def test_deleting_the_database_while_a_study_runs_is_detected(tmp_path: Path) ->
     assert len(calls) == 5  # stopped at the first commit after the deletion
 
 
-def test_ctrl_c_with_the_process_executor_is_one_clean_line(tmp_path: Path) -> None:
-    import os
-    import signal
-    import sqlite3
-    import subprocess
-    import sys
-    import time
+def _driver_with_two_trials_in_workers(
+    tmp_path: Path, **popen: Any
+) -> tuple[subprocess.Popen[str], list[int]]:
+    """``hposampler run`` of a process-executor study, once two objectives are running.
 
+    Returns the driver and the pids of the workers running them (``support:sleeps``
+    marks ``started-PID`` files in ``$FAULT_DIR``).
+    """
     tests = Path(__file__).resolve().parents[1]
     (tmp_path / "study.toml").write_text(
         '[study]\nname = "c"\nobjective = "support:sleeps"\ntrials = 4\nconcurrency = 2\n'
@@ -174,15 +181,22 @@ def test_ctrl_c_with_the_process_executor_is_one_clean_line(tmp_path: Path) -> N
         '[metrics]\nloss = "min"\n[search_space]\nx = {value_range = [0.0, 1.0]}\n'
     )
     env = {**os.environ, "PYTHONPATH": str(tests), "FAULT_DIR": str(tmp_path)}
-    proc = subprocess.Popen(
+    driver = subprocess.Popen(
         [sys.executable, "-m", "hposampler", "run", str(tmp_path / "study.toml")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        env=env, text=True, **popen,
     )  # fmt: skip
+    for _ in range(1500):  # until both objectives run (a guard, not a time limit)
+        if len(list(tmp_path.glob("started-*"))) == 2:
+            break
+        time.sleep(0.2)
+    return driver, [int(p.name.split("-")[1]) for p in tmp_path.glob("started-*")]
+
+
+def test_ctrl_c_with_the_process_executor_is_one_clean_line(tmp_path: Path) -> None:
+    proc, _ = _driver_with_two_trials_in_workers(
+        tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     try:
-        for _ in range(1500):  # until both objectives run (a guard, not a time limit)
-            if len(list(tmp_path.glob("started-*"))) == 2:
-                break
-            time.sleep(0.2)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=300)
     finally:
@@ -197,29 +211,10 @@ def test_ctrl_c_with_the_process_executor_is_one_clean_line(tmp_path: Path) -> N
 
 
 def test_workers_of_a_killed_driver_exit(tmp_path: Path) -> None:
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    tests = Path(__file__).resolve().parents[1]
-    (tmp_path / "study.toml").write_text(
-        '[study]\nname = "k"\nobjective = "support:sleeps"\ntrials = 4\nconcurrency = 2\n'
-        'executor = "process"\nstorage = "k.db"\n[sampler]\nname = "random"\n'
-        '[metrics]\nloss = "min"\n[search_space]\nx = {value_range = [0.0, 1.0]}\n'
+    driver, workers = _driver_with_two_trials_in_workers(
+        tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    env = {**os.environ, "PYTHONPATH": str(tests), "FAULT_DIR": str(tmp_path)}
-    driver = subprocess.Popen(
-        [sys.executable, "-m", "hposampler", "run", str(tmp_path / "study.toml")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-    )  # fmt: skip
     try:
-        for _ in range(1500):  # until both objectives run (a guard, not a time limit)
-            if len(list(tmp_path.glob("started-*"))) == 2:
-                break
-            time.sleep(0.2)
-        workers = [int(p.name.split("-")[1]) for p in tmp_path.glob("started-*")]
         driver.send_signal(signal.SIGKILL)
         driver.wait()
 
