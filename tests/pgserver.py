@@ -53,34 +53,64 @@ def _has_group(name: str) -> bool:
     return True
 
 
+class PgServer:
+    """A throwaway server in a temporary folder: :meth:`stop` and :meth:`start` it at will.
+
+    ``url`` (``postgresql://USER@127.0.0.1:PORT``) stays the same across restarts.
+    """
+
+    def __init__(self, binaries: Path) -> None:
+        self.binaries = binaries
+        self.root = Path(tempfile.mkdtemp(prefix="hposampler-pg-"))
+        self.run_as: dict[str, Any] = {}
+        if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+            shutil.chown(self.root, "nobody")
+            group = "nogroup" if _has_group("nogroup") else None
+            self.run_as = {"user": "nobody", "group": group}
+        self.data, self.port = self.root / "data", _free_port()
+        self.url = f"postgresql://{USER}@127.0.0.1:{self.port}"
+        self._ctl(
+            self.binaries / "initdb", "-D", self.data, "-U", USER, "--auth=trust", "-E", "UTF8",
+            "--no-instructions",
+        )  # fmt: skip
+
+    def _ctl(self, *args: Any, check: bool = True) -> None:
+        subprocess.run(args, check=check, capture_output=True, cwd=self.root, **self.run_as)
+
+    def start(self) -> None:
+        """Start the server and wait until it accepts connections."""
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._ctl(
+            self.binaries / "pg_ctl", "-D", self.data, "-o", options, "-l",
+            self.root / "server.log", "-w", "-t", "60", "start",
+        )  # fmt: skip
+
+    def stop(self, mode: str = "fast", check: bool = True) -> None:
+        """Stop the server (``pg_ctl stop -m MODE``): ``fast`` ends every session."""
+        self._ctl(self.binaries / "pg_ctl", "-D", self.data, "-m", mode, "-w", "stop", check=check)
+
+    def remove(self) -> None:
+        """Stop the server if it runs and delete its folder."""
+        self.stop("immediate", check=False)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
 @contextmanager
 def postgres_server(binaries: Path) -> Iterator[str]:
     """Run a server for the duration of the block; yields ``postgresql://USER@127.0.0.1:PORT``."""
-    root = Path(tempfile.mkdtemp(prefix="hposampler-pg-"))
-    run_as: dict[str, Any] = {}
-    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-        shutil.chown(root, "nobody")
-        run_as = {"user": "nobody", "group": "nogroup" if _has_group("nogroup") else None}
-    data, port = root / "data", _free_port()
+    with restartable_server(binaries) as server:
+        yield server.url
+
+
+@contextmanager
+def restartable_server(binaries: Path) -> Iterator[PgServer]:
+    """A running :class:`PgServer` for the duration of the block, removed after."""
+    server = PgServer(binaries)
     try:
-        subprocess.run(
-            [binaries / "initdb", "-D", data, "-U", USER, "--auth=trust", "-E", "UTF8",
-             "--no-instructions"],
-            check=True, capture_output=True, cwd=root, **run_as,
-        )  # fmt: skip
-        options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
-        subprocess.run(
-            [binaries / "pg_ctl", "-D", data, "-o", options, "-l", root / "server.log", "-w",
-             "-t", "60", "start"],
-            check=True, capture_output=True, cwd=root, **run_as,
-        )  # fmt: skip
-        yield f"postgresql://{USER}@127.0.0.1:{port}"
+        server.start()
+        yield server
     finally:
-        subprocess.run(
-            [binaries / "pg_ctl", "-D", data, "-m", "immediate", "-w", "stop"],
-            check=False, capture_output=True, cwd=root, **run_as,
-        )  # fmt: skip
-        shutil.rmtree(root, ignore_errors=True)
+        server.remove()
 
 
 def create_database(server: str, name: str) -> str:

@@ -20,6 +20,9 @@ def objective(config, trial):
     with open(os.environ["EVAL_LOG"], "a") as log:
         log.write(json.dumps([trial.trial_id, config, os.getpid()]) + "\\n")
     time.sleep(float(os.environ.get("EVAL_SLEEP", "0.02")))
+    if os.environ.get("EVAL_DONE_LOG"):  # evaluations that finished (their result returned)
+        with open(os.environ["EVAL_DONE_LOG"], "a") as log:
+            log.write(json.dumps([trial.trial_id, config, os.getpid()]) + "\\n")
     return (config["x"] - 0.2) ** 2 + config["y"] ** 2
 '''
 

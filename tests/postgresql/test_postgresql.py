@@ -16,7 +16,8 @@ import pytest
 from hposampler import Study, TrialState
 from hposampler.errors import StorageError, StudyError
 from hposampler.storage import Storage, TrialRecord, make_storage
-from workers import evaluations, study_file, worker
+from pgserver import PgServer, create_database
+from workers import evaluations, study_file, wait_for, worker
 
 DEFINITION = {"sampler": "random", "search_space": {"x": {"value_range": [0, 1]}}}
 
@@ -234,3 +235,52 @@ def test_a_role_that_may_not_create_tables_gets_one_line_naming_the_grant(
     result = CliRunner().invoke(main, ["show", "x", "--storage", url])
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "may not create hposampler's tables" in result.output
+
+
+def test_a_server_restart_mid_study_loses_nothing(tmp_path: Path, own_server: PgServer) -> None:
+    url = create_database(own_server.url, "restart")
+    path = study_file(tmp_path, "random", trials=60, storage=url)
+    log, done = tmp_path / "evals.log", tmp_path / "done.log"
+    procs = [worker(path, log, EVAL_SLEEP="0.1", EVAL_DONE_LOG=str(done)) for _ in range(3)]
+    wait_for(lambda: done.exists() and len(done.read_text().splitlines()) >= 6, timeout=120)
+    own_server.stop("fast")  # ends every session, as a restart or fail-over does
+    time.sleep(3)
+    own_server.start()
+    outputs = [p.communicate(timeout=240)[0] for p in procs]
+    assert all(p.returncode == 0 for p in procs), outputs
+    records = Study.load(url, "shared").records()
+    assert [r.trial_id for r in records] == list(range(len(records)))
+    assert not [r for r in records if r.state == TrialState.RUNNING]
+    completed = {
+        (r.trial_id, json.dumps(r.config, sort_keys=True))
+        for r in records
+        if r.state == TrialState.COMPLETE
+    }
+    finished = {(tid, config) for tid, config, _ in evaluations(done)}
+    assert len(completed) >= 60
+    assert finished == completed  # every finished evaluation stored, nothing stored twice
+
+
+def test_past_the_reconnect_wait_a_worker_stops_with_one_line(
+    tmp_path: Path, own_server: PgServer
+) -> None:
+    url = create_database(own_server.url, "outage")
+    storage = make_storage(url + "?reconnect_wait=1.5")
+    storage.create_study("s", DEFINITION)
+    own_server.stop("fast")
+    started = time.monotonic()
+    with pytest.raises(StorageError) as caught:
+        storage.load_trials("s")
+    assert time.monotonic() - started >= 1.5
+    message = str(caught.value)
+    assert "lost the connection to PostgreSQL at" in message
+    assert "within 1.5 s" in message and "--resume" in message and "reconnect_wait" in message
+    own_server.start()
+    assert storage.load_trials("s") == []  # the same object works again once the server is up
+
+
+def test_a_bad_reconnect_wait_is_refused(postgres_url: str) -> None:
+    with pytest.raises(StorageError, match=r"reconnect_wait='soon'.*finite number"):
+        make_storage(postgres_url + "?reconnect_wait=soon")
+    storage = make_storage(postgres_url + "?connect_timeout=5&reconnect_wait=0")
+    assert storage.reconnect_wait == 0  # type: ignore[attr-defined]

@@ -15,14 +15,25 @@ row read back goes through the core's validation
 study's ``revision`` with ``UPDATE ... RETURNING`` in the same transaction; the
 row lock that takes serialises a study's writers, so revisions commit in order
 and a worker that reads "rows after revision r" misses nothing.
+
+When the connection is lost (the server restarts, a network blip, a fail-over),
+every operation reconnects with a bounded exponential back-off and runs again;
+it gives up with one :class:`~hposampler.errors.StorageError` line after
+``reconnect_wait`` seconds (default :data:`RECONNECT_WAIT`; set it with the
+``reconnect_wait`` URL parameter, e.g. ``postgresql://host/db?reconnect_wait=300``).
+A write whose ``COMMIT`` was cut off may or may not have been applied, so each
+write is idempotent when run again: an update stores the same values, and a
+retried insert or claim that finds its own row in place counts as done.
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
 
@@ -39,9 +50,17 @@ from hposampler.storage import (
     record_to_row,
 )
 
-__all__ = ["SCHEMA_VERSION", "PostgresStorage"]
+__all__ = ["RECONNECT_WAIT", "SCHEMA_VERSION", "PostgresStorage"]
 
 SCHEMA_VERSION = 2
+
+#: Seconds an operation keeps reconnecting after the connection is lost.
+RECONNECT_WAIT = 60.0
+
+#: First and longest pause between reconnection attempts (seconds; doubling).
+_FIRST_PAUSE, _LONGEST_PAUSE = 0.1, 5.0
+
+_T = TypeVar("_T")
 
 _SCHEMA = [
     "CREATE TABLE IF NOT EXISTS hposampler_schema (version INTEGER NOT NULL)",
@@ -99,6 +118,26 @@ def _masked(url: str, text: str | None = None) -> str:
     return mask_url(url, text)
 
 
+def _split_options(url: str) -> tuple[str, float | None]:
+    """``url`` without hposampler's own query parameter, and that parameter's value."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    ours = [v for k, v in query if k == "reconnect_wait"]
+    if not ours:
+        return url, None
+    rest = urlencode([(k, v) for k, v in query if k != "reconnect_wait"])
+    try:
+        wait = float(ours[-1])
+    except ValueError:
+        wait = -1.0
+    if not wait >= 0 or wait == float("inf"):
+        raise StorageError(
+            f"reconnect_wait={ours[-1]!r} in {_masked(url)} is not a number of seconds; "
+            "give a finite number >= 0 (0: never reconnect)"
+        )
+    return urlunsplit(parts._replace(query=rest)), wait
+
+
 class PostgresStorage:
     """Studies in a PostgreSQL database; any number of workers on any machines.
 
@@ -106,7 +145,13 @@ class PostgresStorage:
     ----------
     url : str
         ``postgresql://user:password@host:port/database`` (libpq's URL syntax;
-        ``postgres://`` works too). The tables are created on first use.
+        ``postgres://`` works too). The tables are created on first use. The
+        query parameter ``reconnect_wait=SECONDS`` is hposampler's own (it
+        overrides ``reconnect_wait``); every other one goes to libpq.
+    reconnect_wait : float, optional
+        Seconds each operation keeps reconnecting after the connection is lost,
+        before it gives up with a :class:`StorageError` (default
+        :data:`RECONNECT_WAIT`; ``0`` gives up at once).
 
     Raises
     ------
@@ -114,13 +159,18 @@ class PostgresStorage:
         When the server cannot be reached or the tables have another schema version.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, reconnect_wait: float | None = None) -> None:
         self.url = _masked(url)
-        conninfo = "postgresql://" + url.split("://", 1)[1]
+        self._raw_url = url
+        url, from_url = _split_options(url)
+        chosen = from_url if from_url is not None else reconnect_wait
+        self.reconnect_wait = RECONNECT_WAIT if chosen is None else float(chosen)
+        self._conninfo = "postgresql://" + url.split("://", 1)[1]
+        self._lock = threading.RLock()
         try:
-            self._db = psycopg.connect(conninfo, autocommit=True, connect_timeout=30)
+            self._db = self._connect()
         except psycopg.Error as exc:
-            detail = _masked(url, str(exc).strip())  # libpq may echo the connection string
+            detail = _masked(self._raw_url, str(exc).strip())  # libpq may echo the URL
             raise StorageError(
                 f"cannot connect to PostgreSQL at {self.url}: {detail}; check "
                 "the host, port, user, password and database in the URL"
@@ -135,6 +185,46 @@ class PostgresStorage:
                 f"({first}); grant it CREATE on the schema (GRANT CREATE ON SCHEMA public "
                 "TO <role>), or let a role that may create them open the database once"
             ) from None
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        return psycopg.connect(self._conninfo, autocommit=True, connect_timeout=30)
+
+    def _run(self, op: Callable[[psycopg.Connection[Any], bool], _T]) -> _T:
+        """``op(connection, retried)``, run again on a fresh connection when it is lost.
+
+        ``retried`` tells a write that an earlier run may have committed. The
+        back-off doubles from 0.1 s up to 5 s; past ``reconnect_wait`` seconds a
+        :class:`StorageError` names the server and what to do.
+        """
+        with self._lock:
+            retried, deadline, pause = False, None, _FIRST_PAUSE
+            while True:
+                try:
+                    return op(self._db, retried)
+                except psycopg.OperationalError as exc:
+                    if not (self._db.closed or self._db.broken):
+                        raise  # the server answered: not a lost connection
+                    first = _masked(self._raw_url, str(exc).strip().splitlines()[0])
+                deadline = deadline or time.monotonic() + self.reconnect_wait
+                while True:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        raise StorageError(
+                            f"lost the connection to PostgreSQL at {self.url} ({first}) and "
+                            f"could not reconnect within {self.reconnect_wait:g} s; once the "
+                            "server is back, resume the study (`hposampler run --resume`, "
+                            "or optimize() again): its finished trials are stored and the "
+                            "trials in flight are run again. Allow a longer outage with "
+                            "?reconnect_wait=SECONDS in the URL"
+                        ) from None
+                    time.sleep(min(pause, left))
+                    pause = min(pause * 2, _LONGEST_PAUSE)
+                    try:
+                        self._db = self._connect()
+                        break
+                    except psycopg.OperationalError as exc:
+                        first = _masked(self._raw_url, str(exc).strip().splitlines()[0])
+                retried = True
 
     def _setup(self) -> None:
         with self._db.transaction():
@@ -165,30 +255,50 @@ class PostgresStorage:
         self._db.close()
 
     @contextmanager
-    def _transaction(self) -> Iterator[psycopg.Connection[Any]]:
-        with self._db.transaction():
-            yield self._db
+    def _transaction(self, db: psycopg.Connection[Any]) -> Iterator[psycopg.Connection[Any]]:
+        with db.transaction():
+            yield db
 
     # -- studies ------------------------------------------------------------------
 
     def study_names(self) -> list[str]:
         """Names of the stored studies, oldest first."""
-        rows = self._db.execute("SELECT name FROM hposampler_studies ORDER BY created_at")
-        return [r[0] for r in rows.fetchall()]
+
+        def op(db: psycopg.Connection[Any], retried: bool) -> list[str]:
+            rows = db.execute("SELECT name FROM hposampler_studies ORDER BY created_at")
+            return [r[0] for r in rows.fetchall()]
+
+        return self._run(op)
 
     def has_study(self, name: str) -> bool:
         """Whether a study called ``name`` exists."""
-        row = self._db.execute("SELECT 1 FROM hposampler_studies WHERE name = %s", (name,))
-        return row.fetchone() is not None
+
+        def op(db: psycopg.Connection[Any], retried: bool) -> bool:
+            row = db.execute("SELECT 1 FROM hposampler_studies WHERE name = %s", (name,))
+            return row.fetchone() is not None
+
+        return self._run(op)
 
     def create_study(self, name: str, definition: Mapping[str, Any]) -> None:
         """Store a new study; :class:`StudyError` if the name is taken (also by a race)."""
-        cursor = self._db.execute(
-            "INSERT INTO hposampler_studies (name, definition, created_at) VALUES (%s, %s, %s) "
-            "ON CONFLICT (name) DO NOTHING",
-            (name, dumps(dict(definition)), time.time()),
-        )
-        if cursor.rowcount != 1:
+        text = dumps(dict(definition))
+
+        def op(db: psycopg.Connection[Any], retried: bool) -> bool:
+            cursor = db.execute(
+                "INSERT INTO hposampler_studies (name, definition, created_at) "
+                "VALUES (%s, %s, %s) ON CONFLICT (name) DO NOTHING",
+                (name, text, time.time()),
+            )
+            if cursor.rowcount == 1:
+                return True
+            if not retried:
+                return False
+            row = db.execute(  # our first INSERT may have committed before the loss
+                "SELECT definition, revision FROM hposampler_studies WHERE name = %s", (name,)
+            ).fetchone()
+            return row is not None and row[0] == text and int(row[1]) == 0
+
+        if not self._run(op):
             raise StudyError(
                 f"study {name!r} already exists in {self.url}; load it (Study.load, or "
                 "`hposampler run --resume`) or choose another name"
@@ -196,16 +306,24 @@ class PostgresStorage:
 
     def update_definition(self, name: str, definition: Mapping[str, Any]) -> None:
         """Replace a study's definition (e.g. when switching sampler)."""
-        self._db.execute(
-            "UPDATE hposampler_studies SET definition = %s WHERE name = %s",
-            (dumps(dict(definition)), name),
-        )
+        text = dumps(dict(definition))
+
+        def op(db: psycopg.Connection[Any], retried: bool) -> None:
+            db.execute(
+                "UPDATE hposampler_studies SET definition = %s WHERE name = %s", (text, name)
+            )
+
+        self._run(op)
 
     def load_definition(self, name: str) -> dict[str, Any]:
         """The JSON definition of a study (parsed, validated by the caller)."""
-        row = self._db.execute(
-            "SELECT definition FROM hposampler_studies WHERE name = %s", (name,)
-        ).fetchone()
+
+        def op(db: psycopg.Connection[Any], retried: bool) -> Any:
+            return db.execute(
+                "SELECT definition FROM hposampler_studies WHERE name = %s", (name,)
+            ).fetchone()
+
+        row = self._run(op)
         if row is None:
             known = ", ".join(self.study_names()) or "none"
             raise StudyError(f"no study {name!r} in {self.url} (studies: {known})")
@@ -223,66 +341,97 @@ class PostgresStorage:
             raise StudyError(f"no study {study!r} in {self.url}")
         return int(row[0])
 
+    def _stored_is(self, db: psycopg.Connection[Any], study: str, record: TrialRecord) -> bool:
+        """Whether the stored row of ``record``'s id is ``record`` (a retried write landed)."""
+        row = db.execute(
+            f"SELECT {_COLUMNS} FROM hposampler_trials WHERE study = %s AND trial_id = %s",
+            (study, record.trial_id),
+        ).fetchone()
+        return row is not None and tuple(row) == tuple(record_to_row(record))
+
     def create_trial(self, study: str, record: TrialRecord) -> bool:
         """Insert a new trial; ``False`` (nothing written) if its id is already taken."""
-        try:
-            with self._transaction() as db:
-                revision = self._bump(db, study)
-                cursor = db.execute(_INSERT, (study, *record_to_row(record), revision, time.time()))
-                if cursor.rowcount != 1:
-                    raise _Rollback
-        except _Rollback:
-            return False
-        return True
+        values = record_to_row(record)
+
+        def op(db: psycopg.Connection[Any], retried: bool) -> bool:
+            try:
+                with self._transaction(db):
+                    revision = self._bump(db, study)
+                    cursor = db.execute(_INSERT, (study, *values, revision, time.time()))
+                    if cursor.rowcount != 1:
+                        raise _Rollback
+            except _Rollback:
+                return retried and self._stored_is(db, study, record)
+            return True
+
+        return self._run(op)
 
     def save_trial(self, study: str, record: TrialRecord) -> None:
         """Store a state change of an existing trial (one committed transaction)."""
-        try:
-            with self._transaction() as db:
-                row = record_to_row(record)
-                revision = self._bump(db, study)
-                args = (*row[1:], revision, time.time(), study, record.trial_id)
-                if db.execute(_UPDATE, args).rowcount != 1:
-                    raise _Rollback
-        except _Rollback:
+        row = record_to_row(record)
+
+        def op(db: psycopg.Connection[Any], retried: bool) -> bool:
+            try:
+                with self._transaction(db):
+                    revision = self._bump(db, study)
+                    args = (*row[1:], revision, time.time(), study, record.trial_id)
+                    if db.execute(_UPDATE, args).rowcount != 1:
+                        raise _Rollback
+            except _Rollback:
+                return False
+            return True
+
+        if not self._run(op):
             raise StorageError(
                 f"study {study!r} has no trial {record.trial_id} to update; trials are "
                 "created with create_trial()"
-            ) from None
+            )
 
     def claim_trial(self, study: str, record: TrialRecord, expected: TrialRecord) -> bool:
         """Store ``record`` if the stored row still matches ``expected`` (compare and set)."""
-        try:
-            with self._transaction() as db:
-                revision = self._bump(db, study)  # also locks the study's writers out
-                current = db.execute(
-                    f"SELECT {', '.join(CLAIM_COLUMNS)} FROM hposampler_trials "
-                    "WHERE study = %s AND trial_id = %s",
-                    (study, record.trial_id),
-                ).fetchone()
-                if current is None or tuple(current) != claim_key(expected):
-                    raise _Rollback
-                row = record_to_row(record)
-                db.execute(_UPDATE, (*row[1:], revision, time.time(), study, record.trial_id))
-        except _Rollback:
-            return False
-        return True
+        row = record_to_row(record)
+
+        def op(db: psycopg.Connection[Any], retried: bool) -> bool:
+            try:
+                with self._transaction(db):
+                    revision = self._bump(db, study)  # also locks the study's writers out
+                    current = db.execute(
+                        f"SELECT {', '.join(CLAIM_COLUMNS)} FROM hposampler_trials "
+                        "WHERE study = %s AND trial_id = %s",
+                        (study, record.trial_id),
+                    ).fetchone()
+                    if current is None or tuple(current) != claim_key(expected):
+                        raise _Rollback
+                    db.execute(_UPDATE, (*row[1:], revision, time.time(), study, record.trial_id))
+            except _Rollback:
+                return retried and self._stored_is(db, study, record)
+            return True
+
+        return self._run(op)
 
     def heartbeat(self, study: str, driver: str, when: float) -> None:
         """Set ``heartbeat_at`` of every RUNNING trial of ``driver``."""
-        with self._transaction() as db:
-            revision = self._bump(db, study)
-            db.execute(
-                "UPDATE hposampler_trials SET heartbeat_at = %s, revision = %s "
-                "WHERE study = %s AND driver = %s AND state = 0",
-                (when, revision, study, driver),
-            )
+
+        def op(db: psycopg.Connection[Any], retried: bool) -> None:
+            with self._transaction(db):
+                revision = self._bump(db, study)
+                db.execute(
+                    "UPDATE hposampler_trials SET heartbeat_at = %s, revision = %s "
+                    "WHERE study = %s AND driver = %s AND state = 0",
+                    (when, revision, study, driver),
+                )
+
+        self._run(op)
 
     def revision(self, study: str) -> int:
         """The study's write counter."""
-        row = self._db.execute(
-            "SELECT revision FROM hposampler_studies WHERE name = %s", (study,)
-        ).fetchone()
+
+        def op(db: psycopg.Connection[Any], retried: bool) -> Any:
+            return db.execute(
+                "SELECT revision FROM hposampler_studies WHERE name = %s", (study,)
+            ).fetchone()
+
+        row = self._run(op)
         return 0 if row is None else int(row[0])
 
     def load_trials(self, study: str, after_revision: int | None = None) -> list[TrialRecord]:
@@ -292,5 +441,8 @@ class PostgresStorage:
         if after_revision is not None:
             query += " AND revision > %s"
             args += (after_revision,)
-        rows = self._db.execute(query + " ORDER BY trial_id", args).fetchall()
-        return [record_from_row(study, row) for row in rows]
+
+        def op(db: psycopg.Connection[Any], retried: bool) -> list[Any]:
+            return db.execute(query + " ORDER BY trial_id", args).fetchall()
+
+        return [record_from_row(study, row) for row in self._run(op)]
