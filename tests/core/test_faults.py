@@ -130,6 +130,36 @@ def test_tampered_integer_columns_are_named(tmp_path: Path, statement: str, wher
     assert "\n" not in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("statement", "where"),
+    [
+        ("UPDATE trials SET config = '{}' WHERE trial_id = 7", "trial 7: column config"),
+        ("UPDATE trials SET config = '{\"x\": 3.5}' WHERE trial_id = 7", "trial 7: column config"),
+        ("UPDATE trials SET config = '{\"x\": \"big\"}' WHERE trial_id = 7", "trial 7: column config"),
+        ("UPDATE trials SET config = '{\"x\": 0.5, \"y\": 1}' WHERE trial_id = 7",
+         "trial 7: column config"),
+        ("UPDATE trials SET attempts = -5 WHERE trial_id = 3", "trial 3: column attempts"),
+        ("UPDATE trials SET finished_at = 9e999 WHERE trial_id = 3", "trial 3: column finished_at"),
+        ("UPDATE trials SET trial_id = 1000 WHERE trial_id = 39", "trial 1000: column trial_id"),
+        ("DELETE FROM trials WHERE trial_id = 12", "trial 13: column trial_id"),
+    ],
+)  # fmt: skip
+def test_stored_rows_that_do_not_fit_the_study_are_refused(
+    tmp_path: Path, statement: str, where: str
+) -> None:
+    from hposampler.errors import StorageError
+
+    db = _stored_study(tmp_path)
+    with sqlite3.connect(db) as conn:
+        conn.execute(statement)
+    with pytest.raises(StorageError) as info:  # `run --resume` would continue from these rows
+        Study.load(db, "s")
+    message = str(info.value)
+    assert message.startswith("study 's', ") and where in message and "\n" not in message
+    code, output = _cli("show", "s", "--storage", str(db))
+    assert code == 2 and "Traceback" not in output and where in output
+
+
 def test_a_read_only_folder_says_read_only(tmp_path: Path) -> None:
     import os
 
@@ -232,3 +262,106 @@ def test_workers_of_a_killed_driver_exit(tmp_path: Path) -> None:
         assert workers and not [pid for pid in workers if alive(pid)]
     finally:
         driver.kill()
+
+
+FILLS_THE_DISK = """
+import json, os
+
+def objective(config, trial):
+    with open(os.environ["EVAL_LOG"], "a") as log:
+        log.write(json.dumps([trial.trial_id, config]) + "\\n")
+    if trial.trial_id == 12 and not os.path.exists(os.environ["FILLED"]):
+        open(os.environ["FILLED"], "w").close()  # once: space freed stays free
+        with open(os.environ["FILLER"], "wb") as filler:  # another program takes the space
+            try:
+                while True:
+                    filler.write(bytes(65536))
+                    filler.flush()
+            except OSError:
+                pass
+    return {"loss": config["x"], "notes": "n" * 500}
+"""
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Any:
+    """A real 16 MiB filesystem (tmpfs) mounted for the test, unmounted after."""
+    import shutil
+
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("a full filesystem needs a tmpfs mount: run as root (as CI does)")
+    made = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(disk)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({made.stderr.strip()})")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def test_a_full_disk_stops_the_run_with_one_line_and_loses_nothing(
+    tmp_path: Path, small_disk: Path
+) -> None:
+    (tmp_path / "fill.py").write_text(FILLS_THE_DISK)
+    db, filler, log = small_disk / "s.db", small_disk / "filler", tmp_path / "evals.log"
+    study_file = tmp_path / "study.toml"
+    study_file.write_text(
+        f'[study]\nname = "s"\nobjective = "fill:objective"\ntrials = 40\nstorage = "{db}"\n'
+        '[sampler]\nname = "random"\nseed = 0\n[metrics]\nloss = "min"\n'
+        '[search_space]\nx = { value_range = [0, 1], value_type = "float" }\n'
+    )
+    env = {**os.environ, "EVAL_LOG": str(log), "FILLER": str(filler),
+           "FILLED": str(tmp_path / "filled"), "PYTHONPATH": str(tmp_path)}  # fmt: skip
+
+    def run(*extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "hposampler", "run", str(study_file), *extra],
+            capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300, check=False,
+        )  # fmt: skip
+
+    first = run()
+    assert first.returncode == 2, first.stderr
+    assert "Traceback" not in first.stderr
+    error = [line for line in first.stderr.splitlines() if line.startswith("error:")]
+    assert len(error) == 1 and "no space left" in error[0] and "--resume" in error[0]
+    before = {r.trial_id: r for r in Study.load(db, "s", read_only=True).records()}
+    stored = [r for r in before.values() if r.state == TrialState.COMPLETE]
+    assert 10 <= len(stored) < 40
+
+    filler.unlink()  # space freed
+    second = run("--resume")
+    assert second.returncode == 0, second.stderr
+    after = Study.load(db, "s", read_only=True).records()
+    assert [r.trial_id for r in after] == list(range(len(after)))
+    assert not [r for r in after if r.state == TrialState.RUNNING]
+    assert sum(r.state == TrialState.COMPLETE for r in after) == 40
+    for record in stored:  # nothing stored before the disk filled was lost or changed
+        again = after[record.trial_id]
+        assert (again.state, again.config, again.metrics) == (
+            record.state, record.config, record.metrics
+        )  # fmt: skip
+    import json
+
+    evaluated = {tid for tid, _ in map(json.loads, log.read_text().splitlines())}
+    assert evaluated == set(range(len(after)))  # every trial ran; the lost write re-ran
+
+
+def test_a_database_on_a_read_only_mount_says_read_only(small_disk: Path) -> None:
+    db = _stored_study(small_disk)
+    remounted = subprocess.run(
+        ["mount", "-o", "remount,ro", str(small_disk)], capture_output=True, text=True, check=False
+    )
+    if remounted.returncode != 0:
+        pytest.skip(f"cannot remount read-only here ({remounted.stderr.strip()})")
+    code, output = _cli("show", "s", "--storage", str(db))  # reading still works
+    assert code == 0 and "40 trials: 40 COMPLETE" in output
+    from hposampler.errors import StorageError
+
+    with pytest.raises(StorageError, match="is read-only") as info:  # what `run --resume` meets
+        Study.load(db, "s").optimize(lambda config: config["x"], 41)
+    assert "\n" not in str(info.value)

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from . import arguments
-from .errors import MetricsError, SamplerOptionsError, StudyError
+from .errors import MetricsError, SamplerOptionsError, StorageError, StudyError
 from .executors import make_executor
 from .objective import Objective, TrialHandle, import_problem, load_objective, run_objective
 from .runner import (
@@ -38,6 +38,7 @@ from .runner import (
 from .sampler import normalize_optim_metrics
 from .selection import SamplerConfig, get_sampler_spec
 from .storage import Storage, TrialRecord, make_storage
+from .tree import SpaceTree, compile_space
 from .trial import Trial, TrialState
 
 __all__ = [
@@ -88,6 +89,7 @@ class Study:
         self.storage = storage
         self.name = name
         self.config = config
+        self._compiled: SpaceTree | None = None
 
     # -- construction -------------------------------------------------------------
 
@@ -205,7 +207,7 @@ class Study:
         StorageError
             If the stored definition is not valid.
         """
-        from .errors import HposamplerError, StorageError
+        from .errors import HposamplerError
 
         name = arguments.study_name(name)
         store = make_storage(storage, read_only=read_only)
@@ -221,8 +223,42 @@ class Study:
     # -- reading --------------------------------------------------------------------
 
     def records(self) -> list[TrialRecord]:
-        """Every stored trial with run details, validated, by id."""
-        return self.storage.load_trials(self.name)
+        """Every stored trial with run details, validated, by id.
+
+        Besides each row's own checks (:func:`hposampler.storage.record_from_row`),
+        the rows must fit the study: trial ids are 0, 1, 2, ... without a gap (as
+        workers reserve them) and every config is a config of the stored search
+        space. A row that does not fit was edited or damaged outside hposampler.
+
+        Raises
+        ------
+        StorageError
+            Naming the study, the trial and the column of the first misfit.
+        """
+        records = self.storage.load_trials(self.name)
+        tree = self._tree()
+        for position, record in enumerate(records):
+            if record.trial_id != position:
+                raise StorageError(
+                    f"study {self.name!r}, trial {record.trial_id}: column trial_id does not "
+                    f"follow the ids before it (expected {position}; workers number trials "
+                    "0, 1, 2, ... without gaps), so the rows were edited or damaged; restore "
+                    "a backup, or export the good trials and start a new study"
+                )
+            problem = tree.violation(record.config)
+            if problem is not None:
+                raise StorageError(
+                    f"study {self.name!r}, trial {record.trial_id}: column config is not a "
+                    f"config of the stored search space ({problem}), so the row was edited "
+                    "or damaged; restore a backup, or export the good trials and start a "
+                    "new study"
+                )
+        return records
+
+    def _tree(self) -> SpaceTree:
+        if self._compiled is None:
+            self._compiled = compile_space(self.config.search_space)
+        return self._compiled
 
     @property
     def trials(self) -> list[Trial]:

@@ -397,6 +397,8 @@ def record_from_row(study: str, row: Sequence[Any]) -> TrialRecord:
         ):
             if not isinstance(value, kinds) or isinstance(value, bool):
                 raise TypeError(f"column {column} has an invalid value {value!r}")
+            if isinstance(value, (int, float)) and not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"column {column} must be a finite number >= 0, got {value!r}")
         return TrialRecord(
             trial_id=tid,
             state=TrialState(row[1]),

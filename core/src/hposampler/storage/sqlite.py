@@ -367,8 +367,17 @@ class SQLiteStorage:
             )
 
     def _write_error(self, exc: sqlite3.OperationalError) -> StorageError:
-        hint = " (is the file or its folder read-only?)" if "readonly" in str(exc) else ""
-        return StorageError(f"cannot write to {self.path}: {exc}{hint}")
+        text = str(exc)
+        hint = ""
+        if "readonly" in text:
+            hint = " (is the file or its folder read-only?)"
+        elif "disk is full" in text or getattr(exc, "sqlite_errorname", "") == "SQLITE_FULL":
+            hint = (
+                "; the disk holding it has no space left: every trial stored so far is "
+                "intact (the failed write was rolled back). Free some space, then run "
+                "again with --resume: the trials that were running are run again"
+            )
+        return StorageError(f"cannot write to {self.path}: {text}{hint}")
 
     def create_trial(self, study: str, record: TrialRecord) -> bool:
         """Insert a new trial; ``False`` (nothing written) if its id is already taken."""
