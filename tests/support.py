@@ -293,3 +293,15 @@ def sleeps(config: dict[str, Any]) -> float:
     (Path(os.environ["FAULT_DIR"]) / f"started-{os.getpid()}").write_text("")
     time.sleep(60)
     return float(config["x"])
+
+
+def reports_slowly(config: dict[str, Any], trial: Any) -> float:
+    """Report, mark ``$FAULT_DIR/<id>.<attempt>`` (the first report is stored), report again."""
+    import time
+
+    trial.report(0, {"loss": config["x"]})
+    folder = Path(os.environ["FAULT_DIR"])
+    (folder / f"{trial.trial_id}.{len(list(folder.glob(f'{trial.trial_id}.*')))}").touch()
+    time.sleep(0.4)
+    trial.report(1, {"loss": config["x"] / 2})
+    return float(config["x"]) / 2

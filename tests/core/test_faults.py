@@ -48,6 +48,42 @@ def test_a_trial_that_always_kills_its_worker_fails_with_the_reason(tmp_path: Pa
     assert all(r.state == TrialState.COMPLETE for r in others)
 
 
+def test_a_killed_report_relay_is_replaced_and_its_trials_rerun(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+    import threading
+
+    from hposampler.channels import ManagerChannels
+
+    monkeypatch.setenv("FAULT_DIR", str(tmp_path))
+    db = tmp_path / "s.db"
+    Study.create(db, "s", "random", SPACE, {"loss": "min"}, seed=0).storage.close()
+    run = threading.Thread(  # SQLite connections stay in the thread that opens them
+        target=lambda: Study.load(db, "s").optimize(
+            "support:reports_slowly", 8, concurrency=2, executor="process"
+        )
+    )
+    run.start()
+    deadline = time.monotonic() + 120
+    while not list(tmp_path.glob("*.0")):  # a trial has reported once and is still running
+        assert time.monotonic() < deadline and run.is_alive(), "no trial reported"
+        time.sleep(0.02)
+    relays = [o for o in gc.get_objects() if isinstance(o, ManagerChannels) and o._manager]
+    assert len(relays) == 1
+    os.kill(relays[0]._manager._process.pid, signal.SIGKILL)  # the OOM killer's pick
+    run.join(timeout=300)
+    assert not run.is_alive()
+    records = Study.load(db, "s").records()
+    assert [r.trial_id for r in records] == list(range(8))
+    assert all(r.state == TrialState.COMPLETE for r in records)
+    assert all(r.final_metrics == {"loss": r.config["x"] / 2} for r in records)
+    assert all(r.intermediate[-1][0] == 1 for r in records)
+    rerun = [r for r in records if r.attempts > 1]
+    assert rerun, "the trial in flight when the relay died runs again"
+    assert all(len(list(tmp_path.glob(f"{r.trial_id}.*"))) == r.attempts for r in records)
+
+
 def nested(depth: int) -> list[object]:
     value: list[object] = []
     for _ in range(depth):

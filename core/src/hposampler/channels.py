@@ -27,10 +27,30 @@ import threading
 from collections.abc import Callable
 from typing import Any, Protocol
 
-__all__ = ["Channel", "Channels", "Hub", "LocalChannel", "ManagerChannels", "Reply"]
+__all__ = [
+    "Channel",
+    "ChannelLost",
+    "Channels",
+    "Hub",
+    "LocalChannel",
+    "ManagerChannels",
+    "Reply",
+]
 
 #: A reply: ``("ok", value)`` or ``("error", message)`` (raised as ``MetricsError``).
 Reply = tuple[str, Any]
+
+
+class ChannelLost(BaseException):
+    """A worker's channel to the runner broke (the process relaying it died).
+
+    A ``BaseException``, so an objective's ``except Exception`` does not swallow
+    it: it ends the evaluation, and the runner treats the trial as lost by the
+    executor (run again, without counting against the trial), as for a dead worker.
+    """
+
+
+_GONE = (EOFError, OSError)  # a proxy whose manager process died (ConnectionError is an OSError)
 
 
 class Channel(Protocol):
@@ -131,8 +151,14 @@ class _QueueChannel:
         self.trial_id = trial_id
 
     def call(self, message: tuple[Any, ...]) -> Reply:
-        self.requests.put((self.trial_id, message))
-        reply: Reply = self.replies.get()
+        try:
+            self.requests.put((self.trial_id, message))
+            reply: Reply = self.replies.get()
+        except _GONE as exc:
+            raise ChannelLost(
+                f"trial {self.trial_id}: the process relaying reports to the runner is gone "
+                f"({type(exc).__name__}: {exc})"
+            ) from None
         return reply
 
 
@@ -141,7 +167,9 @@ class ManagerChannels:
 
     The manager starts on the first :meth:`for_trial` (studies whose objectives
     take no trial handle never start one); a bridge thread moves requests into
-    the :class:`Hub` and replies back to each trial's queue.
+    the :class:`Hub` and replies back to each trial's queue. A manager that died
+    (killed, out of memory) is replaced on the next :meth:`for_trial`; the trials
+    that were using it get :class:`ChannelLost` at their next request.
     """
 
     def __init__(self, hub: Hub, context: Any = None) -> None:
@@ -157,6 +185,7 @@ class ManagerChannels:
         import multiprocessing
 
         ctx = self.context or multiprocessing.get_context("spawn")
+        self._replies = {}
         self._manager = ctx.Manager()
         self._requests = self._manager.Queue()
         self._bridge = threading.Thread(target=self._pump, name="hposampler-reports", daemon=True)
@@ -181,8 +210,20 @@ class ManagerChannels:
                 self._start()
             replies = self._replies.get(trial_id)
             if replies is None:
-                replies = self._replies[trial_id] = self._manager.Queue()
+                try:
+                    replies = self._manager.Queue()
+                except _GONE:  # the manager process died: a new one for the trials to come
+                    self._discard()
+                    self._start()
+                    replies = self._manager.Queue()
+                self._replies[trial_id] = replies
             return _QueueChannel(self._requests, replies, trial_id)
+
+    def _discard(self) -> None:
+        """Forget a dead manager (its bridge thread ends on its own)."""
+        with contextlib.suppress(Exception):
+            self._manager.shutdown()
+        self._manager = None
 
     def release(self, trial_id: int) -> None:
         """Drop the trial's reply queue."""
@@ -198,5 +239,4 @@ class ManagerChannels:
                 self._requests.put(None)
             if self._bridge is not None:
                 self._bridge.join(timeout=5)
-            self._manager.shutdown()
-            self._manager = None
+            self._discard()

@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any
 
-from .channels import Channels, Hub, Reply
+from .channels import ChannelLost, Channels, Hub, Reply
 from .errors import HposamplerError, MetricsError, StudyError
 from .objective import Objective, TrialHandle, run_objective, split_result, wants_trial
 from .pruning import BasePruner, TrialPruned, check_report
@@ -498,6 +498,9 @@ class Runner:
         another one's crash.
         """
         error = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        if isinstance(exc, ChannelLost):
+            alone = False  # not the trial's fault: it re-runs without counting
+            error = f"ChannelLost: {exc}; it runs again\n"
         if isinstance(exc, BrokenProcessPool):
             error = (
                 f"WorkerDied: the worker process running trial {record.trial_id} died (killed, "
@@ -625,7 +628,7 @@ class Runner:
                     late.pop(future, None)
                     try:
                         outcome = future.result()  # Ctrl-C here: the trial goes back to WAITING
-                    except Exception as exc:  # the executor lost the trial, not the objective
+                    except (Exception, ChannelLost) as exc:  # the executor lost the trial
                         # the futures one failure breaks share its exception: count them once
                         together = lost_with.setdefault(id(exc), len(in_flight))
                         self.lost(retire(future), exc, alone=together == 1)
