@@ -1,5 +1,7 @@
 """Optuna for hposampler: Optuna's samplers as hposampler backends (:mod:`.plugin`), and
-the way back, any hposampler sampler in an Optuna study (:class:`HposamplerSampler`).
+the way back, any hposampler sampler in an Optuna study (:class:`HposamplerSampler`),
+and an Optuna view of any hposampler study for Optuna's plots and importances
+(:func:`to_optuna`).
 
 Importing this package does not import Optuna; the names below load on first use.
 """
@@ -9,9 +11,14 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["HposamplerSampler", "space_from_distributions"]
+__all__ = ["HposamplerSampler", "distributions_of", "space_from_distributions", "to_optuna"]
 
-_WHERE = {"HposamplerSampler": ".frontend", "space_from_distributions": ".frontend"}
+_WHERE = {
+    "HposamplerSampler": ".frontend",
+    "space_from_distributions": ".frontend",
+    "to_optuna": ".view",
+    "distributions_of": ".view",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -1,0 +1,260 @@
+"""``to_optuna(study)``: an in-memory Optuna study holding a copy of an hposampler study.
+
+Whatever sampler ran it, a study copied this way works with everything Optuna
+offers for reading a study: ``optuna.visualization`` (and its matplotlib twin),
+``optuna.importance`` and ``trials_dataframe``. The copy is a snapshot; call
+:func:`to_optuna` again for trials stored later.
+
+How the copy is made, trial by trial (in id order, so ``number == trial id``):
+
+======================  ===============================================================
+hposampler              Optuna
+======================  ===============================================================
+COMPLETE                COMPLETE, ``values`` in the study's metric order (a COMPLETE trial
+                        with a missing or non-finite metric becomes FAIL: Optuna needs
+                        every value)
+PRUNED, PRUNED_*        PRUNED
+FAIL                    FAIL (``fail_reason`` system attribute: the error's last line)
+FAIL_RECOVERABLE        WAITING (it runs again)
+RUNNING, WAITING        RUNNING, WAITING
+config                  ``params`` by dotted key (``optimizer.lr``); a trial of a
+                        ``subspaces`` space has the parameters of its branch only
+space                   ``distributions``: float ranges ``FloatDistribution`` (``log``
+                        kept; ``n_bins`` grids too), int ranges ``IntDistribution``,
+                        categoricals ``CategoricalDistribution`` (values that are not
+                        str/int/float/bool/None as their JSON text)
+reports                 ``intermediate_values``: step -> the first metric
+started/finished        ``datetime_start`` / ``datetime_complete``
+extras                  ``user_attrs``; hposampler's own details (state, attempts,
+                        worker) as ``system_attrs`` named ``hposampler:*``
+======================  ===============================================================
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import math
+import re
+import warnings
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Literal
+
+import optuna
+from optuna.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+)
+from optuna.trial import FrozenTrial
+from optuna.trial import TrialState as OptunaState
+
+from hposampler.errors import StudyError
+from hposampler.storage import TrialRecord
+from hposampler.tree import CategoricalParam, ChoiceParam, FloatParam, IntParam, compile_space
+from hposampler.trial import TrialState
+
+from .sampler import _quiet_optuna
+
+if TYPE_CHECKING:
+    from hposampler import Study
+
+__all__ = ["distributions_of", "to_optuna"]
+
+_PRIMITIVE = (type(None), bool, int, float, str)
+_BRANCH = re.compile(r"\.subspaces\[\d+\]")
+
+_STATES = {
+    TrialState.COMPLETE: OptunaState.COMPLETE,
+    TrialState.PRUNED: OptunaState.PRUNED,
+    TrialState.PRUNED_INVALID: OptunaState.PRUNED,
+    TrialState.PRUNED_DUPLICATE: OptunaState.PRUNED,
+    TrialState.PRUNED_POOR_PERFORMANCE: OptunaState.PRUNED,
+    TrialState.FAIL: OptunaState.FAIL,
+    TrialState.FAIL_RECOVERABLE: OptunaState.WAITING,
+    TrialState.RUNNING: OptunaState.RUNNING,
+    TrialState.WAITING: OptunaState.WAITING,
+}
+
+
+def dotted_key(param_name: str) -> str:
+    """The config key of a compiled parameter: ``opt.subspaces[1].lr`` -> ``opt.lr``."""
+    return _BRANCH.sub("", param_name)
+
+
+def _choice_value(value: Any) -> Any:
+    return value if isinstance(value, _PRIMITIVE) else json.dumps(value, sort_keys=True)
+
+
+def distributions_of(search_space: Mapping[str, Any]) -> dict[str, BaseDistribution]:
+    """Optuna distributions of a search space's parameters, by dotted config key.
+
+    Parameters that branches of a ``subspaces`` node share by key are merged: the
+    union of their ranges (log only if every one is log), or of their choices.
+    """
+    tree = compile_space(search_space)
+    grouped: dict[str, list[Any]] = {}
+    for name, param in tree.params.items():
+        if not isinstance(param, ChoiceParam):
+            grouped.setdefault(dotted_key(name), []).append(param)
+    return {key: _merged(params) for key, params in grouped.items()}
+
+
+def _merged(params: list[Any]) -> BaseDistribution:
+    if all(isinstance(p, FloatParam) for p in params):
+        return FloatDistribution(
+            min(p.low for p in params),
+            max(p.high for p in params),
+            log=all(p.log for p in params),
+        )
+    if all(isinstance(p, IntParam) for p in params):
+        return IntDistribution(
+            min(p.low for p in params), max(p.high for p in params), log=all(p.log for p in params)
+        )
+    choices: list[Any] = []
+    for param in params:
+        values = param.choices if isinstance(param, CategoricalParam) else param.grid() or ()
+        for value in values:
+            shown = _choice_value(value)
+            if not any(_same(shown, c) for c in choices):
+                choices.append(shown)
+        if isinstance(param, (FloatParam, IntParam)) and param.grid() is None:
+            choices.append(f"{param.low}..{param.high}")  # a range beside categoricals
+    return CategoricalDistribution(choices)
+
+
+def _same(a: Any, b: Any) -> bool:
+    return type(a) is type(b) and a == b
+
+
+def _params(
+    tree: Any, dists: Mapping[str, BaseDistribution], record: TrialRecord
+) -> tuple[dict[str, Any], dict[str, BaseDistribution]]:
+    try:
+        encoded = tree.encode(record.config)
+    except Exception:
+        return {}, {}
+    params: dict[str, Any] = {}
+    used: dict[str, BaseDistribution] = {}
+    for name, value in encoded.items():
+        if isinstance(tree.params[name], ChoiceParam):
+            continue
+        key = dotted_key(name)
+        dist = dists[key]
+        if isinstance(dist, CategoricalDistribution):
+            value = _choice_value(value)
+        elif isinstance(dist, FloatDistribution):
+            value = float(value)
+        params[key], used[key] = value, dist
+    return params, used
+
+
+def _when(stamp: float | None) -> datetime.datetime | None:
+    return None if stamp is None else datetime.datetime.fromtimestamp(stamp)
+
+
+def _frozen(
+    record: TrialRecord,
+    metrics: list[str],
+    tree: Any,
+    dists: Mapping[str, BaseDistribution],
+) -> FrozenTrial:
+    state = _STATES[record.state]
+    params, used = _params(tree, dists, record)
+    system: dict[str, Any] = {
+        "hposampler:state": record.state.name,
+        "hposampler:attempts": record.attempts,
+    }
+    if record.worker:
+        system["hposampler:worker"] = record.worker
+    values: list[float] | None = None
+    final = (record.trial.final_metrics if record.metrics else None) or {}
+    if state == OptunaState.COMPLETE:
+        got = [final.get(m) for m in metrics]
+        if all(v is not None and math.isfinite(v) for v in got):
+            values = [float(v) for v in got if v is not None]
+        else:
+            state = OptunaState.FAIL
+            system["fail_reason"] = "a metric is missing or not finite: " + ", ".join(
+                f"{m}={v}" for m, v in zip(metrics, got, strict=True)
+            )
+    if record.error and state == OptunaState.FAIL:
+        system["fail_reason"] = record.error.strip().splitlines()[-1]
+    intermediate: dict[int, float] = {}
+    for step, reported in record.intermediate:
+        value = reported.get(metrics[0])
+        if value is not None and not math.isnan(value):
+            intermediate[step] = float(value)
+    start = _when(record.started_at)
+    end = _when(record.finished_at)
+    if state == OptunaState.WAITING:
+        start = end = None
+    elif state == OptunaState.RUNNING:
+        start, end = start or datetime.datetime.now(), None
+    else:
+        start = start or end or datetime.datetime.now()
+        end = end or start
+    return FrozenTrial(
+        number=record.trial_id,
+        state=state,
+        value=None,
+        values=values,
+        datetime_start=start,
+        datetime_complete=end,
+        params=params,
+        distributions=used,
+        user_attrs=dict(record.extra),
+        system_attrs=system,
+        intermediate_values=intermediate,
+        trial_id=record.trial_id,
+    )
+
+
+def to_optuna(study: Study, records: Iterable[TrialRecord] | None = None) -> optuna.Study:
+    """An in-memory Optuna study with one trial per hposampler trial (a snapshot).
+
+    Parameters
+    ----------
+    study : hposampler.Study
+        The study to copy (any sampler, any storage).
+    records : iterable of TrialRecord, optional
+        The trials to copy (default: every stored trial, ``study.records()``).
+
+    Returns
+    -------
+    optuna.Study
+        Named as the study, with its directions; ``user_attrs`` of the study hold
+        the sampler's name (``hposampler:sampler``).
+
+    Raises
+    ------
+    StudyError
+        If the study has no metrics to give Optuna directions.
+
+    Examples
+    --------
+    >>> import optuna                                        # doctest: +SKIP
+    >>> view = to_optuna(Study.load("runs.db", "mlp"))       # doctest: +SKIP
+    >>> optuna.importance.get_param_importances(view)        # doctest: +SKIP
+    >>> optuna.visualization.plot_parallel_coordinate(view)  # doctest: +SKIP
+    """
+    optim = dict(study.config.optim_metrics)
+    if not optim:
+        raise StudyError(f"study {study.name!r} has no metrics; Optuna needs a direction each")
+    metrics = list(optim)
+    directions: list[Literal["minimize", "maximize"]] = [
+        "minimize" if optim[m] == "min" else "maximize" for m in metrics
+    ]
+    tree = compile_space(study.config.search_space)
+    dists = distributions_of(study.config.search_space)
+    rows = study.records() if records is None else list(records)
+    _quiet_optuna()
+    view = optuna.create_study(study_name=study.name, directions=directions)
+    view.add_trials([_frozen(r, metrics, tree, dists) for r in rows])
+    if hasattr(view, "set_metric_names"):  # Optuna >= 3.2: axis titles name the metrics
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            view.set_metric_names(metrics)
+    view.set_user_attr("hposampler:sampler", study.config.sampler)
+    return view
