@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -115,6 +116,25 @@ def install(
     return python
 
 
+def ensure_browser() -> None:
+    """Install Debian's ``chromium`` for the browser tests when missing and allowed (root, apt)."""
+    if any(shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")):
+        return
+    apt = shutil.which("apt-get")
+    if apt is None or not hasattr(os, "geteuid") or os.geteuid() != 0:
+        log("no Chromium and no way to install it here: the browser tests will skip "
+            "(install the chromium package to run them)")  # fmt: skip
+        return
+    log("installing Debian's chromium package for the report and dashboard tests")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for cmd in ([apt, "update", "-qq"], [apt, "install", "-y", "-qq", "chromium"]):
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            log(f"could not install chromium ({done.stderr.strip()[-300:]}); "
+                "the browser tests will skip")  # fmt: skip
+            return
+
+
 def test_oldest_optuna() -> None:
     """The Optuna-dependent tests again, on the oldest Optuna the plugin supports."""
     chosen = [ROOT / m for m in OLDEST_MEMBERS]
@@ -155,6 +175,7 @@ def main(argv: list[str]) -> int:
                 "docs/_build/html",
             ]
         )
+        ensure_browser()
         # the test suite plus the examples in docstrings, in one run
         run([python, "-m", "pytest", *(rest or ["tests", *sources, "--doctest-modules"])])
         if not rest:

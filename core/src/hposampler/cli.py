@@ -552,6 +552,53 @@ def export(name: str, storage: str, fmt: str, output: str | None) -> None:
         click.echo(text, nl=False)
 
 
+def _optuna_module(module: str, what: str) -> Any:
+    """``hposampler_optuna.<module>``, or one line naming what to install."""
+    import importlib
+
+    from .errors import MissingDependencyError
+
+    try:
+        return importlib.import_module(f"hposampler_optuna.{module}")
+    except ImportError as exc:
+        if isinstance(exc, MissingDependencyError):
+            raise
+        raise MissingDependencyError(
+            f"{what} needs the Optuna plugin with its extra ({exc}); install it with "
+            "pip install 'hposampler-optuna[dashboard]'"
+        ) from None
+
+
+@main.command()
+@click.argument("name")
+@_storage_option
+@click.option(
+    "-o",
+    "--output",
+    default="report.html",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="HTML file to write.",
+)
+@user_errors
+def report(name: str, storage: str, output: str) -> None:
+    """Write a self-contained HTML report of study NAME (opens offline).
+
+    Summary (sampler, pruner, states, best trial or Pareto front), then Optuna's
+    figures of the study: optimization history, parallel coordinate, parameter
+    importances, slice, contour of the two most important parameters,
+    intermediate values when trials reported, Pareto front for several metrics,
+    timeline; and a table of the trials. Needs hposampler-optuna[dashboard]
+    (Optuna and plotly); plotly.js is embedded in the file.
+    """
+    from .study import Study
+
+    module = _optuna_module("report", "hposampler report")
+    study = Study.load(storage, name, read_only=True)
+    path = module.write_report(study, output)
+    click.echo(f"wrote {path} ({len(study.records())} trials)")
+
+
 @main.command()
 @click.argument("name")
 @_storage_option

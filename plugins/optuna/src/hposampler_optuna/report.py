@@ -1,0 +1,236 @@
+"""``write_report``: one self-contained HTML file showing a study, drawn by Optuna and plotly.
+
+The study is copied with :func:`~hposampler_optuna.view.to_optuna`, and each
+figure is Optuna's own (``optuna.visualization``). plotly.js is embedded once,
+so the file opens offline: nothing is fetched from the network (no script, style
+sheet or font). ``hposampler report NAME --storage S -o report.html`` calls it.
+
+Sections: a summary (sampler, pruner, trial states, best trial or Pareto front),
+optimization history, parallel coordinate, parameter importances, slice, the
+contour of the two most important parameters, intermediate values (when trials
+reported), the Pareto front (several metrics), the timeline, and a table of
+every trial. A figure that cannot be drawn for this study (e.g. a contour with a
+single parameter) is replaced by a line saying why.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import time
+import warnings
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import optuna
+
+from hposampler.errors import MissingDependencyError
+from hposampler.trial import TrialState
+
+from .view import to_optuna
+
+if TYPE_CHECKING:
+    from hposampler import Study
+
+__all__ = ["MAX_TABLE_ROWS", "write_report"]
+
+#: Trials listed in the report's table (the best first); the figures show every trial.
+MAX_TABLE_ROWS = 2000
+
+_STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto;
+       max-width: 1200px; color: #222; padding: 0 1rem; }
+h1 { font-size: 1.6rem; } h2 { font-size: 1.2rem; margin-top: 2.5rem; }
+table { border-collapse: collapse; font-size: 0.85rem; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.25rem 0.6rem; text-align: left; }
+th { background: #f4f4f4; } .note { color: #666; font-style: italic; }
+.summary td:first-child { font-weight: 600; }
+.scroll { max-height: 32rem; overflow: auto; }
+"""
+
+
+def _plotly() -> Any:
+    try:
+        import plotly.offline
+    except ImportError:
+        raise MissingDependencyError(
+            "the report draws with plotly, which is not installed; install it with "
+            "pip install 'hposampler-optuna[dashboard]' (or pip install plotly)"
+        ) from None
+    return plotly.offline
+
+
+def _importances(view: optuna.Study, target: Any) -> dict[str, float]:
+    try:
+        return optuna.importance.get_param_importances(view, target=target)
+    except ImportError:  # fANOVA needs scikit-learn; PED-ANOVA (Optuna >= 3.6) does not
+        evaluator = getattr(optuna.importance, "PedAnovaImportanceEvaluator", None)
+        if evaluator is None:
+            raise
+        return optuna.importance.get_param_importances(view, evaluator=evaluator(), target=target)
+
+
+def _figures(view: optuna.Study, metrics: list[str]) -> list[tuple[str, Callable[[], Any]]]:
+    vis = optuna.visualization
+    several = len(metrics) > 1
+    target = (lambda t: t.values[0]) if several else None
+    sign = -1.0 if view.directions[0] == optuna.study.StudyDirection.MAXIMIZE else 1.0
+    low_is_good = (lambda t: sign * t.values[0]) if several else None  # PED-ANOVA's reading
+    name = metrics[0]
+    kw: dict[str, Any] = {"target": target, "target_name": name} if several else {}
+    top: list[str] = []
+
+    def importances() -> Any:
+        found = _importances(view, low_is_good)
+        top[:] = list(found)[:2]
+        return vis.plot_param_importances(view, **kw)
+
+    def contour() -> Any:
+        if len(top) < 2:
+            raise ValueError("it needs two parameters with an importance")
+        return vis.plot_contour(view, params=top, **kw)
+
+    complete = [t for t in view.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    reported = any(t.intermediate_values for t in view.trials)
+    figures: list[tuple[str, Callable[[], Any]]] = [
+        ("Optimization history", lambda: vis.plot_optimization_history(view, **kw)),
+        ("Parallel coordinate", lambda: vis.plot_parallel_coordinate(view, **kw)),
+        ("Parameter importances", importances),
+        ("Slice", lambda: vis.plot_slice(view, **kw)),
+        ("Contour of the two most important parameters", contour),
+    ]
+    if reported:
+        figures.append(("Intermediate values", lambda: vis.plot_intermediate_values(view)))
+    if several and complete:
+        figures.append(("Pareto front", lambda: vis.plot_pareto_front(view, target_names=metrics)))
+    if hasattr(vis, "plot_timeline"):  # Optuna >= 3.2
+        figures.append(("Timeline", lambda: vis.plot_timeline(view)))
+    return figures
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, (dict, list)):
+        return html.escape(json.dumps(value, sort_keys=True))
+    return html.escape(str(value))
+
+
+def _table(headers: list[str], rows: list[list[Any]], klass: str = "") -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in row) + "</tr>" for row in rows)
+    return f'<table class="{klass}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _flat(config: Any, prefix: str = "") -> dict[str, Any]:
+    if not isinstance(config, dict):
+        return {prefix: config}
+    out: dict[str, Any] = {}
+    for key, value in config.items():
+        out.update(_flat(value, f"{prefix}{key}."))
+    return {k.rstrip("."): v for k, v in out.items()}
+
+
+def write_report(study: Study, path: str | Path) -> Path:
+    """Write the study's report to ``path`` (one HTML file, opens offline).
+
+    Parameters
+    ----------
+    study : hposampler.Study
+        Any study, from any sampler and storage.
+    path : str or pathlib.Path
+        Where to write the file (its folder must exist).
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Raises
+    ------
+    MissingDependencyError
+        When plotly is not installed.
+    """
+    offline = _plotly()
+    with warnings.catch_warnings():  # Optuna warns about figures of studies with few trials
+        warnings.simplefilter("ignore")
+        verbosity = optuna.logging.get_verbosity()
+        optuna.logging.set_verbosity(optuna.logging.ERROR)
+        try:
+            return _write(study, Path(path), offline)
+        finally:
+            optuna.logging.set_verbosity(verbosity)
+
+
+def _write(study: Study, out: Path, offline: Any) -> Path:
+    records = study.records()
+    view = to_optuna(study, records)
+    metrics = list(study.config.optim_metrics)
+    states = Counter(r.state.name for r in records)
+    sections: list[str] = []
+
+    summary = [
+        ["study", study.name],
+        ["storage", study.storage.url],
+        ["sampler", study.config.sampler],
+        ["pruner", study.config.pruner or "none"],
+        ["metrics", ", ".join(f"{m} ({d})" for m, d in study.config.optim_metrics.items())],
+        ["trials", f"{len(records)}: " + ", ".join(f"{n} {s}" for s, n in states.most_common())],
+    ]
+    complete = [r.trial for r in records if r.state == TrialState.COMPLETE]
+    best = (study.best_trials if len(metrics) > 1 else [study.best_trial]) if complete else []
+    sections.append("<h2>Summary</h2>" + _table(["", ""], summary, "summary"))
+    if best:
+        title = "Pareto front" if len(metrics) > 1 else "Best trial"
+        rows = [
+            [t.trial_id, *[(t.final_metrics or {}).get(m) for m in metrics], t.config] for t in best
+        ]
+        sections.append(f"<h2>{title}</h2>" + _table(["trial", *metrics, "config"], rows))
+
+    for title, draw in _figures(view, metrics):
+        try:
+            figure = draw()
+            body = figure.to_html(
+                full_html=False, include_plotlyjs=False, config={"displaylogo": False}
+            )
+        except Exception as exc:
+            body = f'<p class="note">Not drawn: {html.escape(str(exc))}</p>'
+        sections.append(f"<h2>{html.escape(title)}</h2>\n{body}")
+
+    shown = sorted(
+        records,
+        key=lambda r: (r.trial.final_metrics or {}).get(metrics[0]) is None,
+    )[:MAX_TABLE_ROWS]
+    keys = sorted({k for r in shown for k in _flat(r.config)})
+    rows = []
+    for r in shown:
+        final = r.trial.final_metrics or {}
+        flat = _flat(r.config)
+        took = (r.finished_at - r.started_at) if r.finished_at and r.started_at else None
+        rows.append([r.trial_id, r.state.name, *[final.get(m) for m in metrics],
+                     *[flat.get(k, "") for k in keys], "" if took is None else took])  # fmt: skip
+    note = "" if len(records) <= MAX_TABLE_ROWS else (
+        f'<p class="note">The first {MAX_TABLE_ROWS} of {len(records)} trials.</p>'
+    )  # fmt: skip
+    rows.sort(key=lambda row: row[0])
+    sections.append(
+        "<h2>Trials</h2>" + note + '<div class="scroll">'
+        + _table(["trial", "state", *metrics, *keys, "seconds"], rows) + "</div>"
+    )  # fmt: skip
+
+    made = time.strftime("%Y-%m-%d %H:%M:%S")
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>hposampler report: {html.escape(study.name)}</title>
+<style>{_STYLE}</style>
+<script type="text/javascript">{offline.get_plotlyjs()}</script>
+</head><body>
+<h1>Study {html.escape(study.name)}</h1>
+<p class="note">Made by hposampler on {made}; figures by Optuna's visualization module.</p>
+{"".join(sections)}
+</body></html>
+"""
+    out.write_text(page, encoding="utf-8")
+    return out
