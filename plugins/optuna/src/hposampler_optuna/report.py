@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = ["MAX_TABLE_ROWS", "write_report"]
 
-#: Trials listed in the report's table (the best first); the figures show every trial.
+#: Trials listed in the report's table (the best, when there are more); figures show all.
 MAX_TABLE_ROWS = 2000
 
 _STYLE = """
@@ -184,10 +184,10 @@ def _write(study: Study, out: Path, offline: Any) -> Path:
     sections.append("<h2>Summary</h2>" + _table(["", ""], summary, "summary"))
     if best:
         title = "Pareto front" if len(metrics) > 1 else "Best trial"
-        rows = [
+        front: list[list[Any]] = [
             [t.trial_id, *[(t.final_metrics or {}).get(m) for m in metrics], t.config] for t in best
         ]
-        sections.append(f"<h2>{title}</h2>" + _table(["trial", *metrics, "config"], rows))
+        sections.append(f"<h2>{title}</h2>" + _table(["trial", *metrics, "config"], front))
 
     for title, draw in _figures(view, metrics):
         try:
@@ -199,12 +199,17 @@ def _write(study: Study, out: Path, offline: Any) -> Path:
             body = f'<p class="note">Not drawn: {html.escape(str(exc))}</p>'
         sections.append(f"<h2>{html.escape(title)}</h2>\n{body}")
 
-    shown = sorted(
-        records,
-        key=lambda r: (r.trial.final_metrics or {}).get(metrics[0]) is None,
-    )[:MAX_TABLE_ROWS]
+    shown = records
+    if len(records) > MAX_TABLE_ROWS:  # the best trials by the first metric, in id order
+        sign = -1.0 if study.config.optim_metrics[metrics[0]] == "max" else 1.0
+
+        def rank(r: Any) -> float:
+            value = (r.trial.final_metrics or {}).get(metrics[0])
+            return float("inf") if value is None else sign * value
+
+        shown = sorted(sorted(records, key=rank)[:MAX_TABLE_ROWS], key=lambda r: r.trial_id)
     keys = sorted({k for r in shown for k in _flat(r.config)})
-    rows = []
+    rows: list[list[Any]] = []
     for r in shown:
         final = r.trial.final_metrics or {}
         flat = _flat(r.config)
@@ -212,9 +217,9 @@ def _write(study: Study, out: Path, offline: Any) -> Path:
         rows.append([r.trial_id, r.state.name, *[final.get(m) for m in metrics],
                      *[flat.get(k, "") for k in keys], "" if took is None else took])  # fmt: skip
     note = "" if len(records) <= MAX_TABLE_ROWS else (
-        f'<p class="note">The first {MAX_TABLE_ROWS} of {len(records)} trials.</p>'
+        f'<p class="note">The best {MAX_TABLE_ROWS} of {len(records)} trials by '
+        f"{html.escape(metrics[0])}; the figures show every trial.</p>"
     )  # fmt: skip
-    rows.sort(key=lambda row: row[0])
     sections.append(
         "<h2>Trials</h2>" + note + '<div class="scroll">'
         + _table(["trial", "state", *metrics, *keys, "seconds"], rows) + "</div>"
