@@ -602,6 +602,36 @@ def report(name: str, storage: str, output: str) -> None:
 @main.command()
 @click.argument("name")
 @_storage_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--refresh",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(0.0),
+    help="Seconds between two looks at the storage for new trials.",
+)
+@user_errors
+def dashboard(name: str, storage: str, host: str, port: int, refresh: float) -> None:
+    """Serve optuna-dashboard on study NAME, live and read-only, until Ctrl-C.
+
+    Trials that workers store while it runs appear on the next reload: each read
+    checks the study's revision (at most every --refresh seconds) and copies the
+    study again when it changed. It never writes the study (the dashboard's
+    forms are refused). Listens on 127.0.0.1 unless --host says otherwise.
+    Needs hposampler-optuna[dashboard].
+    """
+    from .study import Study
+
+    module = _optuna_module("dashboard", "hposampler dashboard")
+    Study.load(storage, name, read_only=True).storage.close()  # a wrong name fails now
+    click.echo(f"study {name}: dashboard on http://{host}:{port}/ (Ctrl-C stops it)")
+    module.serve(lambda: Study.load(storage, name, read_only=True), host, port, refresh)
+
+
+@main.command()
+@click.argument("name")
+@_storage_option
 @click.option(
     "-o",
     "--output",
