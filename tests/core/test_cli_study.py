@@ -221,3 +221,32 @@ def test_a_two_slash_sqlite_url_in_a_study_file_is_refused_and_tilde_is_expanded
     path.write_text(path.read_text().replace('"sqlite://x.db"', '"~/home.db"'))
     assert CliRunner().invoke(main, ["run", str(path)]).exit_code == 0
     assert (tmp_path / "home.db").is_file()
+
+
+def _fails_on_odd(config: dict[str, float], trial: object) -> dict[str, object]:
+    trial.report(0, {"loss": config["x"] * 2})  # type: ignore[attr-defined]
+    if trial.trial_id % 2:  # type: ignore[attr-defined]
+        raise ValueError(f"cannot fit x={config['x']}")
+    return {"loss": config["x"], "notes": {"epochs": 3}}
+
+
+def test_show_trial_prints_one_trial_whole(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    space = {"x": {"value_range": [0.0, 1.0], "value_type": "float"}}
+    study = Study.create(db, "s", "tpe", space, {"loss": "min"}, seed=0)
+    study.optimize(_fails_on_odd, 4)
+    records = study.records()
+    runner = CliRunner()
+    ok = runner.invoke(main, ["show", "s", "--storage", str(db), "--trial", "0"])
+    assert ok.exit_code == 0, ok.output
+    assert ok.output.startswith("trial 0 of study s: COMPLETE\n")
+    assert f'"x": {records[0].config["x"]}' in ok.output
+    assert '0: {"loss": ' in ok.output and '"epochs": 3' in ok.output
+    assert "internal: {" in ok.output  # TPE's state for the trial
+    failed = runner.invoke(main, ["show", "s", "--storage", str(db), "--trial", "1"])
+    assert failed.output.startswith("trial 1 of study s: FAIL\n")
+    assert "Traceback (most recent call last)" in failed.output  # the whole traceback
+    assert "ValueError: cannot fit x=" in failed.output
+    missing = runner.invoke(main, ["show", "s", "--storage", str(db), "--trial", "9"])
+    assert missing.exit_code == 2
+    assert missing.output.strip() == "error: study 's' has no trial 9; its trials are 0 to 3"

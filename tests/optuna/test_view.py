@@ -143,3 +143,41 @@ def test_a_study_without_trials_copies_to_an_empty_study(tmp_path: Path) -> None
     space = {"x": {"value_range": [0, 1], "value_type": "float"}}
     study = Study.create(tmp_path / "e.db", "e", "random", space, {"loss": "min"})
     assert to_optuna(study).trials == []
+
+
+@pytest.mark.parametrize("evaluator", ["fanova", "mdi", "ped-anova"])
+def test_show_importance_ranks_the_parameter_that_matters_first(
+    tmp_path: Path, evaluator: str
+) -> None:
+    from click.testing import CliRunner
+
+    from hposampler.cli import main
+
+    if evaluator == "fanova":
+        pytest.importorskip("sklearn")
+    if evaluator == "ped-anova" and not hasattr(optuna.importance, "PedAnovaImportanceEvaluator"):
+        pytest.skip("PED-ANOVA needs Optuna >= 3.6")
+    space = {k: {"value_range": [0.0, 1.0], "value_type": "float"} for k in ("a", "b", "c")}
+    db = tmp_path / "i.db"
+    study = Study.create(db, "i", "random", space, {"score": "max"}, seed=1)
+    study.optimize(lambda c: -10 * (c["b"] - 0.5) ** 2 + 0.01 * c["a"], 60)
+    result = CliRunner().invoke(
+        main, ["show", "i", "--storage", str(db), "--importance", "--evaluator", evaluator]
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == f"importance of each parameter for score ({evaluator}):"
+    assert lines[1].split()[0] == "b" and len(lines) == 4
+
+
+def test_importance_of_an_unknown_metric_is_one_line(study: Study) -> None:
+    from click.testing import CliRunner
+
+    from hposampler.cli import main
+
+    db = study.storage.url.removeprefix("sqlite:///")
+    result = CliRunner().invoke(
+        main, ["show", "s", "--storage", db, "--importance", "--metric", "acc"]
+    )
+    assert result.exit_code == 2
+    assert result.output.strip() == "error: study 's' has no metric 'acc'; its metrics: loss"

@@ -116,11 +116,11 @@ def summarize(runs: Sequence[BenchRun]) -> list[dict[str, Any]]:
 
 def plot_bench(runs: Sequence[BenchRun], output: str | Path) -> Path:
     """Median best-so-far regret curves, one panel per problem."""
-    from .plotting import _matplotlib
+    from .plotting import new_figure
 
-    plt = _matplotlib()
     problems = list(dict.fromkeys(r.problem for r in runs))
-    fig, axes = plt.subplots(1, len(problems), figsize=(5 * len(problems), 3.8), squeeze=False)
+    fig = new_figure(5 * len(problems), 3.8)
+    axes = fig.subplots(1, len(problems), squeeze=False)
     for ax, problem in zip(axes[0], problems):
         optimum = PROBLEMS[problem].optimum
         for sampler in dict.fromkeys(r.sampler for r in runs if r.problem == problem):
@@ -133,8 +133,6 @@ def plot_bench(runs: Sequence[BenchRun], output: str | Path) -> Path:
         ax.set_xlabel("trial")
         ax.set_ylabel("median regret (best so far - optimum)")
         ax.legend(fontsize=8)
-    fig.tight_layout()
     path = Path(output)
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path

@@ -488,17 +488,46 @@ def _storage_option(func: F) -> F:
 @click.argument("name")
 @_storage_option
 @click.option("--limit", type=int, default=None, help="Show only the last N trials.")
+@click.option(
+    "--trial", "trial_id", type=int, default=None,
+    help="Show one trial whole: config, metrics, reports, extras, internal state, the "
+    "full traceback of a failure.",
+)  # fmt: skip
+@click.option(
+    "--importance", is_flag=True,
+    help="Print the parameters' importances (Optuna's evaluators; needs hposampler-optuna).",
+)  # fmt: skip
+@click.option(
+    "--evaluator", type=click.Choice(["fanova", "ped-anova", "mdi"]), default="fanova",
+    show_default=True, help="Importance evaluator for --importance.",
+)  # fmt: skip
+@click.option("--metric", help="Metric --importance explains (default: the first).")
 @user_errors
-def show(name: str, storage: str, limit: int | None) -> None:
+def show(
+    name: str,
+    storage: str,
+    limit: int | None,
+    trial_id: int | None,
+    importance: bool,
+    evaluator: str,
+    metric: str | None,
+) -> None:
     """Show the trials of study NAME and its best trial(s).
 
     Studies whose objectives report get a "last step" column; pruned trials show
     PRUNED (the objective stopped itself) or PRUNED_POOR_PERFORMANCE (the pruner
-    stopped it), with their last reported metrics.
+    stopped it), with their last reported metrics. --trial N shows one trial in
+    full; --importance ranks the parameters by how much they explain the metric.
     """
     from .study import Study
 
     study = Study.load(storage, name, read_only=True)
+    if trial_id is not None:
+        _show_trial(study, trial_id)
+        return
+    if importance:
+        _show_importance(study, evaluator, metric)
+        return
     records = study.records()
     if limit is not None:
         records = records[-limit:]
@@ -512,6 +541,59 @@ def show(name: str, storage: str, limit: int | None) -> None:
         )
     )
     _print_best(study, console)
+
+
+def _when(stamp: float | None) -> str:
+    import datetime
+
+    if stamp is None:
+        return "-"
+    return datetime.datetime.fromtimestamp(stamp).isoformat(sep=" ", timespec="seconds")
+
+
+def _show_trial(study: Any, trial_id: int) -> None:
+    from .errors import UnknownTrialError
+
+    records = study.records()
+    found = next((r for r in records if r.trial_id == trial_id), None)
+    if found is None:
+        raise UnknownTrialError(
+            f"study {study.name!r} has no trial {trial_id}; its trials are 0 to {len(records) - 1}"
+            if records
+            else f"study {study.name!r} has no trials yet"
+        )
+    took = (
+        f"{found.finished_at - found.started_at:.3f} s"
+        if found.finished_at is not None and found.started_at is not None
+        else "-"
+    )
+    lines = [
+        f"trial {found.trial_id} of study {study.name}: {found.state.name}",
+        f"attempts: {found.attempts}   worker: {found.worker or '-'}",
+        f"started: {_when(found.started_at)}   finished: {_when(found.finished_at)}   took: {took}",
+        "config: " + json.dumps(found.config, indent=2, sort_keys=True),
+        "metrics: " + json.dumps(found.metrics),
+    ]
+    if found.intermediate:
+        lines.append("reports (step: metrics):")
+        lines += [f"  {step}: {json.dumps(m)}" for step, m in found.intermediate]
+    if found.extra:
+        lines.append("extras: " + json.dumps(found.extra, indent=2, sort_keys=True))
+    if found.internal is not None:
+        lines.append("internal: " + json.dumps(found.internal, indent=2, sort_keys=True))
+    if found.error:
+        lines.append("error:\n" + found.error.rstrip())
+    click.echo("\n".join(lines))
+
+
+def _show_importance(study: Any, evaluator: str, metric: str | None) -> None:
+    module = _optuna_module("view", "hposampler show --importance")
+    found = module.importances(study, evaluator, metric)
+    chosen = metric or next(iter(study.optim_metrics))
+    click.echo(f"importance of each parameter for {chosen} ({evaluator}):")
+    width = max((len(k) for k in found), default=0)
+    for key, value in found.items():
+        click.echo(f"  {key:<{width}}  {value:6.3f}  {'#' * round(value * 40)}")
 
 
 @main.command()

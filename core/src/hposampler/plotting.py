@@ -1,8 +1,19 @@
-"""``hposampler plot``: learning curves, best-so-far history, one scatter per parameter."""
+"""``hposampler plot``: learning curves, best-so-far history, a Pareto panel, one scatter per
+parameter.
+
+Drawing uses matplotlib's object API on its own :class:`~matplotlib.figure.Figure`
+with the Agg canvas: no pyplot, no backend switch, no ``rcParams`` change, so a
+user's matplotlib settings are never touched. Names (study, metrics,
+parameters, categorical values) are text, never markup: every text drawn from
+them has ``parse_math=False``, while matplotlib's own tick labels (``10^2`` on
+log axes) keep their math.
+"""
 
 from __future__ import annotations
 
+import json
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +23,7 @@ from .trial import TrialState
 if TYPE_CHECKING:
     from .study import Study
 
-__all__ = ["cut", "plot_study"]
+__all__ = ["cut", "new_figure", "plot_study", "study_figure"]
 
 
 def cut(text: str, limit: int) -> str:
@@ -20,25 +31,212 @@ def cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _matplotlib() -> Any:
+def new_figure(width: float, height: float) -> Any:
+    """A matplotlib ``Figure`` on an Agg canvas (no pyplot, no global state).
+
+    Raises
+    ------
+    MissingDependencyError
+        When matplotlib is not installed.
+    """
     try:
-        import matplotlib
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
     except ImportError:
         raise MissingDependencyError(
             "plotting needs matplotlib; install it with `pip install 'hposampler[plot]'`"
         ) from None
-    matplotlib.use("Agg")
-    # study, metric and parameter names are text, never markup: "$x$" stays "$x$"
-    matplotlib.rcParams["text.parse_math"] = False
-    matplotlib.rcParams["text.usetex"] = False
-    import matplotlib.pyplot as plt
+    figure = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure
 
-    return plt
+
+def _label(value: Any) -> str:
+    """A categorical value as people write it: ``relu``, ``3``, ``[1, 2]`` (no quotes)."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _param_kinds(study: Study) -> dict[str, Any]:
+    """Dotted config key -> compiled parameter (the first branch's, for shared keys)."""
+    import re
+
+    from .tree import ChoiceParam, compile_space
+
+    kinds: dict[str, Any] = {}
+    for name, param in compile_space(study.config.search_space).params.items():
+        if not isinstance(param, ChoiceParam):
+            kinds.setdefault(re.sub(r"\.subspaces\[\d+\]", "", name), param)
+    return kinds
+
+
+def study_figure(study: Study, metric: str | None = None) -> Any:
+    """The figure ``plot_study`` saves (a matplotlib ``Figure``), for inspection or saving.
+
+    Panels: learning curves (when trials reported; pruned trials end in an x),
+    ``metric`` per trial coloured by trial order with the best-so-far line
+    (pruned trials as grey x at their last report), a Pareto panel of the first
+    two metrics for studies with several, then the metric against each parameter
+    that varies: log axes for ``log`` ranges, integer ticks for int ranges,
+    categorical values as labels.
+
+    Raises
+    ------
+    StudyError
+        For an unknown metric, or a study without a completed trial.
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    from .study import _flatten
+    from .tree import CategoricalParam, FloatParam, IntParam
+
+    metrics = study.optim_metrics
+    name = metric or next(iter(metrics))
+    if name not in metrics:
+        raise StudyError(f"study {study.name!r} has no metric {name!r}; metrics: {list(metrics)}")
+    direction = metrics[name]
+    records = study.records()
+    curves = [r for r in records if r.intermediate]
+    points, pruned = [], []
+    for record in records:
+        value = (record.final_metrics or {}).get(name)
+        if value is None or not math.isfinite(value):
+            continue
+        if record.state == TrialState.COMPLETE:
+            points.append((record.trial_id, value, _flatten(record.config)))
+        elif record.state.is_pruned:
+            pruned.append((record.trial_id, value, _flatten(record.config)))
+    if not points:
+        raise StudyError(f"study {study.name!r} has no completed trial to plot")
+    kinds = _param_kinds(study)
+    both = points + pruned
+    params = sorted({key for _, _, flat in both for key in flat})
+    params = [p for p in params if len({repr(flat.get(p)) for _, _, flat in both}) > 1]
+    pareto = len(metrics) > 1
+    ncols = min(3, max(1, len(params)))
+    top = (1 if curves else 0) + 1 + (1 if pareto else 0)
+    nrows = top + math.ceil(len(params) / ncols)
+    fig = new_figure(4.5 * ncols + 1.0, 3.4 * nrows)
+    grid = fig.add_gridspec(nrows, ncols)
+    row = 0
+    if curves:
+        _learning_curves(fig.add_subplot(grid[row, :]), curves, name, study)
+        row += 1
+
+    ax = fig.add_subplot(grid[row, :])
+    row += 1
+    ids = [p[0] for p in points]
+    values = [p[1] for p in points]
+    best, running = [], math.inf if direction == "min" else -math.inf
+    for v in values:
+        running = min(running, v) if direction == "min" else max(running, v)
+        best.append(running)
+    dots = ax.scatter(ids, values, s=16, c=ids, cmap="viridis", label=f"{name} per trial")
+    if pruned:
+        ax.scatter([p[0] for p in pruned], [p[1] for p in pruned], marker="x", s=16,
+                   color="0.6", label="pruned (last report)")  # fmt: skip
+    ax.step(ids, best, where="post", color="C3", label=f"best so far ({direction})")
+    shown = values + [p[1] for p in pruned]
+    if min(shown) > 0 and max(shown) / min(shown) > 100:
+        ax.set_yscale("log")  # otherwise the best-so-far line hugs the axis
+    ax.set_xlabel("trial id")
+    ax.set_ylabel(name, parse_math=False)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_title(
+        f"study {cut(study.name, 80)!r}: {study.config.sampler}, {len(points)} completed"
+        + (f", {len(pruned)} pruned" if pruned else "")
+        + " trials",
+        parse_math=False,
+    )
+    _text_legend(ax)
+    fig.colorbar(dots, ax=ax, label="trial id", pad=0.01)
+
+    if pareto:
+        _pareto_panel(fig.add_subplot(grid[row, :]), study, list(metrics)[:2])
+        row += 1
+
+    for i, param in enumerate(params):
+        sub = fig.add_subplot(grid[top + i // ncols, i % ncols])
+        kind = kinds.get(param)
+        for group, marker, colour in ((points, "o", None), (pruned, "x", "0.6")):
+            group = [g for g in group if param in g[2]]  # a branch's parameter: its trials
+            if not group:
+                continue
+            xs: list[Any] = [flat[param] for _, _, flat in group]
+            ys = [v for _, v, _ in group]
+            order = [t for t, _, _ in group]
+            style: dict[str, Any] = {"color": colour} if colour else {"c": order, "cmap": "viridis"}
+            numeric = all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in xs)
+            if numeric and not isinstance(kind, CategoricalParam):
+                sub.scatter([float(x) for x in xs], ys, s=12, marker=marker, **style)
+            else:
+                labels = _categories(kind, [f[param] for _, _, f in both if param in f])
+                index = {json.dumps(v, sort_keys=True): j for j, v in enumerate(labels)}
+                where = [index[json.dumps(x, sort_keys=True)] for x in xs]
+                sub.scatter(where, ys, s=12, marker=marker, **style)
+                sub.set_xticks(range(len(labels)))
+                ticks = sub.set_xticklabels([cut(_label(v), 24) for v in labels],
+                                            rotation=30, fontsize=7)  # fmt: skip
+                for tick in ticks:
+                    tick.set_parse_math(False)
+        if isinstance(kind, (FloatParam, IntParam)) and kind.log:
+            sub.set_xscale("log")
+        elif isinstance(kind, IntParam):
+            sub.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if shown and min(shown) > 0 and max(shown) / min(shown) > 100:
+            sub.set_yscale("log")
+        sub.set_xlabel(cut(param, 60), fontsize=8, parse_math=False)
+        sub.set_ylabel(name, fontsize=8, parse_math=False)
+    return fig
+
+
+def _categories(kind: Any, seen: Sequence[Any]) -> list[Any]:
+    """The categorical axis: the space's choices in order, else the values seen."""
+    from .tree import CategoricalParam
+
+    if isinstance(kind, CategoricalParam):
+        return list(kind.choices)
+    out: list[Any] = []
+    for value in seen:
+        if not any(json.dumps(value, sort_keys=True) == json.dumps(o, sort_keys=True) for o in out):
+            out.append(value)
+    return sorted(out, key=lambda v: json.dumps(v, sort_keys=True))
+
+
+def _text_legend(ax: Any) -> None:
+    legend = ax.legend(loc="best", fontsize=8)
+    for text in legend.get_texts():
+        text.set_parse_math(False)
+
+
+def _pareto_panel(ax: Any, study: Study, pair: list[str]) -> None:
+    """The first two metrics of every completed trial; the Pareto front highlighted."""
+    first, second = pair
+    done = [
+        r
+        for r in study.trials
+        if r.state == TrialState.COMPLETE
+        and all((r.final_metrics or {}).get(m) is not None for m in pair)
+    ]
+    front = {t.trial_id for t in study.best_trials}
+    xy = {r.trial_id: ((r.final_metrics or {})[first], (r.final_metrics or {})[second])
+          for r in done}  # fmt: skip
+    rest = [xy[r.trial_id] for r in done if r.trial_id not in front]
+    best = sorted(xy[t] for t in front if t in xy)
+    ax.scatter([x for x, _ in rest], [y for _, y in rest], s=14, color="C0", alpha=0.5,
+               label="dominated")  # fmt: skip
+    ax.plot([x for x, _ in best], [y for _, y in best], "o-", color="C3", ms=5,
+            label=f"Pareto front ({len(best)} trials)")  # fmt: skip
+    metrics = study.optim_metrics
+    ax.set_xlabel(f"{first} ({metrics[first]})", parse_math=False)
+    ax.set_ylabel(f"{second} ({metrics[second]})", parse_math=False)
+    ax.set_title(f"{first} against {second}", parse_math=False)
+    _text_legend(ax)
 
 
 def plot_study(study: Study, output: str | Path, metric: str | None = None) -> Path:
-    """Write a PNG: learning curves (when trials reported), best-so-far of ``metric`` by
-    trial, and the metric against each parameter.
+    """Write a PNG of :func:`study_figure`: learning curves (when trials reported),
+    best-so-far of ``metric`` by trial, a Pareto panel (several metrics), and the
+    metric against each parameter.
 
     Parameters
     ----------
@@ -54,68 +252,8 @@ def plot_study(study: Study, output: str | Path, metric: str | None = None) -> P
     Path
         The written file.
     """
-    from .study import _flatten
-
-    metrics = study.optim_metrics
-    name = metric or next(iter(metrics))
-    if name not in metrics:
-        raise StudyError(f"study {study.name!r} has no metric {name!r}; metrics: {list(metrics)}")
-    direction = metrics[name]
-    points = []
-    records = study.records()
-    curves = [r for r in records if r.intermediate]
-    for record in records:
-        final = record.final_metrics or {}
-        value = final.get(name)
-        if record.state == TrialState.COMPLETE and value is not None and math.isfinite(value):
-            points.append((record.trial_id, value, _flatten(record.config)))
-    if not points:
-        raise StudyError(f"study {study.name!r} has no completed trial to plot")
-    params = sorted({key for _, _, flat in points for key in flat})
-    params = [p for p in params if len({repr(flat.get(p)) for _, _, flat in points}) > 1]
-    plt = _matplotlib()
-    ncols = min(3, max(1, len(params)))
-    top = 2 if curves else 1
-    nrows = top + math.ceil(len(params) / ncols)
-    fig = plt.figure(figsize=(4.5 * ncols, 3.4 * nrows), constrained_layout=True)
-    grid = fig.add_gridspec(nrows, ncols)
-    if curves:
-        _learning_curves(fig.add_subplot(grid[0, :]), curves, name, study)
-    ax = fig.add_subplot(grid[top - 1, :])
-    ids = [p[0] for p in points]
-    values = [p[1] for p in points]
-    best, running = [], math.inf if direction == "min" else -math.inf
-    for v in values:
-        running = min(running, v) if direction == "min" else max(running, v)
-        best.append(running)
-    ax.scatter(ids, values, s=14, alpha=0.5, label=f"{name} per trial")
-    ax.step(ids, best, where="post", color="C3", label=f"best so far ({direction})")
-    if min(values) > 0 and max(values) / min(values) > 100:
-        ax.set_yscale("log")  # otherwise the best-so-far line hugs the axis
-    ax.set_xlabel("trial id")
-    ax.set_ylabel(name)
-    ax.set_title(
-        f"study {cut(study.name, 80)!r}: {study.config.sampler}, {len(points)} completed trials"
-    )
-    ax.legend(loc="best")
-    for i, param in enumerate(params):
-        sub = fig.add_subplot(grid[top + i // ncols, i % ncols])
-        xs = [flat.get(param) for _, _, flat in points]
-        nums = [float(x) for x in xs if isinstance(x, (int, float)) and not isinstance(x, bool)]
-        if len(nums) == len(xs):
-            sub.scatter(nums, values, s=12, alpha=0.6)
-            if min(nums) > 0 and max(nums) / min(nums) > 1e3:
-                sub.set_xscale("log")
-        else:
-            labels = sorted({repr(x) for x in xs})
-            sub.scatter([labels.index(repr(x)) for x in xs], values, s=12, alpha=0.6)
-            shown = [cut(text, 24) for text in labels]  # long values are cut for display
-            sub.set_xticks(range(len(labels)), shown, rotation=30, fontsize=7)
-        sub.set_xlabel(cut(param, 60), fontsize=8)
-        sub.set_ylabel(name, fontsize=8)
     path = Path(output)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    study_figure(study, metric).savefig(path, dpi=110)
     return path
 
 
@@ -137,6 +275,9 @@ def _learning_curves(ax: Any, records: list[Any], name: str, study: Study) -> No
     if positive and min(positive) > 0 and max(positive) / min(positive) > 100:
         ax.set_yscale("log")
     ax.set_xlabel("step")
-    ax.set_ylabel(name)
+    ax.set_ylabel(name, parse_math=False)
     pruner = study.config.pruner or "no pruner"
-    ax.set_title(f"learning curves: {len(records)} trials, {pruned} pruned (x) by {pruner}")
+    ax.set_title(
+        f"learning curves: {len(records)} trials, {pruned} pruned (x) by {pruner}",
+        parse_math=False,
+    )

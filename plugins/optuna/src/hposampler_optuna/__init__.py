@@ -11,13 +11,20 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["HposamplerSampler", "distributions_of", "space_from_distributions", "to_optuna"]
+__all__ = [
+    "HposamplerSampler",
+    "distributions_of",
+    "importances",
+    "space_from_distributions",
+    "to_optuna",
+]
 
 _WHERE = {
     "HposamplerSampler": ".frontend",
     "space_from_distributions": ".frontend",
     "to_optuna": ".view",
     "distributions_of": ".view",
+    "importances": ".view",
 }
 
 

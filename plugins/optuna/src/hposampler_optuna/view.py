@@ -60,7 +60,7 @@ from .sampler import _quiet_optuna
 if TYPE_CHECKING:
     from hposampler import Study
 
-__all__ = ["distributions_of", "to_optuna"]
+__all__ = ["EVALUATORS", "distributions_of", "importances", "to_optuna"]
 
 _PRIMITIVE = (type(None), bool, int, float, str)
 _BRANCH = re.compile(r"\.subspaces\[\d+\]")
@@ -258,3 +258,68 @@ def to_optuna(study: Study, records: Iterable[TrialRecord] | None = None) -> opt
             view.set_metric_names(metrics)
     view.set_user_attr("hposampler:sampler", study.config.sampler)
     return view
+
+
+#: ``evaluator`` names of :func:`importances` -> Optuna's evaluator class names.
+EVALUATORS = {
+    "fanova": "FanovaImportanceEvaluator",
+    "ped-anova": "PedAnovaImportanceEvaluator",
+    "mdi": "MeanDecreaseImpurityImportanceEvaluator",
+}
+
+
+def importances(
+    study: Study, evaluator: str = "fanova", metric: str | None = None, seed: int = 0
+) -> dict[str, float]:
+    """Parameter importances of a study by Optuna's evaluators (they sum to 1).
+
+    Parameters
+    ----------
+    study : hposampler.Study
+        Any study with completed trials.
+    evaluator : {"fanova", "ped-anova", "mdi"}
+        fANOVA (Optuna's default), PED-ANOVA (Optuna >= 3.6; which parameters
+        matter for the best trials) or mean decrease impurity of a random forest.
+    metric : str, optional
+        The metric to explain (default: the first).
+    seed : int
+        Seed of the evaluator's random forest (fANOVA, mdi).
+
+    Returns
+    -------
+    dict of str to float
+        Parameter (dotted key) -> importance, most important first.
+
+    Raises
+    ------
+    StudyError
+        For an unknown evaluator or metric, or a study without completed trials.
+    """
+    from hposampler.errors import MetricsError
+
+    name = EVALUATORS.get(evaluator)
+    cls = getattr(optuna.importance, name, None) if name else None
+    if cls is None:
+        known = ", ".join(k for k, v in EVALUATORS.items() if hasattr(optuna.importance, v))
+        raise StudyError(
+            f"importance evaluator {evaluator!r} is not available with Optuna "
+            f"{optuna.__version__}; choose one of: {known}"
+        )
+    optim = dict(study.config.optim_metrics)
+    chosen = metric or next(iter(optim))
+    if chosen not in optim:
+        raise MetricsError(
+            f"study {study.name!r} has no metric {chosen!r}; its metrics: {', '.join(optim)}"
+        )
+    records = study.records()
+    if not any(r.state == TrialState.COMPLETE for r in records):
+        raise StudyError(f"study {study.name!r} has no completed trial to explain yet")
+    view = to_optuna(study, records)
+    index = list(optim).index(chosen)
+    sign = -1.0 if optim[chosen] == "max" else 1.0
+    target = None if len(optim) == 1 else (lambda t: sign * t.values[index])
+    made = cls() if evaluator == "ped-anova" else cls(seed=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        found = optuna.importance.get_param_importances(view, evaluator=made, target=target)
+    return dict(found)
