@@ -250,3 +250,16 @@ def test_show_trial_prints_one_trial_whole(tmp_path: Path) -> None:
     missing = runner.invoke(main, ["show", "s", "--storage", str(db), "--trial", "9"])
     assert missing.exit_code == 2
     assert missing.output.strip() == "error: study 's' has no trial 9; its trials are 0 to 3"
+
+
+def test_run_on_a_builtin_problem_prints_the_regret(tmp_path: Path) -> None:
+    quickstart = Path(__file__).parents[2] / "docs" / "examples" / "quickstart.toml"
+    path = tmp_path / "q.toml"
+    path.write_text(quickstart.read_text().replace('"quickstart.db"', '"q.db"'))
+    result = CliRunner().invoke(main, ["run", str(path), "--trials", "12"])
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.output.splitlines() if "regret" in x)
+    best = Study.load(tmp_path / "q.db", "quickstart").best_trial.final_metrics["loss"]
+    assert line == f"best {best:.6g}, optimum 0.397887, regret {best - 0.397887:.3g}"
+    custom = study_file(tmp_path)  # an objective of the user's own: no optimum to compare
+    assert "regret" not in CliRunner().invoke(main, ["run", str(custom)]).output

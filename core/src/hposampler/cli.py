@@ -407,7 +407,7 @@ def run(
                 "`hposampler run STUDY_FILE --resume` re-runs them",
                 highlight=False,
             )
-            _print_best(study, console)
+            _print_best(study, console, spec.objective)
             sys.stdout.flush()
             sys.stderr.flush()
             # the first Ctrl-C ends the run: objectives still running in threads are
@@ -424,7 +424,7 @@ def run(
             if any(t.is_alive() for t in others):
                 os._exit(130)
             sys.exit(130)
-    _print_best(study, console)
+    _print_best(study, console, spec.objective)
     records = study.records()
     failed = (TrialState.FAIL, TrialState.FAIL_RECOVERABLE)
     if records and all(r.state in failed for r in records):
@@ -452,7 +452,20 @@ def _parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
-def _print_best(study: Any, console: Any) -> None:
+def _known_optimum(study: Any, objective: Any) -> float | None:
+    """The optimum of a built-in problem the study runs (``hposampler.problems:NAME``)."""
+    from .problems import PROBLEMS
+
+    if not isinstance(objective, str) or len(study.optim_metrics) != 1:
+        return None
+    module, _, name = objective.partition(":")
+    problem = PROBLEMS.get(name) if module == "hposampler.problems" else None
+    if problem is None or next(iter(study.optim_metrics.values())) != "min":
+        return None
+    return problem.optimum
+
+
+def _print_best(study: Any, console: Any, objective: Any = None) -> None:
     from .study import study_summary
 
     records = study.records()
@@ -469,6 +482,13 @@ def _print_best(study: Any, console: Any) -> None:
         console.print(
             f"best {_metric_text(best, metrics)} (trial {best.trial_id})", highlight=False
         )
+        optimum = _known_optimum(study, objective)
+        value = (best.final_metrics or {}).get(next(iter(metrics)))
+        if optimum is not None and value is not None:
+            console.print(
+                f"best {value:.6g}, optimum {optimum:.6g}, regret {value - optimum:.3g}",
+                highlight=False,
+            )
     else:
         front = study.best_trials
         console.print(_results_table(f"Pareto front ({len(front)} trials)", front, metrics))
