@@ -70,6 +70,7 @@ def main() -> None:
     import bench_pruning
     import bench_ray
     import bench_reliability
+    import bench_seeing
     import bench_skopt
     import bench_study
     import bench_workers
@@ -77,7 +78,7 @@ def main() -> None:
     rows: list[Row] = [import_time()]
     modules = (bench_grid, bench_optuna, bench_adapters, bench_backends, bench_skopt, bench_study,
                bench_workers, bench_reliability, bench_ray, bench_pruning,
-               bench_frontends)  # fmt: skip
+               bench_frontends, bench_seeing)  # fmt: skip
     for module in modules:
         rows += module.run()
     rows += quality()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import html
 import json
+import random
 import time
 import warnings
 from collections import Counter
@@ -34,7 +35,16 @@ from .view import to_optuna
 if TYPE_CHECKING:
     from hposampler import Study
 
-__all__ = ["MAX_TABLE_ROWS", "write_report"]
+__all__ = ["MAX_FIGURE_TRIALS", "MAX_TABLE_ROWS", "write_report"]
+
+#: Trials the figures that draw one mark per trial (parallel coordinate, importances,
+#: contour, intermediate values, timeline) take from a larger study: the best half and
+#: a seeded random sample of the rest. History, slice and Pareto front draw every trial.
+MAX_FIGURE_TRIALS = 2000
+
+#: Trials the contour is drawn from (Optuna interpolates on a grid of their distinct
+#: values, so its size grows with the square of this).
+MAX_CONTOUR_TRIALS = 300
 
 #: Trials listed in the report's table (the best, when there are more); figures show all.
 MAX_TABLE_ROWS = 2000
@@ -62,51 +72,73 @@ def _plotly() -> Any:
     return plotly.offline
 
 
-def _importances(view: optuna.Study, target: Any) -> dict[str, float]:
-    try:
-        return optuna.importance.get_param_importances(view, target=target)
-    except ImportError:  # fANOVA needs scikit-learn; PED-ANOVA (Optuna >= 3.6) does not
-        evaluator = getattr(optuna.importance, "PedAnovaImportanceEvaluator", None)
-        if evaluator is None:
-            raise
-        return optuna.importance.get_param_importances(view, evaluator=evaluator(), target=target)
+def _sample(view: optuna.Study, limit: int) -> tuple[optuna.Study, str]:
+    """At most ``limit`` trials of ``view`` (the best half, a seeded random half), and a note."""
+    trials = view.get_trials(deepcopy=False)
+    if len(trials) <= limit:
+        return view, ""
+    sign = -1.0 if view.directions[0] == optuna.study.StudyDirection.MAXIMIZE else 1.0
+    complete = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
+    best = sorted(complete, key=lambda t: sign * t.values[0])[: limit // 2]
+    taken = {t.number for t in best}
+    rest = [t for t in trials if t.number not in taken]
+    chosen = best + random.Random(0).sample(rest, limit - len(best))
+    subset = optuna.create_study(directions=view.directions, study_name=view.study_name)
+    subset.add_trials(sorted(chosen, key=lambda t: t.number))
+    note = (
+        f'<p class="note">Drawn from {limit} of the {len(trials)} trials: the best '
+        f"{len(best)} and {limit - len(best)} of the others at random (seeded).</p>"
+    )
+    return subset, note
 
 
-def _figures(view: optuna.Study, metrics: list[str]) -> list[tuple[str, Callable[[], Any]]]:
+Figure = tuple[str, Callable[[], Any], str]
+
+
+def _figures(view: optuna.Study, metrics: list[str]) -> list[Figure]:
     vis = optuna.visualization
     several = len(metrics) > 1
     target = (lambda t: t.values[0]) if several else None
-    sign = -1.0 if view.directions[0] == optuna.study.StudyDirection.MAXIMIZE else 1.0
-    low_is_good = (lambda t: sign * t.values[0]) if several else None  # PED-ANOVA's reading
     name = metrics[0]
     kw: dict[str, Any] = {"target": target, "target_name": name} if several else {}
     top: list[str] = []
+    few, note = _sample(view, MAX_FIGURE_TRIALS)  # figures that draw a mark per trial
+    grid, grid_note = _sample(view, MAX_CONTOUR_TRIALS)  # its z grid is trials x trials
+
+    sign = -1.0 if view.directions[0] == optuna.study.StudyDirection.MAXIMIZE else 1.0
+    low_is_good = (lambda t: sign * t.values[0]) if several else None  # PED-ANOVA's reading
 
     def importances() -> Any:
-        found = _importances(view, low_is_good)
+        # Optuna's default evaluator: PED-ANOVA from Optuna 4 (fast on large studies),
+        # fANOVA before
+        found = optuna.importance.get_param_importances(few, target=low_is_good)
         top[:] = list(found)[:2]
-        return vis.plot_param_importances(view, **kw)
+        return vis.plot_param_importances(few, target=low_is_good, target_name=name)
 
     def contour() -> Any:
         if len(top) < 2:
             raise ValueError("it needs two parameters with an importance")
-        return vis.plot_contour(view, params=top, **kw)
+        return vis.plot_contour(grid, params=top, **kw)
 
-    complete = [t for t in view.trials if t.state == optuna.trial.TrialState.COMPLETE]
-    reported = any(t.intermediate_values for t in view.trials)
-    figures: list[tuple[str, Callable[[], Any]]] = [
-        ("Optimization history", lambda: vis.plot_optimization_history(view, **kw)),
-        ("Parallel coordinate", lambda: vis.plot_parallel_coordinate(view, **kw)),
-        ("Parameter importances", importances),
-        ("Slice", lambda: vis.plot_slice(view, **kw)),
-        ("Contour of the two most important parameters", contour),
+    complete = [
+        t for t in view.get_trials(deepcopy=False) if t.state == optuna.trial.TrialState.COMPLETE
+    ]
+    reported = any(t.intermediate_values for t in view.get_trials(deepcopy=False))
+    figures: list[Figure] = [
+        ("Optimization history", lambda: vis.plot_optimization_history(view, **kw), ""),
+        ("Parallel coordinate", lambda: vis.plot_parallel_coordinate(few, **kw), note),
+        ("Parameter importances", importances, note),
+        ("Slice", lambda: vis.plot_slice(view, **kw), ""),
+        ("Contour of the two most important parameters", contour, grid_note),
     ]
     if reported:
-        figures.append(("Intermediate values", lambda: vis.plot_intermediate_values(view)))
+        figures.append(("Intermediate values", lambda: vis.plot_intermediate_values(few), note))
     if several and complete:
-        figures.append(("Pareto front", lambda: vis.plot_pareto_front(view, target_names=metrics)))
+        figures.append(
+            ("Pareto front", lambda: vis.plot_pareto_front(view, target_names=metrics), "")
+        )
     if hasattr(vis, "plot_timeline"):  # Optuna >= 3.2
-        figures.append(("Timeline", lambda: vis.plot_timeline(view)))
+        figures.append(("Timeline", lambda: vis.plot_timeline(few), note))
     return figures
 
 
@@ -169,7 +201,7 @@ def _write(study: Study, out: Path, offline: Any) -> Path:
     view = to_optuna(study, records)
     metrics = list(study.config.optim_metrics)
     states = Counter(r.state.name for r in records)
-    sections: list[str] = []
+    head: list[str] = []
 
     summary = [
         ["study", study.name],
@@ -179,34 +211,27 @@ def _write(study: Study, out: Path, offline: Any) -> Path:
         ["metrics", ", ".join(f"{m} ({d})" for m, d in study.config.optim_metrics.items())],
         ["trials", f"{len(records)}: " + ", ".join(f"{n} {s}" for s, n in states.most_common())],
     ]
-    complete = [r.trial for r in records if r.state == TrialState.COMPLETE]
-    best = (study.best_trials if len(metrics) > 1 else [study.best_trial]) if complete else []
-    sections.append("<h2>Summary</h2>" + _table(["", ""], summary, "summary"))
+    head.append("<h2>Summary</h2>" + _table(["", ""], summary, "summary"))
+    sign = -1.0 if study.config.optim_metrics[metrics[0]] == "max" else 1.0
+
+    def rank(r: Any) -> float:
+        value = (r.trial.final_metrics or {}).get(metrics[0])
+        return float("inf") if value is None else sign * value
+
+    complete = [r for r in records if r.state == TrialState.COMPLETE]
+    if len(metrics) > 1:
+        best = study.best_trials if complete else []
+    else:
+        best = [min(complete, key=rank).trial] if complete else []
     if best:
         title = "Pareto front" if len(metrics) > 1 else "Best trial"
         front: list[list[Any]] = [
             [t.trial_id, *[(t.final_metrics or {}).get(m) for m in metrics], t.config] for t in best
         ]
-        sections.append(f"<h2>{title}</h2>" + _table(["trial", *metrics, "config"], front))
-
-    for title, draw in _figures(view, metrics):
-        try:
-            figure = draw()
-            body = figure.to_html(
-                full_html=False, include_plotlyjs=False, config={"displaylogo": False}
-            )
-        except Exception as exc:
-            body = f'<p class="note">Not drawn: {html.escape(str(exc))}</p>'
-        sections.append(f"<h2>{html.escape(title)}</h2>\n{body}")
+        head.append(f"<h2>{title}</h2>" + _table(["trial", *metrics, "config"], front))
 
     shown = records
     if len(records) > MAX_TABLE_ROWS:  # the best trials by the first metric, in id order
-        sign = -1.0 if study.config.optim_metrics[metrics[0]] == "max" else 1.0
-
-        def rank(r: Any) -> float:
-            value = (r.trial.final_metrics or {}).get(metrics[0])
-            return float("inf") if value is None else sign * value
-
         shown = sorted(sorted(records, key=rank)[:MAX_TABLE_ROWS], key=lambda r: r.trial_id)
     keys = sorted({k for r in shown for k in _flat(r.config)})
     rows: list[list[Any]] = []
@@ -220,13 +245,15 @@ def _write(study: Study, out: Path, offline: Any) -> Path:
         f'<p class="note">The best {MAX_TABLE_ROWS} of {len(records)} trials by '
         f"{html.escape(metrics[0])}; the figures show every trial.</p>"
     )  # fmt: skip
-    sections.append(
+    table = (
         "<h2>Trials</h2>" + note + '<div class="scroll">'
         + _table(["trial", "state", *metrics, *keys, "seconds"], rows) + "</div>"
     )  # fmt: skip
+    del records, complete, shown, rows  # the figures need only the Optuna view
 
     made = time.strftime("%Y-%m-%d %H:%M:%S")
-    page = f"""<!DOCTYPE html>
+    with out.open("w", encoding="utf-8") as page:  # written as drawn: one figure in memory
+        page.write(f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>hposampler report: {html.escape(study.name)}</title>
 <style>{_STYLE}</style>
@@ -234,8 +261,16 @@ def _write(study: Study, out: Path, offline: Any) -> Path:
 </head><body>
 <h1>Study {html.escape(study.name)}</h1>
 <p class="note">Made by hposampler on {made}; figures by Optuna's visualization module.</p>
-{"".join(sections)}
-</body></html>
-"""
-    out.write_text(page, encoding="utf-8")
+""")
+        page.write("".join(head))
+        for title, draw, figure_note in _figures(view, metrics):
+            try:
+                body = draw().to_html(
+                    full_html=False, include_plotlyjs=False, config={"displaylogo": False}
+                )
+            except Exception as exc:
+                body = f'<p class="note">Not drawn: {html.escape(str(exc))}</p>'
+            page.write(f"<h2>{html.escape(title)}</h2>\n{figure_note}{body}")
+        page.write(table)
+        page.write("\n</body></html>\n")
     return out
