@@ -151,9 +151,10 @@ def _cell(value: Any) -> str:
 
 
 def _table(headers: list[str], rows: list[list[Any]], klass: str = "") -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers) if any(headers) else ""
     body = "".join("<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in row) + "</tr>" for row in rows)
-    return f'<table class="{klass}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    thead = f"<thead><tr>{head}</tr></thead>" if head else ""
+    return f'<table class="{klass}">{thead}<tbody>{body}</tbody></table>'
 
 
 def _flat(config: Any, prefix: str = "") -> dict[str, Any]:
