@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import optuna
 
 from hposampler.errors import MissingDependencyError
-from hposampler.trial import Trial, TrialState
+from hposampler.trial import TrialState
 
 from .view import to_optuna
 
@@ -220,7 +220,7 @@ def _write(study: Study, out: Path, offline: Any) -> Path:
         return float("inf") if value is None else sign * value
 
     complete = [r for r in records if r.state == TrialState.COMPLETE]
-    best: list[Trial]
+    best: list[Any]
     if len(metrics) > 1:
         best = study.best_trials if complete else []
     else:
