@@ -111,6 +111,7 @@ def test_several_metrics_keep_their_order_and_directions(tmp_path: Path) -> None
 
 
 def test_optunas_importances_work_on_it(study: Study) -> None:
+    pytest.importorskip("sklearn")  # the mean-decrease-impurity forest
     view = to_optuna(study)
     importances = optuna.importance.get_param_importances(
         view, evaluator=optuna.importance.MeanDecreaseImpurityImportanceEvaluator(seed=0)
@@ -153,7 +154,7 @@ def test_show_importance_ranks_the_parameter_that_matters_first(
 
     from hposampler.cli import main
 
-    if evaluator == "fanova":
+    if evaluator in ("fanova", "mdi"):
         pytest.importorskip("sklearn")
     if evaluator == "ped-anova" and not hasattr(optuna.importance, "PedAnovaImportanceEvaluator"):
         pytest.skip("PED-ANOVA needs Optuna >= 3.6")
@@ -181,3 +182,24 @@ def test_importance_of_an_unknown_metric_is_one_line(study: Study) -> None:
     )
     assert result.exit_code == 2
     assert result.output.strip() == "error: study 's' has no metric 'acc'; its metrics: loss"
+
+
+def test_an_evaluator_without_scikit_learn_is_one_line(
+    study: Study, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from hposampler.cli import main
+
+    def without_sklearn(*args: Any, **kwargs: Any) -> None:  # as Optuna does then
+        raise ImportError("Tried to import 'sklearn' but failed.")
+
+    monkeypatch.setattr(optuna.importance, "MeanDecreaseImpurityImportanceEvaluator",
+                        without_sklearn)  # fmt: skip
+    db = study.storage.url.removeprefix("sqlite:///")
+    result = CliRunner().invoke(
+        main, ["show", "s", "--storage", db, "--importance", "--evaluator", "mdi"]
+    )
+    assert result.exit_code == 2, result.output
+    assert "needs scikit-learn" in result.output and "pip install scikit-learn" in result.output
+    assert len(result.output.strip().splitlines()) == 1

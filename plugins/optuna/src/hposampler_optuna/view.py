@@ -318,8 +318,17 @@ def importances(
     index = list(optim).index(chosen)
     sign = -1.0 if optim[chosen] == "max" else 1.0
     target = None if len(optim) == 1 else (lambda t: sign * t.values[index])
-    made = cls() if evaluator == "ped-anova" else cls(seed=seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        found = optuna.importance.get_param_importances(view, evaluator=made, target=target)
+        try:
+            made = cls() if evaluator == "ped-anova" else cls(seed=seed)
+            found = optuna.importance.get_param_importances(view, evaluator=made, target=target)
+        except ImportError as exc:  # fANOVA and mdi grow scikit-learn forests
+            from hposampler.errors import MissingDependencyError
+
+            raise MissingDependencyError(
+                f"the {evaluator} importance evaluator needs scikit-learn "
+                f"({str(exc).splitlines()[0]}); pip install scikit-learn"
+                + (", or choose ped-anova" if "ped-anova" in EVALUATORS else "")
+            ) from None
     return dict(found)
