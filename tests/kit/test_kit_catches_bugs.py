@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from typing import Any
 
 import pytest
 
 from hposampler import SamplerSpec
-from hposampler.testing import CHECKS, CheckNotApplicable, check_sampler, run_check
+from hposampler.testing import (
+    CALL_TIMEOUT,
+    CHECKS,
+    CheckHung,
+    CheckNotApplicable,
+    call_limit,
+    check_sampler,
+    machine_slowness,
+    run_check,
+)
 from hposampler.testing.checks import (
     check_concurrent_distinct,
     check_configs_in_space,
@@ -137,9 +147,21 @@ class Blocks(UniformSampler):
         return super()._eager_sample()
 
 
-def test_a_blocking_backend_fails_with_a_clear_message_instead_of_hanging() -> None:
-    with pytest.raises(AssertionError, match=r"\[dense_ids_and_drop\] .*did not finish within 1 s"):
-        run_check(check_dense_ids_and_drop, SamplerSpec("bug:blocks", Blocks), timeout=1)
+def test_a_blocking_backend_fails_with_a_clear_message_instead_of_hanging(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from hposampler.testing import checks
+
+    monkeypatch.setattr(checks, "_slowness", 1.0)
+    with pytest.raises(CheckHung) as caught:
+        run_check(check_configs_in_space, SamplerSpec("bug:blocks", Blocks), timeout=1)
+    message = str(caught.value)
+    assert message.startswith("[configs_in_space] sampler 'bug:blocks': eager_sample() made ")
+    assert "no progress for 1 s" in message and "does the backend block" in message
+    assert "max_pending" not in message  # every earlier trial was told: not a pending problem
+    assert isinstance(caught.value, AssertionError)
+    with pytest.raises(CheckHung, match="while 2 had no result yet.*max_pending=1"):
+        run_check(check_dense_ids_and_drop, SamplerSpec("bug:blocks-pending", Blocks), timeout=1)
 
 
 def walk(search_space: Any, *, step: float = 0.5, **kwargs: Any) -> UniformSampler:
@@ -163,3 +185,46 @@ def test_options_reach_the_sampler_under_test() -> None:
 
 def test_every_check_has_a_docstring_for_the_guide() -> None:
     assert all(check.__doc__ for check in CHECKS)
+
+
+class Slow(UniformSampler):
+    """Every call is slow (a GP on a loaded machine), none of them blocks."""
+
+    def _eager_sample(self) -> tuple[int, dict[str, Any]]:
+        time.sleep(0.03)
+        return super()._eager_sample()
+
+
+def test_a_slow_sampler_is_never_called_hung(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hposampler.testing import checks
+
+    monkeypatch.setattr(checks, "_slowness", 1.0)
+    spec = SamplerSpec("bug:slow", Slow)
+    started = time.monotonic()
+    run_check(check_configs_in_space, spec, timeout=0.5)  # 48 samples: the check takes > 1 s
+    assert time.monotonic() - started > 1.0
+
+
+def test_after_a_hang_the_other_checks_of_that_sampler_are_skipped_with_why(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from hposampler.testing import checks
+
+    monkeypatch.setattr(checks, "_slowness", 1.0)
+    spec = SamplerSpec("bug:blocks-too", Blocks)
+    with pytest.raises(CheckHung):
+        check_sampler(spec, timeout=0.5)
+    with pytest.raises(CheckNotApplicable, match=r"not run: \[configs_in_space\] eager_sample"):
+        run_check(check_resume, spec, timeout=0.5)
+
+
+def test_the_limit_scales_with_the_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hposampler.testing import checks
+
+    monkeypatch.setattr(checks, "_slowness", 4.0)
+    assert call_limit() == 4 * CALL_TIMEOUT and call_limit(2.0) == 8.0
+    monkeypatch.setenv("HPOSAMPLER_KIT_CALL_TIMEOUT", "900")
+    assert call_limit() == 900.0
+    monkeypatch.setattr(checks, "_slowness", None)
+    monkeypatch.delenv("HPOSAMPLER_KIT_CALL_TIMEOUT")
+    assert machine_slowness() >= 1.0

@@ -8,12 +8,16 @@
 """
 
 from .checks import (
+    CALL_TIMEOUT,
     CHECK_TIMEOUT,
     CHECKS,
     SPACES,
+    CheckHung,
     CheckNotApplicable,
     Configured,
+    call_limit,
     check_sampler,
+    machine_slowness,
     parametrize_with_checks,
     run_check,
     space_violation,
@@ -21,13 +25,17 @@ from .checks import (
 from .pruners import check_pruner
 
 __all__ = [
+    "CALL_TIMEOUT",
     "CHECKS",
     "CHECK_TIMEOUT",
     "SPACES",
+    "CheckHung",
     "CheckNotApplicable",
     "Configured",
+    "call_limit",
     "check_pruner",
     "check_sampler",
+    "machine_slowness",
     "parametrize_with_checks",
     "run_check",
     "space_violation",

@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import json
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -38,12 +39,16 @@ from ..trial import Trial, TrialState
 
 __all__ = [
     "CHECKS",
+    "CALL_TIMEOUT",
     "CHECK_TIMEOUT",
+    "CheckHung",
     "CheckNotApplicable",
     "Configured",
     "SPACES",
     "SamplerLike",
+    "call_limit",
     "check_sampler",
+    "machine_slowness",
     "parametrize_with_checks",
     "run_check",
     "space_violation",
@@ -138,20 +143,28 @@ class _Subject:
         from ..selection import make_sampler
 
         metrics = dict(_LOSS if metrics is None else metrics)
-        if _registered(self.spec):  # through make_sampler: options and capabilities checked
-            return make_sampler(
-                self.spec.name, space, optim_metrics=metrics, trials=trials, seed=seed,
-                **self.options,
-            )  # fmt: skip
-        sampler = self.spec.factory(
-            parse_search_space(space),
-            optim_metrics=normalize_optim_metrics(metrics),
-            trials=list(trials or []),
-            seed=seed,
-            **self.spec.check_options(self.options),
-        )
+        watch = _WATCH
+        if watch is not None:
+            watch.enter("building the sampler")
+        try:
+            if _registered(self.spec):  # through make_sampler: options and capabilities checked
+                built = make_sampler(
+                    self.spec.name, space, optim_metrics=metrics, trials=trials, seed=seed,
+                    **self.options,
+                )  # fmt: skip
+                return _watched(built)
+            sampler = self.spec.factory(
+                parse_search_space(space),
+                optim_metrics=normalize_optim_metrics(metrics),
+                trials=list(trials or []),
+                seed=seed,
+                **self.spec.check_options(self.options),
+            )
+        finally:
+            if watch is not None:
+                watch.leave()
         _check(isinstance(sampler, BaseSampler), "build", self, f"factory returned {sampler!r}")
-        return sampler
+        return _watched(sampler)
 
     def spaces(self) -> dict[str, dict[str, Any]]:
         if not self.spec.exhaustive:
@@ -463,25 +476,153 @@ CHECKS: tuple[Callable[[SamplerLike], None], ...] = (
     check_model_phase,
 )
 
-#: Seconds one check may take before the kit reports a backend that blocks.
-CHECK_TIMEOUT = 120.0
+#: Seconds one call into the sampler under test (build, eager_sample, update_trial, ...)
+#: may go without returning before the kit calls it a hang, on a machine of normal
+#: speed; :func:`call_limit` scales it by :func:`machine_slowness`. A check as a whole
+#: has no time limit: a slow sampler on a slow machine is slow, not broken.
+CALL_TIMEOUT = 60.0
+
+#: Kept for compatibility: the per-call limit (it was once a limit per check).
+CHECK_TIMEOUT = CALL_TIMEOUT
+
+#: Seconds :func:`_reference_work` takes on the machine the limit was chosen on.
+_REFERENCE_SECONDS = 0.012
+
+_slowness: float | None = None
+
+
+def _reference_work() -> float:
+    start = time.perf_counter()
+    total = 0
+    for i in range(200_000):
+        total += i * i % 7
+    return time.perf_counter() - start
+
+
+def machine_slowness() -> float:
+    """How many times slower than the reference machine this one runs now (at least 1).
+
+    Measured once per process (best of 3 runs of a fixed pure-Python workload), so
+    a loaded or slow machine gets proportionally longer limits.
+    """
+    global _slowness
+    if _slowness is None:
+        best = min(_reference_work() for _ in range(3))
+        _slowness = max(1.0, best / _REFERENCE_SECONDS)
+    return _slowness
+
+
+def call_limit(timeout: float | None = None) -> float:
+    """The no-progress limit in seconds: ``timeout`` (default :data:`CALL_TIMEOUT`)
+    times :func:`machine_slowness`, or ``HPOSAMPLER_KIT_CALL_TIMEOUT`` when set."""
+    import os
+
+    given = os.environ.get("HPOSAMPLER_KIT_CALL_TIMEOUT")
+    if given:
+        return float(given)
+    return (CALL_TIMEOUT if timeout is None else timeout) * machine_slowness()
+
+
+class CheckHung(AssertionError):
+    """A call into the sampler under test made no progress within the limit."""
+
+
+class _Watch:
+    """The call into the sampler in progress (if any), since when, and trials pending."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.calls: list[tuple[str, float]] = []  # nested calls (a method calling another)
+        self.pending = 0
+
+    def enter(self, call: str) -> None:
+        with self.lock:
+            self.calls.append((call, time.monotonic()))
+
+    def leave(self) -> None:
+        with self.lock:
+            if self.calls:
+                self.calls.pop()
+
+    def current(self) -> tuple[str | None, float]:
+        """The outermost call in progress and when it started (``None`` between calls)."""
+        with self.lock:
+            return self.calls[0] if self.calls else (None, 0.0)
+
+
+_WATCH: _Watch | None = None
+#: Samplers (by label) that hung in this process, and the message: later checks skip.
+_HUNG: dict[str, str] = {}
+
+_WATCHED = ("eager_sample", "unlock", "update_trial", "report", "internal_repr", "sync_trials")
+
+
+def _watched(sampler: BaseSampler) -> BaseSampler:
+    """``sampler`` with its contract methods timed by the current watch."""
+    for name in _WATCHED:
+        method = getattr(sampler, name, None)
+        if method is None:
+            continue
+
+        def wrapper(*args: Any, _m: Any = method, _n: str = name, **kwargs: Any) -> Any:
+            watch = _WATCH
+            if watch is None:
+                return _m(*args, **kwargs)
+            watch.enter(f"{_n}()")
+            try:
+                result = _m(*args, **kwargs)
+            finally:
+                watch.leave()
+            if _n == "eager_sample":
+                watch.pending += 1
+            elif _n == "unlock" and (args[:1] == (True,) or kwargs.get("drop")):
+                watch.pending -= 1
+            elif _n == "update_trial":
+                state = args[2] if len(args) > 2 else kwargs.get("state")
+                if state is not None and TrialState(state) != TrialState.RUNNING:
+                    watch.pending = max(0, watch.pending - 1)
+            return result
+
+        try:
+            setattr(sampler, name, wrapper)
+        except AttributeError:  # __slots__: leave it unwatched
+            return sampler
+    return sampler
 
 
 def run_check(
     check: Callable[[SamplerLike], None],
     sampler: SamplerLike | Configured,
-    timeout: float = CHECK_TIMEOUT,
+    timeout: float | None = None,
 ) -> None:
-    """Run one check with a time limit.
+    """Run one check, watching for a call into the sampler that makes no progress.
+
+    A check as a whole has no time limit. What is limited is each call into the
+    sampler (building it, ``eager_sample``, ``update_trial``, ...): one that has
+    not returned after :func:`call_limit` seconds is a hang. After a hang, the
+    other checks of that sampler in this process are not run (they would hang
+    too), each saying why.
+
+    Parameters
+    ----------
+    timeout : float, optional
+        The per-call limit on a machine of normal speed (default
+        :data:`CALL_TIMEOUT`); scaled by :func:`machine_slowness`.
 
     Raises
     ------
     AssertionError
-        When the check fails, or does not finish within ``timeout`` seconds (a
-        backend that blocks, e.g. a sequential optimiser asked twice without a tell).
+        When the check fails; :class:`CheckHung` (an ``AssertionError``) when a
+        call makes no progress within the limit.
     CheckNotApplicable
-        When the sampler's declared capabilities exclude the check.
+        When the sampler's declared capabilities exclude the check, or an earlier
+        check of the same sampler hung.
     """
+    global _WATCH
+    label = _Subject(sampler).label
+    name = check.__name__.removeprefix("check_")
+    if label in _HUNG:
+        raise CheckNotApplicable(f"not run: {_HUNG[label]}")
     outcome: list[BaseException | None] = []
 
     def target() -> None:
@@ -492,16 +633,32 @@ def run_check(
         else:
             outcome.append(None)
 
+    limit = call_limit(timeout)
+    watch = _Watch()
+    _WATCH = watch
     thread = threading.Thread(target=target, name=f"kit-{check.__name__}", daemon=True)
     thread.start()
-    thread.join(timeout)
-    if not outcome:
-        name = check.__name__.removeprefix("check_")
-        raise AssertionError(
-            f"[{name}] sampler {_Subject(sampler).label!r}: did not finish within "
-            f"{timeout:g} s; does the backend block (e.g. waiting for a result that "
-            "never comes)? Declare max_pending if it cannot have several trials pending"
-        )
+    try:
+        while thread.is_alive():
+            thread.join(0.2)
+            call, since = watch.current()
+            if thread.is_alive() and call is not None and time.monotonic() - since > limit:
+                if call == "eager_sample()" and watch.pending > 0:
+                    hint = (
+                        f"it was asked for a trial while {watch.pending} had no result yet; "
+                        "a backend that cannot have several trials pending declares "
+                        "max_pending=1 in its SamplerSpec"
+                    )
+                else:
+                    hint = "does the backend block, e.g. waiting for a result that never comes?"
+                _HUNG[label] = f"[{name}] {call} hung"
+                raise CheckHung(
+                    f"[{name}] sampler {label!r}: {call} made no progress for {limit:.0f} s "
+                    f"(the limit for one call: {CALL_TIMEOUT if timeout is None else timeout:g} "
+                    f"s times this machine's slowness {machine_slowness():.1f}); {hint}"
+                )
+    finally:
+        _WATCH = None
     if outcome[0] is not None:
         raise outcome[0]
 
@@ -511,7 +668,7 @@ def check_sampler(
     search_space: Mapping[str, Any] | None = None,
     optim_metrics: Mapping[str, Any] | None = None,
     options: Mapping[str, Any] | None = None,
-    timeout: float = CHECK_TIMEOUT,
+    timeout: float | None = None,
 ) -> list[str]:
     """Run every check against ``sampler``; raise ``AssertionError`` on the first failure.
 
@@ -525,8 +682,10 @@ def check_sampler(
         Metrics for that extra check (default ``{"loss": "min"}``).
     options : mapping, optional
         Backend options passed whenever the sampler is built.
-    timeout : float
-        Seconds each check may take.
+    timeout : float, optional
+        Per-call no-progress limit on a machine of normal speed (default
+        :data:`CALL_TIMEOUT`, scaled by :func:`machine_slowness`); checks as a
+        whole have no time limit.
 
     Returns
     -------
@@ -554,12 +713,13 @@ def check_sampler(
 def parametrize_with_checks(
     samplers: Iterable[SamplerLike],
     options: Mapping[str, Mapping[str, Any]] | None = None,
-    timeout: float = CHECK_TIMEOUT,
+    timeout: float | None = None,
 ) -> Any:
     """A ``pytest.mark.parametrize`` over (sampler, check) with ids like ``grid-resume``.
 
-    Each check runs with a time limit; a check the sampler's capabilities exclude
-    is reported as skipped with the reason, not as passed.
+    Each call into the sampler has a no-progress limit (:func:`run_check`); a
+    check the sampler's capabilities exclude, or one after a hang of the same
+    sampler, is reported as skipped with the reason, not as passed.
 
     Parameters
     ----------
@@ -567,8 +727,8 @@ def parametrize_with_checks(
         Registered names, specs or factories.
     options : mapping, optional
         Backend options per sampler name (``{"skopt:gp": {"n_initial_points": 5}}``).
-    timeout : float
-        Seconds each check may take.
+    timeout : float, optional
+        Per-call no-progress limit (see :func:`run_check`).
 
     Examples
     --------
@@ -589,8 +749,8 @@ def parametrize_with_checks(
     return pytest.mark.parametrize(("sampler", "check"), params, ids=ids)
 
 
-def _as_test(check: Callable[[SamplerLike], None], timeout: float) -> Callable[[Any], None]:
-    """A check as a test step: time-limited, and skipped (with why) where it does not apply."""
+def _as_test(check: Callable[[SamplerLike], None], timeout: float | None) -> Callable[[Any], None]:
+    """A check as a test step: watched for hangs, skipped (with why) where it does not apply."""
 
     @functools.wraps(check)
     def run(sampler: Any) -> None:
