@@ -52,9 +52,11 @@ def test_its_own_tests_pass_against_the_installed_copy(installed: Path) -> None:
     from hposampler.testing import CHECKS
 
     own = 2  # the example's own tests beside the parametrized kit checks
-    # the Halton sampler is not exhaustive: that check is skipped, with the reason
-    assert f"{len(CHECKS) + own - 1} passed, 1 skipped" in proc.stdout
+    # the Halton sampler is not exhaustive and does not learn from results: those two
+    # checks are skipped, with the reasons
+    assert f"{len(CHECKS) + own - 2} passed, 2 skipped" in proc.stdout
     assert "exhaustive: the spec does not declare exhaustive=True" in proc.stdout
+    assert "direction: the spec declares needs_metrics=False" in proc.stdout
     assert str(installed) in subprocess.run(
         [sys.executable, "-c", "import hposampler_example; print(hposampler_example.__file__)"],
         env=_env(installed), capture_output=True, text=True, check=True,

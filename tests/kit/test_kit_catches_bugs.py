@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from hposampler import SamplerSpec
+from hposampler import SamplerSpec, TrialState
 from hposampler.testing import (
     CALL_TIMEOUT,
     CHECKS,
@@ -24,6 +24,7 @@ from hposampler.testing.checks import (
     check_concurrent_distinct,
     check_configs_in_space,
     check_dense_ids_and_drop,
+    check_direction,
     check_exhaustive,
     check_internal_repr_json,
     check_model_phase,
@@ -228,3 +229,45 @@ def test_the_limit_scales_with_the_machine(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(checks, "_slowness", None)
     monkeypatch.delenv("HPOSAMPLER_KIT_CALL_TIMEOUT")
     assert machine_slowness() >= 1.0
+
+
+class Climber(UniformSampler):
+    """A hill climber over float spaces: after 8 random trials, it perturbs the best so far.
+
+    ``wrong_direction`` reads every metric as a loss (the bug the direction check catches).
+    """
+
+    wrong_direction = False
+
+    def __init__(self, search_space: Any, **kwargs: Any) -> None:
+        super().__init__(search_space, **kwargs)
+        self.best: tuple[float, dict[str, Any]] | None = None
+
+    def _update_trial(self, trial_id: int, metrics: Any, state: Any) -> None:
+        super()._update_trial(trial_id, metrics, state)
+        if state != TrialState.COMPLETE or not metrics:
+            return
+        ((name, direction),) = self.optim_metrics.items()
+        value = metrics[name]
+        loss = value if direction == "min" or self.wrong_direction else -value
+        if self.best is None or loss < self.best[0]:
+            self.best = (loss, self.configs[trial_id])
+
+    def _suggest(self, param: Any) -> Any:
+        if self.best is None or len(self.configs) < 8 or param.name not in self.best[1]:
+            return super()._suggest(param)
+        centre = self.best[1][param.name]
+        return min(param.high, max(param.low, self.rng.gauss(centre, 0.05)))
+
+
+class WrongWay(Climber):
+    wrong_direction = True
+
+
+def test_a_sampler_that_reads_max_as_min_fails_the_direction_check() -> None:
+    run_check(check_direction, SamplerSpec("ok:climber", Climber, needs_metrics=True))
+    with pytest.raises(AssertionError, match=r"^\[direction\] sampler 'bug:wrong-way': .*"
+                       r"A 'max' metric must be maximised"):  # fmt: skip
+        run_check(check_direction, SamplerSpec("bug:wrong-way", WrongWay, needs_metrics=True))
+    with pytest.raises(CheckNotApplicable, match="needs_metrics=False"):
+        check_direction(SamplerSpec("ok:random", UniformSampler))

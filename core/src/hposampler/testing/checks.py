@@ -460,6 +460,69 @@ def check_model_phase(sampler: SamplerLike) -> None:
                f"only {distinct} distinct configs in 40 trials on a continuous space")  # fmt: skip
 
 
+#: Trials of the learning checks, and the last of them that are judged.
+_LEARN_TRIALS, _LEARN_JUDGED = 40, 15
+
+
+def _true_loss(config: Mapping[str, Any]) -> float:
+    """A bowl with its bottom inside the space: a strong signal for any learner."""
+    return float((config["x"] - 0.23) ** 2 + (config["y"] - 0.71) ** 2)
+
+
+_BOWL = {
+    "x": {"value_range": [0.0, 1.0], "value_type": "float"},
+    "y": {"value_range": [0.0, 1.0], "value_type": "float"},
+}
+
+
+def _late_losses(
+    subject: _Subject, told: Callable[[Mapping[str, Any]], float], metrics: Mapping[str, str]
+) -> list[float]:
+    """The true losses of the last proposals of a run told ``told(config)`` as its metric."""
+    ((metric, direction),) = metrics.items()
+    built = subject.build(_BOWL, metrics=metrics, seed=5)
+    losses = []
+    for _ in range(_LEARN_TRIALS):
+        trial_id, config, _ = built.eager_sample()
+        built.unlock(drop=False)
+        value = told(config)
+        built.update_trial(trial_id, {metric: value if direction == "min" else -value},
+                           TrialState.COMPLETE)  # fmt: skip
+        losses.append(_true_loss(config))
+    return losses[-_LEARN_JUDGED:]
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2]
+
+
+def _learning_applies(subject: _Subject) -> None:
+    if not subject.spec.needs_metrics:
+        raise CheckNotApplicable("the spec declares needs_metrics=False (it may ignore results)")
+    if subject.spec.exhaustive:
+        raise CheckNotApplicable("the spec declares exhaustive=True")
+
+
+def check_direction(sampler: SamplerLike) -> None:
+    """A ``max`` metric is maximised: told the negated loss of a bowl as a ``max`` metric,
+    the sampler's late proposals are about as good as when told the loss as ``min``
+    (if ``needs_metrics``; a sampler reading every metric as a loss climbs out)."""
+    subject = _Subject(sampler)
+    _learning_applies(subject)
+    minimised = _median(_late_losses(subject, _true_loss, _LOSS))
+    maximised = _median(_late_losses(subject, _true_loss, {"score": "max"}))
+    _check(
+        maximised <= 2 * minimised + 0.01,
+        "direction",
+        subject,
+        f"told the loss of a bowl as a 'min' metric, its last {_LEARN_JUDGED} of "
+        f"{_LEARN_TRIALS} proposals have a median loss of {minimised:.4g}; told the "
+        f"negated loss as a 'max' metric, {maximised:.4g}. A 'max' metric must be "
+        "maximised: read the direction from optim_metrics",
+    )
+
+
 #: Every check, in the order ``check_sampler`` runs them.
 CHECKS: tuple[Callable[[SamplerLike], None], ...] = (
     check_configs_in_space,
@@ -474,6 +537,7 @@ CHECKS: tuple[Callable[[SamplerLike], None], ...] = (
     check_concurrent_distinct,
     check_multi_objective,
     check_model_phase,
+    check_direction,
 )
 
 #: Seconds one call into the sampler under test (build, eager_sample, update_trial, ...)
