@@ -301,7 +301,9 @@ def test_an_authors_installed_plugin_ported_from_ablator(site: Path) -> None:
     assert lines[0] == "2.0 [(0, {'l': 3.0}, 1)]"  # step=0.2 reached it; the call validated
     assert lines[1].startswith("refused: metric 'bogus' must be a number")
     assert "has no option 'stp'. Did you mean 'step'? Valid options: step." in lines[2]
-    assert lines[3].startswith("kit: [dense_ids_and_drop] sampler 'walk:hangs': did not finish")
+    assert lines[3].startswith(
+        "kit: [dense_ids_and_drop] sampler 'walk:hangs': eager_sample() made no progress"
+    )
 
 
 BUDGETED = """

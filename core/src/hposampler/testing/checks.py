@@ -2,7 +2,7 @@
 
 >>> from hposampler.testing import check_sampler
 >>> check_sampler("grid")          # every check; returns the skipped ones, with why
-[]
+['direction: the spec declares needs_metrics=False (it may ignore results)']
 >>> check_sampler("random")[0]     # not exhaustive: that check does not apply
 'exhaustive: the spec does not declare exhaustive=True'
 
