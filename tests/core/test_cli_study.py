@@ -263,3 +263,63 @@ def test_run_on_a_builtin_problem_prints_the_regret(tmp_path: Path) -> None:
     assert line == f"best {best:.6g}, optimum 0.397887, regret {best - 0.397887:.3g}"
     custom = study_file(tmp_path)  # an objective of the user's own: no optimum to compare
     assert "regret" not in CliRunner().invoke(main, ["run", str(custom)]).output
+
+
+def test_studies_lists_what_a_storage_holds_and_a_missing_file_says_where(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "runs.db"
+    space = {"x": {"value_range": [0.0, 1.0], "value_type": "float"}}
+    Study.create(db, "first", "random", space, {"loss": "min"}, seed=0).optimize(
+        lambda c: c["x"], 5
+    )
+    Study.create(db, "empty", "tpe", space, {"loss": "min"}).storage.close()
+    runner = CliRunner()
+    listed = runner.invoke(main, ["studies", "--storage", str(db), "--json"])
+    assert listed.exit_code == 0, listed.output
+    rows = json.loads(listed.output)
+    assert [r["name"] for r in rows] == ["first", "empty"]
+    best = min(r.final_metrics["loss"] for r in Study.load(db, "first").records())
+    assert rows[0]["sampler"] == "random" and rows[0]["states"] == {"COMPLETE": 5}
+    assert rows[0]["best"] == {"loss": best} and rows[0]["last_activity"]
+    assert rows[1]["trials"] == 0 and rows[1]["best"] is None
+    table = runner.invoke(main, ["studies", "--storage", str(db)])
+    assert "first" in table.output and "5 (5 COMPLETE)" in table.output
+    monkeypatch.chdir(tmp_path)  # forgetting --storage: the default file is not there
+    missing = runner.invoke(main, ["show", "first"])
+    assert missing.exit_code == 2
+    assert "hposampler.db does not exist; give the study's storage with --storage" in (
+        missing.output
+    )
+    assert "SQLite files in" in missing.output and "runs.db" in missing.output
+
+
+def test_run_timeout_overrides_the_study_file(tmp_path: Path) -> None:
+    path = study_file(tmp_path, trials=100000)  # far more than a second's worth
+    result = CliRunner().invoke(main, ["run", str(path), "--timeout", "1"])
+    assert result.exit_code == 0, result.output
+    records = Study.load(tmp_path / "demo.db", "demo").records()
+    assert 0 < len(records) < 100000  # no new trial started after a second
+    bad = CliRunner().invoke(main, ["run", str(path), "--resume", "--timeout", "0"])
+    assert bad.exit_code == 2 and "--timeout" in bad.output
+
+
+def test_export_has_iso_times_and_json_the_whole_traceback(tmp_path: Path) -> None:
+    import datetime
+
+    db = tmp_path / "s.db"
+    space = {"x": {"value_range": [0.0, 1.0], "value_type": "float"}}
+    Study.create(db, "s", "random", space, {"loss": "min"}, seed=0).optimize(_fails_on_odd, 2)
+    runner = CliRunner()
+    rows = json.loads(runner.invoke(main, ["export", "s", "--storage", str(db),
+                                           "--format", "json"]).output)  # fmt: skip
+    records = Study.load(db, "s").records()
+    for row, record in zip(rows, records, strict=True):
+        started = datetime.datetime.fromisoformat(row["started_at"])
+        assert started.timestamp() == pytest.approx(record.started_at)
+        assert started.tzinfo is not None
+    assert rows[1]["traceback"].startswith("Traceback (most recent call last)")
+    assert rows[1]["error"].startswith("ValueError: cannot fit")
+    csv_text = runner.invoke(main, ["export", "s", "--storage", str(db)]).output
+    header = csv_text.splitlines()[0].split(",")
+    assert "started_at" in header and "finished_at" in header and "traceback" not in header

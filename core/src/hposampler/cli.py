@@ -275,6 +275,11 @@ def _short(value: Any) -> str:
 @click.option("--executor", help="thread, process, or a plugin's executor (e.g. ray).")
 @click.option("--concurrency", type=click.IntRange(min=1), help="Maximum trials in flight.")
 @click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Seconds after which no new trial starts (overrides the study file's timeout).",
+)
+@click.option(
     "--executor-option",
     "executor_option",
     multiple=True,
@@ -294,6 +299,7 @@ def run(
     storage: str | None,
     executor: str | None,
     concurrency: int | None,
+    timeout: float | None,
     executor_option: tuple[str, ...],
     ray_address: str | None,
     debug: bool,
@@ -392,7 +398,7 @@ def run(
             total,
             concurrency=concurrency or spec.concurrency,
             executor=executor or spec.executor,
-            timeout=spec.timeout,
+            timeout=spec.timeout if timeout is None else timeout,
             trial_timeout=spec.trial_timeout,
             skip_duplicates=spec.skip_duplicates,
             callbacks=[on_trial],
@@ -563,6 +569,58 @@ def show(
     _print_best(study, console)
 
 
+@main.command()
+@_storage_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@user_errors
+def studies(storage: str, as_json: bool) -> None:
+    """List the studies in a storage: sampler, trials by state, best, last activity."""
+    from rich.table import Table
+
+    from .storage import make_storage
+    from .study import Study, study_summary
+    from .trial import TrialState
+
+    store = make_storage(storage, read_only=True)
+    rows = []
+    for name in store.study_names():
+        study = Study.load(store, name, read_only=True)
+        records = study.records()
+        metrics = study.optim_metrics
+        done = [r for r in records if r.state == TrialState.COMPLETE and r.final_metrics]
+        best: Any = None
+        if len(metrics) == 1 and done:
+            ((metric, direction),) = metrics.items()
+            values = [v for r in done if (v := (r.final_metrics or {}).get(metric)) is not None]
+            if values:
+                best = {metric: min(values) if direction == "min" else max(values)}
+        elif done:
+            best = {"pareto_front": len(study.best_trials)}
+        stamps = [t for r in records for t in (r.finished_at, r.heartbeat_at, r.started_at) if t]
+        rows.append({
+            "name": name, "sampler": study.config.sampler, "trials": len(records),
+            "states": study_summary(records), "best": best,
+            "last_activity": _when(max(stamps)) if stamps else None,
+        })  # fmt: skip
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    table = Table(title=f"Studies in {store.url}", title_justify="left")
+    for column in ("name", "sampler", "trials", "best", "last activity"):
+        table.add_column(column, justify="right" if column == "trials" else "left")
+    for row in rows:
+        states = ", ".join(f"{n} {s}" for s, n in sorted(row["states"].items()))
+        best = row["best"] or {}
+        shown = ", ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}"
+                          for k, v in best.items())  # fmt: skip
+        table.add_row(row["name"], row["sampler"], f"{row['trials']} ({states})" if states
+                      else "0", shown or "-", row["last_activity"] or "-")  # fmt: skip
+    console = _console()
+    console.print(table)
+    if not rows:
+        console.print("no studies yet", highlight=False)
+
+
 def _when(stamp: float | None) -> str:
     import datetime
 
@@ -625,13 +683,18 @@ def _show_importance(study: Any, evaluator: str, metric: str | None) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="File (default: stdout).")
 @user_errors
 def export(name: str, storage: str, fmt: str, output: str | None) -> None:
-    """Export the trials of study NAME as CSV or JSON records."""
+    """Export the trials of study NAME as CSV or JSON records.
+
+    Each row has the trial's id, state, started_at / finished_at (ISO 8601, UTC),
+    duration, metrics, params.* and extra.* columns and the last line of its error;
+    JSON also has the whole stored traceback (traceback).
+    """
     import csv
     import io
 
     from .study import Study
 
-    rows = Study.load(storage, name, read_only=True).to_records()
+    rows = Study.load(storage, name, read_only=True).to_records(full_errors=fmt == "json")
     if fmt == "json":
         text = json.dumps(rows, indent=2) + "\n"
     else:

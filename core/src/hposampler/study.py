@@ -318,14 +318,28 @@ class Study:
             if not any(_dominates(other, vector) for _, other in scored)
         ]
 
-    def to_records(self) -> list[dict[str, Any]]:
-        """Flat rows for export: id, state, metrics, ``params.*`` and ``extra.*`` columns;
-        ``last_step`` and ``intermediate`` (``[[step, metrics], ...]``) when trials reported."""
+    def to_records(self, full_errors: bool = False) -> list[dict[str, Any]]:
+        """Flat rows for export: id, state, ``started_at`` / ``finished_at`` (ISO 8601,
+        UTC), metrics, ``params.*`` and ``extra.*`` columns; ``last_step`` and
+        ``intermediate`` (``[[step, metrics], ...]``) when trials reported.
+
+        ``error`` is the last line of a failure; ``full_errors=True`` adds the whole
+        stored traceback as ``traceback``.
+        """
+        import datetime
+
+        def iso(stamp: float | None) -> str | None:
+            if stamp is None:
+                return None
+            return datetime.datetime.fromtimestamp(stamp, tz=datetime.timezone.utc).isoformat()
+
         rows = []
         for record in self.records():
             row: dict[str, Any] = {
                 "trial_id": record.trial_id,
                 "state": record.state.name,
+                "started_at": iso(record.started_at),
+                "finished_at": iso(record.finished_at),
                 "duration_s": record.duration,
                 "attempts": record.attempts,
                 "worker": record.worker,
@@ -339,6 +353,8 @@ class Study:
                 row[f"extra.{key}"] = value
             lines = (record.error or "").strip().splitlines()
             row["error"] = lines[-1] if lines else None
+            if full_errors:
+                row["traceback"] = record.error
             if record.intermediate:
                 row["last_step"] = record.last_step
                 row["intermediate"] = [[step, dict(m)] for step, m in record.intermediate]

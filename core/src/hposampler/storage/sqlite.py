@@ -125,6 +125,18 @@ def _stored_int(value: Any, table: str, column: str, study: str | None = None) -
     )
 
 
+def _where_studies_are(path: Path) -> str:
+    """A hint for a missing file: how to name the storage, and the SQLite files nearby."""
+    near = sorted(p.name for p in path.parent.glob("*.db") if p.is_file())[:8]
+    found = f"SQLite files in {path.parent}: {', '.join(near)}" if near else (
+        f"no *.db file in {path.parent}"
+    )  # fmt: skip
+    return (
+        "give the study's storage with --storage FILE.db (or sqlite:///path, "
+        f"postgresql://...); {found}; `hposampler studies --storage FILE` lists its studies"
+    )
+
+
 class SQLiteStorage:
     """One SQLite file holding any number of studies; safe to share between processes.
 
@@ -139,7 +151,9 @@ class SQLiteStorage:
         self.url = f"sqlite:///{self.path}"
         self.read_only = read_only
         if read_only and not self.path.is_file():
-            raise StudyError(f"storage file {self.path} does not exist")
+            raise StudyError(
+                f"storage file {self.path} does not exist; {_where_studies_are(self.path)}"
+            )
         if self.path.parent and not self.path.parent.exists():
             raise StudyError(f"storage folder {self.path.parent} does not exist; create it first")
         try:
