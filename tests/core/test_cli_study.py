@@ -323,3 +323,37 @@ def test_export_has_iso_times_and_json_the_whole_traceback(tmp_path: Path) -> No
     csv_text = runner.invoke(main, ["export", "s", "--storage", str(db)]).output
     header = csv_text.splitlines()[0].split(",")
     assert "started_at" in header and "finished_at" in header and "traceback" not in header
+
+
+def test_delete_asks_and_removes_one_study(tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    space = {"x": {"value_range": [0.0, 1.0], "value_type": "float"}}
+    for name in ("keep", "drop"):
+        Study.create(db, name, "random", space, {"loss": "min"}, seed=0).optimize(
+            lambda c: c["x"], 3
+        )
+    runner = CliRunner()
+    declined = runner.invoke(main, ["delete", "drop", "--storage", str(db)], input="n\n")
+    assert declined.exit_code != 0 and "delete study 'drop' and its 3 trials" in declined.output
+    assert len(Study.load(db, "drop").records()) == 3
+    done = runner.invoke(main, ["delete", "drop", "--storage", str(db), "--yes"])
+    assert done.exit_code == 0 and "deleted study drop (3 trials)" in done.output
+    assert Study.load(db, "keep").storage.study_names() == ["keep"]
+    assert len(Study.load(db, "keep").records()) == 3
+    again = runner.invoke(main, ["delete", "drop", "--storage", str(db), "--yes"])
+    assert again.exit_code == 2 and "no study 'drop'" in again.output
+
+
+def test_delete_refuses_while_a_worker_runs_a_trial(tmp_path: Path) -> None:
+    from hposampler.storage import TrialRecord
+
+    db = tmp_path / "runs.db"
+    space = {"x": {"value_range": [0.0, 1.0], "value_type": "float"}}
+    study = Study.create(db, "busy", "random", space, {"loss": "min"}, seed=0)
+    now = time.time()  # a worker on another host, heartbeat fresh
+    study.storage.create_trial("busy", TrialRecord(0, TrialState.RUNNING, {"x": 0.5}, attempts=1,
+                               started_at=now, heartbeat_at=now, driver="elsewhere:1:a"))  # fmt: skip
+    result = CliRunner().invoke(main, ["delete", "busy", "--storage", str(db), "--yes"])
+    assert result.exit_code == 2
+    assert "1 trial(s) running under live workers (trials 0); stop the workers" in result.output
+    assert len(Study.load(db, "busy").records()) == 1

@@ -284,3 +284,16 @@ def test_a_bad_reconnect_wait_is_refused(postgres_url: str) -> None:
         make_storage(postgres_url + "?reconnect_wait=soon")
     storage = make_storage(postgres_url + "?connect_timeout=5&reconnect_wait=0")
     assert storage.reconnect_wait == 0  # type: ignore[attr-defined]
+
+
+def test_a_study_is_deleted_with_its_trials_only(open_storage: Callable[[], Storage]) -> None:
+    storage = open_storage()
+    for name in ("a", "b"):
+        storage.create_study(name, DEFINITION)
+        storage.create_trial(name, record(0))
+    storage.delete_study("a")  # type: ignore[attr-defined]
+    assert storage.study_names() == ["b"] and len(storage.load_trials("b")) == 1
+    assert storage.load_trials("a") == []
+    with pytest.raises(StudyError, match="no study 'a'"):
+        storage.delete_study("a")  # type: ignore[attr-defined]
+    storage.create_study("a", DEFINITION)  # the name is free again

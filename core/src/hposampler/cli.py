@@ -621,6 +621,49 @@ def studies(storage: str, as_json: bool) -> None:
         console.print("no studies yet", highlight=False)
 
 
+@main.command()
+@click.argument("name")
+@_storage_option
+@click.option("--yes", is_flag=True, help="Delete without asking.")
+@user_errors
+def delete(name: str, storage: str, yes: bool) -> None:
+    """Delete study NAME and all its trials from the storage.
+
+    Asks first unless --yes. Refused while a worker still runs one of its trials
+    (a RUNNING trial whose worker is alive or whose heartbeat is fresh): stop the
+    workers first.
+    """
+    import time as _time
+
+    from .errors import StudyError
+    from .runner import is_stale
+    from .study import Study
+    from .trial import TrialState
+
+    study = Study.load(storage, name)
+    live = [
+        r for r in study.records()
+        if r.state == TrialState.RUNNING and not is_stale(r, _time.time())
+    ]  # fmt: skip
+    if live:
+        ids = ", ".join(str(r.trial_id) for r in live[:10])
+        raise StudyError(
+            f"study {name!r} has {len(live)} trial(s) running under live workers (trials "
+            f"{ids}); stop the workers first (Ctrl-C or kill), then delete it"
+        )
+    count = len(study.records())
+    delete_study = getattr(study.storage, "delete_study", None)
+    if delete_study is None:
+        raise StudyError(f"the storage {study.storage.url} cannot delete studies")
+    if not yes:
+        click.confirm(
+            f"delete study {name!r} and its {count} trials from {study.storage.url}?",
+            abort=True,
+        )
+    delete_study(name)
+    click.echo(f"deleted study {name} ({count} trials) from {study.storage.url}")
+
+
 def _when(stamp: float | None) -> str:
     import datetime
 

@@ -305,6 +305,16 @@ class SQLiteStorage:
                 "`hposampler run --resume`) or choose another name"
             ) from None
 
+    def delete_study(self, name: str) -> None:
+        """Delete a study and all its trials (one transaction); :class:`StudyError` if none."""
+
+        def delete() -> int:
+            self._db.execute("DELETE FROM trials WHERE study = ?", (name,))
+            return int(self._db.execute("DELETE FROM studies WHERE name = ?", (name,)).rowcount)
+
+        if self._write(delete) != 1:
+            raise StudyError(f"no study {name!r} in {self.path}")
+
     def update_definition(self, name: str, definition: Mapping[str, Any]) -> None:
         """Replace a study's definition (e.g. when switching sampler)."""
         try:

@@ -304,6 +304,18 @@ class PostgresStorage:
                 "`hposampler run --resume`) or choose another name"
             )
 
+    def delete_study(self, name: str) -> None:
+        """Delete a study and all its trials (one transaction); :class:`StudyError` if none."""
+
+        def op(db: psycopg.Connection[Any], retried: bool) -> bool:
+            with self._transaction(db):
+                db.execute("DELETE FROM hposampler_trials WHERE study = %s", (name,))
+                gone = db.execute("DELETE FROM hposampler_studies WHERE name = %s", (name,))
+                return gone.rowcount == 1 or retried  # a retried delete may find it gone
+
+        if not self._run(op):
+            raise StudyError(f"no study {name!r} in {self.url}")
+
     def update_definition(self, name: str, definition: Mapping[str, Any]) -> None:
         """Replace a study's definition (e.g. when switching sampler)."""
         text = dumps(dict(definition))
