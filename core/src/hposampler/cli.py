@@ -760,6 +760,15 @@ def export(name: str, storage: str, fmt: str, output: str | None) -> None:
         click.echo(text, nl=False)
 
 
+def _output_option(default: str, help_text: str) -> Callable[[F], F]:
+    """``-o/--output FILE`` with a default, for commands that write one file."""
+    option: Callable[[F], F] = click.option(
+        "-o", "--output", default=default, show_default=True,
+        type=click.Path(dir_okay=False), help=help_text,
+    )  # fmt: skip
+    return option
+
+
 def _optuna_module(module: str, what: str) -> Any:
     """``hposampler_optuna.<module>``, or one line naming what to install."""
     import importlib
@@ -780,14 +789,7 @@ def _optuna_module(module: str, what: str) -> Any:
 @main.command()
 @click.argument("name")
 @_storage_option
-@click.option(
-    "-o",
-    "--output",
-    default="report.html",
-    show_default=True,
-    type=click.Path(dir_okay=False),
-    help="HTML file to write.",
-)
+@_output_option("report.html", "HTML file to write.")
 @user_errors
 def report(name: str, storage: str, output: str) -> None:
     """Write a self-contained HTML report of study NAME (opens offline).
@@ -840,14 +842,7 @@ def dashboard(name: str, storage: str, host: str, port: int, refresh: float) -> 
 @main.command()
 @click.argument("name")
 @_storage_option
-@click.option(
-    "-o",
-    "--output",
-    default="history.png",
-    show_default=True,
-    type=click.Path(dir_okay=False),
-    help="PNG file to write.",
-)
+@_output_option("history.png", "PNG file to write.")
 @click.option("--metric", help="Metric to plot (default: the first).")
 @user_errors
 def plot(name: str, storage: str, output: str, metric: str | None) -> None:
