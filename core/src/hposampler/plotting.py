@@ -58,14 +58,12 @@ def _label(value: Any) -> str:
 
 def _param_kinds(study: Study) -> dict[str, Any]:
     """Dotted config key -> compiled parameter (the first branch's, for shared keys)."""
-    import re
-
-    from .tree import ChoiceParam, compile_space
+    from .tree import ChoiceParam, compile_space, config_key
 
     kinds: dict[str, Any] = {}
     for name, param in compile_space(study.config.search_space).params.items():
         if not isinstance(param, ChoiceParam):
-            kinds.setdefault(re.sub(r"\.subspaces\[\d+\]", "", name), param)
+            kinds.setdefault(config_key(name), param)
     return kinds
 
 

@@ -494,15 +494,19 @@ def _check_importable(objective: Objective, executor: str) -> None:
         )
 
 
-def _flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+def flatten_config(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A nested config as dotted keys: ``{"opt": {"lr": 1}}`` -> ``{"opt.lr": 1}``."""
     out: dict[str, Any] = {}
     for key, value in config.items():
         path = f"{prefix}.{key}" if prefix else key
         if isinstance(value, Mapping):
-            out.update(_flatten(value, path))
+            out.update(flatten_config(value, path))
         else:
             out[path] = value
     return out
+
+
+_flatten = flatten_config  # the name the core's modules use
 
 
 def study_summary(records: Iterable[TrialRecord]) -> dict[str, int]:

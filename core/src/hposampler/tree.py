@@ -25,6 +25,7 @@ from __future__ import annotations
 import bisect
 import copy
 import math
+import re
 from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
@@ -653,6 +654,14 @@ def _encode_all(node: Node, value: Any, path: str, limit: int) -> list[dict[str,
         subs = _encode_all(child, value[key], f"{path}.{key}" if path else key, limit)
         results = [{**r, **sub} for r in results for sub in subs][:limit]
     return results
+
+
+_BRANCH_SEGMENT = re.compile(r"\.subspaces\[\d+\]")
+
+
+def config_key(param_name: str) -> str:
+    """The dotted config key of a compiled parameter: ``opt.subspaces[1].lr`` -> ``opt.lr``."""
+    return _BRANCH_SEGMENT.sub("", param_name)
 
 
 def compile_node(space: SearchSpace, path: str = "") -> Node:

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import optuna
 
 from hposampler.errors import MissingDependencyError
+from hposampler.study import flatten_config
 from hposampler.trial import TrialState
 
 from .view import to_optuna
@@ -157,15 +158,6 @@ def _table(headers: list[str], rows: list[list[Any]], klass: str = "") -> str:
     return f'<table class="{klass}">{thead}<tbody>{body}</tbody></table>'
 
 
-def _flat(config: Any, prefix: str = "") -> dict[str, Any]:
-    if not isinstance(config, dict):
-        return {prefix: config}
-    out: dict[str, Any] = {}
-    for key, value in config.items():
-        out.update(_flat(value, f"{prefix}{key}."))
-    return {k.rstrip("."): v for k, v in out.items()}
-
-
 def write_report(study: Study, path: str | Path) -> Path:
     """Write the study's report to ``path`` (one HTML file, opens offline).
 
@@ -235,11 +227,11 @@ def _write(study: Study, out: Path, offline: Any) -> Path:
     shown = records
     if len(records) > MAX_TABLE_ROWS:  # the best trials by the first metric, in id order
         shown = sorted(sorted(records, key=rank)[:MAX_TABLE_ROWS], key=lambda r: r.trial_id)
-    keys = sorted({k for r in shown for k in _flat(r.config)})
+    keys = sorted({k for r in shown for k in flatten_config(r.config)})
     rows: list[list[Any]] = []
     for r in shown:
         final = r.trial.final_metrics or {}
-        flat = _flat(r.config)
+        flat = flatten_config(r.config)
         took = (r.finished_at - r.started_at) if r.finished_at and r.started_at else None
         rows.append([r.trial_id, r.state.name, *[final.get(m) for m in metrics],
                      *[flat.get(k, "") for k in keys], "" if took is None else took])  # fmt: skip

@@ -35,7 +35,6 @@ from __future__ import annotations
 import datetime
 import json
 import math
-import re
 import warnings
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
@@ -52,7 +51,14 @@ from optuna.trial import TrialState as OptunaState
 
 from hposampler.errors import StudyError
 from hposampler.storage import TrialRecord
-from hposampler.tree import CategoricalParam, ChoiceParam, FloatParam, IntParam, compile_space
+from hposampler.tree import (
+    CategoricalParam,
+    ChoiceParam,
+    FloatParam,
+    IntParam,
+    compile_space,
+    config_key,
+)
 from hposampler.trial import TrialState
 
 from .sampler import _quiet_optuna
@@ -63,7 +69,6 @@ if TYPE_CHECKING:
 __all__ = ["EVALUATORS", "distributions_of", "importances", "to_optuna"]
 
 _PRIMITIVE = (type(None), bool, int, float, str)
-_BRANCH = re.compile(r"\.subspaces\[\d+\]")
 
 _STATES = {
     TrialState.COMPLETE: OptunaState.COMPLETE,
@@ -76,11 +81,6 @@ _STATES = {
     TrialState.RUNNING: OptunaState.RUNNING,
     TrialState.WAITING: OptunaState.WAITING,
 }
-
-
-def dotted_key(param_name: str) -> str:
-    """The config key of a compiled parameter: ``opt.subspaces[1].lr`` -> ``opt.lr``."""
-    return _BRANCH.sub("", param_name)
 
 
 def _choice_value(value: Any) -> Any:
@@ -97,7 +97,7 @@ def distributions_of(search_space: Mapping[str, Any]) -> dict[str, BaseDistribut
     grouped: dict[str, list[Any]] = {}
     for name, param in tree.params.items():
         if not isinstance(param, ChoiceParam):
-            grouped.setdefault(dotted_key(name), []).append(param)
+            grouped.setdefault(config_key(name), []).append(param)
     return {key: _merged(params) for key, params in grouped.items()}
 
 
@@ -140,7 +140,7 @@ def _params(
     for name, value in encoded.items():
         if isinstance(tree.params[name], ChoiceParam):
             continue
-        key = dotted_key(name)
+        key = config_key(name)
         dist = dists[key]
         if isinstance(dist, CategoricalDistribution):
             value = _choice_value(value)
