@@ -149,7 +149,10 @@ def test_garbage_in_a_data_page_is_one_line_with_the_way_out(tmp_path: Path) -> 
     ("statement", "where"),
     [
         ("UPDATE schema_version SET version = 'x'", "table schema_version, column version"),
-        ("UPDATE studies SET revision = 'abc'", "table studies, column revision (study 's')"),
+        (
+            "UPDATE trials SET revision = 'abc' WHERE trial_id = 3",
+            "table trials, column revision (study 's')",
+        ),
     ],
 )
 def test_tampered_integer_columns_are_named(tmp_path: Path, statement: str, where: str) -> None:

@@ -50,6 +50,10 @@ class ThreadExecutor(concurrent.futures.Executor):
         The most threads started (the runner keeps fewer trials in flight).
     """
 
+    #: The runner may run a trial in its own thread instead (one trial at a time, no
+    #: time limit: nothing a thread of this executor would add).
+    inline = True
+
     def channels(self, hub: Hub) -> Channels:
         """Reports reach the runner in-process."""
         return LocalChannels(hub)

@@ -9,14 +9,16 @@ state per trial and the trials in flight; the storage holds the rest.
 
 Several runners (processes, machines) may share one study:
 
-* before sampling, a runner reads the study's revision (one cheap query) and,
-  when another worker wrote, loads just the rows written since and passes them
-  to the sampler (:meth:`~hposampler.BaseSampler.sync_trials`), so the model
-  learns everyone's results and sees everyone's running trials as pending;
+* before sampling, a runner asks the storage whether another worker wrote since
+  its last look (one indexed query, :meth:`~hposampler.storage.Storage.changes`)
+  and, when one did, loads just the rows written since and passes them to the
+  sampler (:meth:`~hposampler.BaseSampler.sync_trials`), so the model learns
+  everyone's results and sees everyone's running trials as pending;
 * trial ids are reserved by inserting the row: a runner whose id was taken
-  meanwhile syncs and samples again;
-* the study's total counts every worker's running trials, so it is overshot by
-  at most the trials started in the same instant;
+  meanwhile syncs (incrementally) and samples again;
+* the insert itself refuses a trial past the study's total, counting every
+  worker's running and waiting trials, so workers together stop at exactly
+  ``n_trials``;
 * a runner stamps a heartbeat on its running trials every ``heartbeat_interval``
   seconds; a RUNNING trial whose runner died (its process is gone on this host,
   or its heartbeat is older than :data:`STALE_AFTER` intervals) is taken over by
@@ -89,6 +91,16 @@ TIMEOUT_GRACE = 5.0
 #: Attempts at sampling when other workers keep taking the id first.
 MAX_ID_RACES = 100
 
+#: With ``concurrency=1`` on the thread executor and no ``trial_timeout``, trials run
+#: in the runner's own thread once this many in a row each took under
+#: :data:`INLINE_UNDER` heartbeat intervals: a short objective then costs no thread
+#: hand-off. A trial that turns out long goes back to the thread (whose wait lets
+#: the runner keep stamping heartbeats) from the next trial on.
+INLINE_AFTER = 3
+
+#: The fraction of ``heartbeat_interval`` under which a trial counts as short.
+INLINE_UNDER = 0.1
+
 _HOST = socket.gethostname()
 
 #: Drivers of this process whose ``optimize`` call is running (the others are gone).
@@ -144,6 +156,19 @@ def is_stale(record: TrialRecord, now: float, interval: float = HEARTBEAT_INTERV
         return True
     beat = record.heartbeat_at if record.heartbeat_at is not None else record.started_at
     return beat is None or beat < now - STALE_AFTER * interval
+
+
+class _DirectChannel:
+    """Requests of an objective that runs in the runner's thread: answered at once."""
+
+    def __init__(self, runner: Runner) -> None:
+        self.runner = runner
+
+    def call(self, message: tuple[Any, ...]) -> Reply:
+        """Answer ``message`` here and now."""
+        replies: list[Reply] = []
+        self.runner.answer(message, replies.append)
+        return replies[0]
 
 
 class Runner:
@@ -202,7 +227,8 @@ class Runner:
         self.seen: set[bytes] = set()
         self.exhausted = False
         self.synced = revision  # the storage revision this runner has seen
-        self.own_writes = 0  # writes of this runner since then
+        self.fast = 0  # trials in a row that took under INLINE_UNDER seconds
+        self.n_trials = 0  # the study's total (set by loop)
         self.pruner = pruner
         self.hub = Hub()  # reports and pruning questions from running objectives
         self.running: dict[int, TrialRecord] = {}  # this runner's trials in flight, by id
@@ -234,12 +260,17 @@ class Runner:
         return rows
 
     def refresh(self, force: bool = False) -> None:
-        """Learn what other workers wrote since the last look (one query when nothing)."""
-        revision = self.storage.revision(self.study.name)
-        if not force and revision == self.synced + self.own_writes:
+        """Learn what other workers wrote since the last look (one query when nothing).
+
+        Rows written since then by this runner alone are known already; only when
+        another writer's row is among them are those rows loaded (incrementally).
+        """
+        revision, foreign = self.storage.changes(self.study.name, self.synced, self.driver)
+        if not (foreign or force):
+            self.synced = revision
             return
         rows = self.storage.load_trials(self.study.name, after_revision=self.synced)
-        self.synced, self.own_writes = revision, 0
+        self.synced = revision
         self._absorb(rows)
         self._feed(r for r in rows if r.trial_id not in self.running)
         self.sampler.sync_trials([r.trial for r in rows])
@@ -280,7 +311,6 @@ class Runner:
         """Stamp a heartbeat on this runner's RUNNING trials; returns its time."""
         when = time.time()
         self.storage.heartbeat(self.study.name, self.driver, when)
-        self.own_writes += 1
         return when
 
     # -- every state change goes through here ---------------------------------------
@@ -288,7 +318,6 @@ class Runner:
     def _cas(self, new: TrialRecord, old: TrialRecord) -> bool:
         if not self.storage.claim_trial(self.study.name, new, old):
             return False
-        self.own_writes += 1
         self.finished += counts(new) - _counts_state(self.states.get(old.trial_id))
         self.states[new.trial_id] = new.state
         return True
@@ -319,11 +348,11 @@ class Runner:
         return new
 
     def create(self, record: TrialRecord) -> bool:
-        """Store a newly sampled trial; ``False`` (sampler unlocked with drop) on an id race."""
-        if not self.storage.create_trial(self.study.name, record):
+        """Store a newly sampled trial; ``False`` (sampler unlocked with drop) when its id
+        was taken or the study's total is reached (the insert counts every worker's)."""
+        if not self.storage.create_trial(self.study.name, record, limit=self.n_trials):
             self.sampler.unlock(drop=True)
             return False
-        self.own_writes += 1
         self.finished += counts(record)
         self.states[record.trial_id] = record.state
         self.sampler.unlock(drop=False)
@@ -331,8 +360,29 @@ class Runner:
 
     # -- choosing the next trial ---------------------------------------------------
 
+    def counted(self) -> int:
+        """Trials that count towards the total as this runner knows them: finished ones,
+        running ones (its own and others') and those waiting to run."""
+        return self.finished + len(self.running) + len(self.others) + len(self.waiting)
+
     def next_trial(self) -> TrialRecord | None:
-        """A WAITING trial to re-run, or a newly sampled one (stored RUNNING)."""
+        """A WAITING trial to re-run, or a newly sampled one (stored RUNNING); ``None``
+        when the study's total is reached or the sampler has nothing more."""
+        while True:
+            started = self._start_waiting()
+            if started is not None:
+                return started
+            self.refresh()
+            if self.waiting:  # other workers left (or enqueued) trials to run
+                continue
+            if self.counted() >= self.n_trials:
+                return None
+            record = self._sample()
+            if record is None and self.waiting and not self.exhausted:
+                continue  # a lost race showed trials left to run: run them first
+            return record
+
+    def _start_waiting(self) -> TrialRecord | None:
         while self.waiting:
             record = self.waiting.pop(min(self.waiting))
             now = time.time()
@@ -343,7 +393,9 @@ class Runner:
             self._reports_fed.pop(record.trial_id, None)  # a re-run reports from scratch
             if started is not None:
                 return started
-        self.refresh()
+        return None
+
+    def _sample(self) -> TrialRecord | None:
         duplicates = races = 0
         while True:
             try:
@@ -358,14 +410,16 @@ class Runner:
                 config, internal=internal, attempts=0 if duplicate else 1, started_at=now,
                 finished_at=now if duplicate else None, driver=self.driver, heartbeat_at=now,
             )  # fmt: skip
-            if not self.create(record):  # another worker stored this id first
+            if not self.create(record):  # another worker stored this id, or the total
+                self.refresh(force=True)  # is reached: learn their rows (incrementally)
+                if self.waiting or self.counted() >= self.n_trials:
+                    return None
                 races += 1
                 if races >= MAX_ID_RACES:
                     raise StudyError(
                         f"study {self.study.name!r}: other workers took trial id {trial_id} "
                         f"{races} times in a row; is the storage {self.storage.url} healthy?"
                     )
-                self.refresh(force=True)
                 continue
             if duplicate:
                 self.sampler.update_trial(trial_id, None, TrialState.PRUNED_DUPLICATE)
@@ -548,6 +602,13 @@ class Runner:
                 channels.release(trial_id)
             return self.running.pop(trial_id)
 
+        self.n_trials = n_trials
+        # one trial at a time, on threads, without a time limit: once trials prove short,
+        # run them here instead (no hand-off to a thread and back, see INLINE_UNDER)
+        may_inline = (
+            concurrency == 1 and self.trial_timeout is None and getattr(pool, "inline", False)
+        )
+        direct = _DirectChannel(self)
         _LIVE_DRIVERS.add(self.driver)
         self.take_over_stale()
         try:
@@ -562,6 +623,15 @@ class Runner:
                     record = self.next_trial()
                     if record is None:
                         break
+                    if may_inline and self.fast >= INLINE_AFTER and not self.suspects:
+                        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+                        in_flight[future] = record.trial_id
+                        self.running[record.trial_id] = record
+                        handle = TrialHandle(record.trial_id, record.config, record.attempts,
+                                             direct if self.pass_trial else None)  # fmt: skip
+                        future.set_running_or_notify_cancel()
+                        future.set_result(run_objective(self.objective, handle, self.pass_trial))
+                        break  # settle it before the next one
                     channel = channels.for_trial(record.trial_id) if channels else None
                     handle = TrialHandle(record.trial_id, record.config, record.attempts, channel)
                     future = pool.submit(
@@ -635,6 +705,8 @@ class Runner:
                         continue
                     record = retire(future)
                     self.suspects.discard(record.trial_id)
+                    took = time.time() - (record.started_at or 0.0)
+                    self.fast = self.fast + 1 if took < INLINE_UNDER * self.interval else 0
                     self.finish(record, outcome)
         except BaseException:
             # Ctrl-C or a re-raised objective error: trials still in flight go back to

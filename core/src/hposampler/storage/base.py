@@ -142,11 +142,14 @@ class Storage(Protocol):
         """Replace a study's definition (e.g. when switching sampler)."""
         ...
 
-    def create_trial(self, study: str, record: TrialRecord) -> bool:
-        """Insert a new trial atomically; ``False`` (nothing written) if its id is taken.
+    def create_trial(self, study: str, record: TrialRecord, limit: int | None = None) -> bool:
+        """Insert a new trial atomically; ``False`` (nothing written) if its id is taken,
+        or when ``limit`` is given and the study already holds that many trials that
+        count towards its total (every state but ``PRUNED_DUPLICATE``).
 
         Ids are dense per study; a runner that finds its id taken (another
-        worker stored it first) learns the new trials and samples again.
+        worker stored it first) learns the new trials and samples again. The
+        limit makes workers that share a study stop at exactly ``n_trials``.
         """
         ...
 
@@ -168,7 +171,16 @@ class Storage(Protocol):
         ...
 
     def revision(self, study: str) -> int:
-        """A counter every trial write of the study increments (in the same transaction)."""
+        """A counter every trial write of the study increases (in the same transaction),
+        committed in order: a row committed later never has a smaller revision."""
+        ...
+
+    def changes(self, study: str, after_revision: int, driver: str) -> tuple[int, bool]:
+        """``(revision, foreign)``: the study's current :meth:`revision`, and whether
+        a trial written after ``after_revision`` was written by anyone but ``driver``
+        (its ``driver`` column differs). One cheap query: a runner asks this before
+        sampling and reloads rows only when ``foreign`` is true.
+        """
         ...
 
     def load_trials(self, study: str, after_revision: int | None = None) -> list[TrialRecord]:
@@ -251,9 +263,12 @@ def _loads(text: Any, where: str) -> Any:
         raise StorageError(f"{where} is not valid JSON ({exc})") from None
 
 
+_ENCODER = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
+
+
 def dumps(value: Any) -> str:
     """Compact JSON; NaN and infinities are refused (JSON has none)."""
-    return json.dumps(value, allow_nan=False, separators=(",", ":"))
+    return _ENCODER.encode(value)
 
 
 #: JSON has no infinities: metrics store them as these strings (NaN is stored as null).

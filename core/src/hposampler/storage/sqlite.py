@@ -8,11 +8,13 @@ Layout (schema version 3)::
            error, worker, attempts, started_at, finished_at, driver, heartbeat_at,
            intermediate JSON, revision, updated_at)
 
-The database runs in WAL mode; every write is its own committed transaction, so a
-killed process loses at most the state change it was making. Each trial write
-also increments its study's ``revision`` in the same transaction and stamps the
-row with it: several processes can share a study, and each finds out what the
-others wrote by reading only rows newer than the revision it last saw. Every
+The database runs in WAL mode; every write is one statement and its own committed
+transaction, so a killed process loses at most the state change it was making.
+Each trial write stamps the row with the study's next ``revision`` (one more than
+its newest row's, computed inside the statement, which holds the write lock from
+its first step): several processes can share a study, and each finds out what
+the others wrote by reading only rows newer than the revision it last saw. (The
+``studies.revision`` column of schema 2 is no longer written.) Every
 row read back is validated (:func:`~hposampler.storage.base.record_from_row`); a
 row that does not validate raises :class:`~hposampler.errors.StorageError`
 naming the study, the trial and the column. Files of versions 1 and 2 are upgraded
@@ -30,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StorageError, StudyError
+from ..trial import TrialState
 from .base import (
     CLAIM_COLUMNS,
     TRIAL_COLUMNS,
@@ -74,7 +77,11 @@ CREATE TABLE IF NOT EXISTS trials (
     PRIMARY KEY (study, trial_id)
 );
 CREATE INDEX IF NOT EXISTS trials_by_revision ON trials (study, revision);
+CREATE INDEX IF NOT EXISTS trials_by_state ON trials (study, state);
 """
+
+#: Indexes files written by earlier releases lack (added when the file is opened).
+_INDEXES = "CREATE INDEX IF NOT EXISTS trials_by_state ON trials (study, state)"
 
 # version 1 -> 2: multi-worker columns
 _UPGRADE_1 = """
@@ -244,6 +251,7 @@ class SQLiteStorage:
                     f"{self.path} has schema version {version}; this hposampler reads "
                     f"version {SCHEMA_VERSION}. Upgrade hposampler or use another file."
                 )
+            self._db.execute(_INDEXES)
 
     def _run_script(self, script: str) -> None:
         # statement by statement: executescript() would commit the open transaction
@@ -312,7 +320,7 @@ class SQLiteStorage:
             self._db.execute("DELETE FROM trials WHERE study = ?", (name,))
             return int(self._db.execute("DELETE FROM studies WHERE name = ?", (name,)).rowcount)
 
-        if self._write(delete) != 1:
+        if self._write(delete, transaction=True) != 1:
             raise StudyError(f"no study {name!r} in {self.path}")
 
     def update_definition(self, name: str, definition: Mapping[str, Any]) -> None:
@@ -336,25 +344,37 @@ class SQLiteStorage:
     # -- trials -------------------------------------------------------------------
 
     _COLUMNS = ", ".join(TRIAL_COLUMNS)
+    #: The study's next revision: one more than the newest stamped row. A write
+    #: statement holds the database's write lock from its first step, so two
+    #: writers never compute the same value and revisions commit in order.
+    _NEXT_REVISION = "(SELECT coalesce(max(revision), 0) + 1 FROM trials WHERE study = ?)"
+    #: How many trials count towards a study's total (every id but duplicates; ids are
+    #: dense, so the largest id says how many rows there are without counting them).
+    _COUNTED = (
+        "(SELECT coalesce(max(trial_id) + 1, 0) FROM trials WHERE study = ?) - "
+        "(SELECT count(*) FROM trials WHERE study = ? AND state = "
+        f"{int(TrialState.PRUNED_DUPLICATE)})"
+    )
     _INSERT = (
         f"INSERT INTO trials (study, {_COLUMNS}, revision, updated_at) "
-        f"VALUES ({', '.join('?' * (len(TRIAL_COLUMNS) + 3))})"
+        f"SELECT {', '.join('?' * (len(TRIAL_COLUMNS) + 1))}, {_NEXT_REVISION}, ? "
+        f"WHERE EXISTS (SELECT 1 FROM studies WHERE name = ?) AND (? IS NULL OR {_COUNTED} < ?) "
+        "ON CONFLICT DO NOTHING"
     )
     _SET = ", ".join(f"{c} = ?" for c in TRIAL_COLUMNS[1:])
     _UPDATE = (
-        f"UPDATE trials SET {_SET}, revision = ?, updated_at = ? WHERE study = ? AND trial_id = ?"
+        f"UPDATE trials SET {_SET}, revision = {_NEXT_REVISION}, updated_at = ? "
+        "WHERE study = ? AND trial_id = ?"
     )
+    _CLAIM = _UPDATE + "".join(f" AND {column} IS ?" for column in CLAIM_COLUMNS)
 
-    def _bump(self, study: str) -> int:
-        """Increment the study's revision (inside a write transaction) and return it."""
-        self._db.execute("UPDATE studies SET revision = revision + 1 WHERE name = ?", (study,))
-        row = self._db.execute("SELECT revision FROM studies WHERE name = ?", (study,)).fetchone()
-        if row is None:
-            raise StudyError(f"no study {study!r} in {self.path}")
-        return int(row[0])
+    def _write(self, action: Any, transaction: bool = False) -> Any:
+        """Run a write: one statement is its own transaction (a write statement holds
+        the write lock from its first step); ``transaction=True`` wraps several."""
 
-    def _write(self, action: Any) -> Any:
         def run() -> Any:
+            if not transaction:
+                return action()
             with self._transaction():
                 return action()
 
@@ -403,77 +423,76 @@ class SQLiteStorage:
             )
         return StorageError(f"cannot write to {self.path}: {text}{hint}")
 
-    def create_trial(self, study: str, record: TrialRecord) -> bool:
-        """Insert a new trial; ``False`` (nothing written) if its id is already taken."""
+    def create_trial(self, study: str, record: TrialRecord, limit: int | None = None) -> bool:
+        """Insert a new trial (one statement); ``False`` (nothing written) if its id is
+        taken or, with ``limit``, the study already holds ``limit`` counted trials.
 
-        def insert() -> bool:
-            try:
-                self._db.execute(
-                    self._INSERT,
-                    (study, *record_to_row(record), self._bump(study), time.time()),
-                )
-            except sqlite3.IntegrityError:
-                return False
-            return True
-
-        created: bool = self._write(insert)
+        Raises
+        ------
+        StudyError
+            If there is no such study.
+        """
+        row = record_to_row(record)
+        args = (study, *row, study, time.time(), study, limit, study, study, limit)
+        created = bool(self._write(lambda: self._db.execute(self._INSERT, args).rowcount) == 1)
+        if not created and not self.has_study(study):
+            raise StudyError(f"no study {study!r} in {self.path}")
         return created
 
     def save_trial(self, study: str, record: TrialRecord) -> None:
-        """Store a state change of an existing trial (one committed transaction).
+        """Store a state change of an existing trial (one statement, its own transaction).
 
         Raises
         ------
         StorageError
             If the trial was never created (nothing is written).
         """
-
-        def update() -> int:
-            row = record_to_row(record)
-            args = (*row[1:], self._bump(study), time.time(), study, record.trial_id)
-            return int(self._db.execute(self._UPDATE, args).rowcount)
-
-        if self._write(update) != 1:
+        row = record_to_row(record)
+        args = (*row[1:], study, time.time(), study, record.trial_id)
+        if self._write(lambda: self._db.execute(self._UPDATE, args).rowcount) != 1:
             raise StorageError(
                 f"study {study!r} has no trial {record.trial_id} to update; trials are "
                 "created with create_trial()"
             )
 
     def claim_trial(self, study: str, record: TrialRecord, expected: TrialRecord) -> bool:
-        """Store ``record`` if the stored row still matches ``expected`` (compare and set)."""
-
-        def claim() -> bool:
-            current = self._db.execute(
-                f"SELECT {', '.join(CLAIM_COLUMNS)} FROM trials WHERE study = ? AND trial_id = ?",
-                (study, record.trial_id),
-            ).fetchone()
-            if current is None or tuple(current) != claim_key(expected):
-                return False
-            row = record_to_row(record)
-            args = (*row[1:], self._bump(study), time.time(), study, record.trial_id)
-            self._db.execute(self._UPDATE, args)
-            return True
-
-        claimed: bool = self._write(claim)
-        return claimed
+        """Store ``record`` if the stored row still matches ``expected`` (compare and set,
+        in the ``WHERE`` clause of one ``UPDATE``)."""
+        row = record_to_row(record)
+        args = (*row[1:], study, time.time(), study, record.trial_id, *claim_key(expected))
+        return bool(self._write(lambda: self._db.execute(self._CLAIM, args).rowcount) == 1)
 
     def heartbeat(self, study: str, driver: str, when: float) -> None:
-        """Set ``heartbeat_at`` of every RUNNING trial of ``driver``."""
-
-        def beat() -> None:
-            revision = self._bump(study)
-            self._db.execute(
-                "UPDATE trials SET heartbeat_at = ?, revision = ? "
+        """Set ``heartbeat_at`` of every RUNNING trial of ``driver`` (one statement)."""
+        self._write(
+            lambda: self._db.execute(
+                f"UPDATE trials SET heartbeat_at = ?, revision = {self._NEXT_REVISION} "
                 "WHERE study = ? AND driver = ? AND state = 0",
-                (when, revision, study, driver),
+                (when, study, study, driver),
             )
-
-        self._write(beat)
+        )
 
     def revision(self, study: str) -> int:
-        """The study's write counter."""
-        row = self._db.execute("SELECT revision FROM studies WHERE name = ?", (study,)).fetchone()
-        return 0 if row is None else _stored_int(row[0], "studies", "revision", study)
+        """The study's write counter: the revision of its newest write (0 before any)."""
+        row = self._db.execute(
+            "SELECT max(revision) FROM trials WHERE study = ?", (study,)
+        ).fetchone()
+        if row is None or row[0] is None:
+            return 0
+        return _stored_int(row[0], "trials", "revision", study)
+
+    def changes(self, study: str, after_revision: int, driver: str) -> tuple[int, bool]:
+        """``(revision, foreign)``: the study's revision, and whether any trial written
+        after ``after_revision`` is not ``driver``'s own (one indexed query over just
+        those rows)."""
+        row = self._db.execute(
+            "SELECT max(revision), coalesce(sum(driver IS NOT ?), 0) FROM trials "
+            "WHERE study = ? AND revision > ?",
+            (driver, study, after_revision),
+        ).fetchone()
+        if row is None or row[0] is None:
+            return after_revision, False
+        return _stored_int(row[0], "trials", "revision", study), bool(row[1])
 
     def load_trials(self, study: str, after_revision: int | None = None) -> list[TrialRecord]:
         """The study's trials (those written after ``after_revision``), validated, by id.

@@ -12,9 +12,10 @@ are upgraded in place)::
 JSON columns are ``TEXT`` holding exactly what the core's encoder wrote, and every
 row read back goes through the core's validation
 (:func:`hposampler.storage.record_from_row`). Each trial write increments the
-study's ``revision`` with ``UPDATE ... RETURNING`` in the same transaction; the
-row lock that takes serialises a study's writers, so revisions commit in order
-and a worker that reads "rows after revision r" misses nothing.
+study's ``revision`` and stamps the row with it in one transaction, sent in one
+round trip (a psycopg pipeline); the study's row lock that takes serialises its
+writers for just that long, so revisions commit in order and a worker that reads
+"rows after revision r" misses nothing.
 
 When the connection is lost (the server restarts, a network blip, a fail-over),
 every operation reconnects with a bounded exponential back-off and runs again;
@@ -49,6 +50,7 @@ from hposampler.storage import (
     record_from_row,
     record_to_row,
 )
+from hposampler.trial import TrialState
 
 __all__ = ["RECONNECT_WAIT", "SCHEMA_VERSION", "PostgresStorage"]
 
@@ -92,25 +94,46 @@ _SCHEMA = [
     )""",
     "CREATE INDEX IF NOT EXISTS hposampler_trials_by_revision "
     "ON hposampler_trials (study, revision)",
+    "CREATE INDEX IF NOT EXISTS hposampler_trials_by_state ON hposampler_trials (study, state)",
 ]
 
 #: Serialises schema creation between processes (``pg_advisory_xact_lock`` key).
 _SCHEMA_LOCK = 0x6870_6F73  # "hpos"
 
 _COLUMNS = ", ".join(TRIAL_COLUMNS)
+
+#: Each column's type, for the parameters of ``INSERT ... SELECT`` (which cannot infer them).
+_TYPES = dict(
+    trial_id="bigint", state="integer", config="text", metrics="text", extra="text",
+    internal="text", error="text", worker="text", attempts="integer",
+    started_at="double precision", finished_at="double precision", driver="text",
+    heartbeat_at="double precision", intermediate="text",
+)  # fmt: skip
+
+#: Takes the study's row lock (held to the end of the transaction, so revisions commit
+#: in order) and moves its revision on; the write after it reads the new value.
+_BUMP = "UPDATE hposampler_studies SET revision = revision + 1 WHERE name = %s"
+_REVISION = "(SELECT revision FROM hposampler_studies WHERE name = %s)"
+
+#: Trials counting towards the total (ids are dense: the largest id counts the rows).
+_COUNTED = (
+    "(SELECT coalesce(max(trial_id) + 1, 0) FROM hposampler_trials WHERE study = %s) - "
+    "(SELECT count(*) FROM hposampler_trials WHERE study = %s AND state = "
+    f"{int(TrialState.PRUNED_DUPLICATE)})"
+)
 _INSERT = (
     f"INSERT INTO hposampler_trials (study, {_COLUMNS}, revision, updated_at) "
-    f"VALUES ({', '.join(['%s'] * (len(TRIAL_COLUMNS) + 3))}) "
+    f"SELECT %s::text, {', '.join(f'%s::{_TYPES[c]}' for c in TRIAL_COLUMNS)}, {_REVISION}, "
+    "%s::double precision "
+    "WHERE EXISTS (SELECT 1 FROM hposampler_studies WHERE name = %s) "
+    f"AND (%s::bigint IS NULL OR {_COUNTED} < %s::bigint) "
     "ON CONFLICT (study, trial_id) DO NOTHING"
 )
 _UPDATE = (
     f"UPDATE hposampler_trials SET {', '.join(f'{c} = %s' for c in TRIAL_COLUMNS[1:])}, "
-    "revision = %s, updated_at = %s WHERE study = %s AND trial_id = %s"
+    f"revision = {_REVISION}, updated_at = %s WHERE study = %s AND trial_id = %s"
 )
-
-
-class _Rollback(Exception):
-    """Raised inside a transaction to undo it without an error to the caller."""
+_CLAIM = _UPDATE + "".join(f" AND {c} IS NOT DISTINCT FROM %s::{_TYPES[c]}" for c in CLAIM_COLUMNS)
 
 
 def _masked(url: str, text: str | None = None) -> str:
@@ -343,15 +366,17 @@ class PostgresStorage:
 
     # -- trials -------------------------------------------------------------------
 
-    def _bump(self, db: psycopg.Connection[Any], study: str) -> int:
-        row = db.execute(
-            "UPDATE hposampler_studies SET revision = revision + 1 WHERE name = %s "
-            "RETURNING revision",
-            (study,),
-        ).fetchone()
-        if row is None:
-            raise StudyError(f"no study {study!r} in {self.url}")
-        return int(row[0])
+    @staticmethod
+    def _write(db: psycopg.Connection[Any], study: str, statement: str, args: Any) -> int:
+        """The study's revision moved on, then ``statement``, in one transaction sent in
+        one round trip (a pipeline); the rows ``statement`` changed.
+
+        The study's row lock is held only while the server runs the two statements.
+        """
+        with db.pipeline(), db.transaction():
+            db.execute(_BUMP, (study,))
+            cursor = db.execute(statement, args)
+        return int(cursor.rowcount)
 
     def _stored_is(self, db: psycopg.Connection[Any], study: str, record: TrialRecord) -> bool:
         """Whether the stored row of ``record``'s id is ``record`` (a retried write landed)."""
@@ -361,37 +386,29 @@ class PostgresStorage:
         ).fetchone()
         return row is not None and tuple(row) == tuple(record_to_row(record))
 
-    def create_trial(self, study: str, record: TrialRecord) -> bool:
-        """Insert a new trial; ``False`` (nothing written) if its id is already taken."""
+    def create_trial(self, study: str, record: TrialRecord, limit: int | None = None) -> bool:
+        """Insert a new trial; ``False`` (nothing written) if its id is taken or, with
+        ``limit``, the study already holds that many counted trials."""
         values = record_to_row(record)
 
         def op(db: psycopg.Connection[Any], retried: bool) -> bool:
-            try:
-                with self._transaction(db):
-                    revision = self._bump(db, study)
-                    cursor = db.execute(_INSERT, (study, *values, revision, time.time()))
-                    if cursor.rowcount != 1:
-                        raise _Rollback
-            except _Rollback:
-                return retried and self._stored_is(db, study, record)
-            return True
+            args = (study, *values, study, time.time(), study, limit, study, study, limit)
+            if self._write(db, study, _INSERT, args) == 1:
+                return True
+            return retried and self._stored_is(db, study, record)
 
-        return self._run(op)
+        created = self._run(op)
+        if not created and not self.has_study(study):
+            raise StudyError(f"no study {study!r} in {self.url}")
+        return created
 
     def save_trial(self, study: str, record: TrialRecord) -> None:
         """Store a state change of an existing trial (one committed transaction)."""
         row = record_to_row(record)
 
         def op(db: psycopg.Connection[Any], retried: bool) -> bool:
-            try:
-                with self._transaction(db):
-                    revision = self._bump(db, study)
-                    args = (*row[1:], revision, time.time(), study, record.trial_id)
-                    if db.execute(_UPDATE, args).rowcount != 1:
-                        raise _Rollback
-            except _Rollback:
-                return False
-            return True
+            args = (*row[1:], study, time.time(), study, record.trial_id)
+            return self._write(db, study, _UPDATE, args) == 1
 
         if not self._run(op):
             raise StorageError(
@@ -400,40 +417,44 @@ class PostgresStorage:
             )
 
     def claim_trial(self, study: str, record: TrialRecord, expected: TrialRecord) -> bool:
-        """Store ``record`` if the stored row still matches ``expected`` (compare and set)."""
+        """Store ``record`` if the stored row still matches ``expected`` (compare and set,
+        in the ``WHERE`` clause of the ``UPDATE``)."""
         row = record_to_row(record)
 
         def op(db: psycopg.Connection[Any], retried: bool) -> bool:
-            try:
-                with self._transaction(db):
-                    revision = self._bump(db, study)  # also locks the study's writers out
-                    current = db.execute(
-                        f"SELECT {', '.join(CLAIM_COLUMNS)} FROM hposampler_trials "
-                        "WHERE study = %s AND trial_id = %s",
-                        (study, record.trial_id),
-                    ).fetchone()
-                    if current is None or tuple(current) != claim_key(expected):
-                        raise _Rollback
-                    db.execute(_UPDATE, (*row[1:], revision, time.time(), study, record.trial_id))
-            except _Rollback:
-                return retried and self._stored_is(db, study, record)
-            return True
+            args = (*row[1:], study, time.time(), study, record.trial_id, *claim_key(expected))
+            if self._write(db, study, _CLAIM, args) == 1:
+                return True
+            return retried and self._stored_is(db, study, record)
 
         return self._run(op)
 
     def heartbeat(self, study: str, driver: str, when: float) -> None:
         """Set ``heartbeat_at`` of every RUNNING trial of ``driver``."""
+        statement = (
+            f"UPDATE hposampler_trials SET heartbeat_at = %s, revision = {_REVISION} "
+            "WHERE study = %s AND driver = %s AND state = 0"
+        )
 
         def op(db: psycopg.Connection[Any], retried: bool) -> None:
-            with self._transaction(db):
-                revision = self._bump(db, study)
-                db.execute(
-                    "UPDATE hposampler_trials SET heartbeat_at = %s, revision = %s "
-                    "WHERE study = %s AND driver = %s AND state = 0",
-                    (when, revision, study, driver),
-                )
+            self._write(db, study, statement, (when, study, study, driver))
 
         self._run(op)
+
+    def changes(self, study: str, after_revision: int, driver: str) -> tuple[int, bool]:
+        """``(revision, foreign)`` over the trials written after ``after_revision``."""
+
+        def op(db: psycopg.Connection[Any], retried: bool) -> Any:
+            return db.execute(
+                "SELECT max(revision), count(*) FILTER (WHERE driver IS DISTINCT FROM %s) "
+                "FROM hposampler_trials WHERE study = %s AND revision > %s",
+                (driver, study, after_revision),
+            ).fetchone()
+
+        row = self._run(op)
+        if row is None or row[0] is None:
+            return after_revision, False
+        return int(row[0]), bool(row[1])
 
     def revision(self, study: str) -> int:
         """The study's write counter."""
