@@ -20,7 +20,7 @@ END = "<!-- samplers:end -->"
 OURS = ("hposampler-grid", "hposampler-optuna", "hposampler-skopt", "hposampler-nevergrad",
         "hposampler-hyperopt", "hposampler-ray")  # fmt: skip
 FLAGS = ("multi_objective", "conditional", "concurrent", "exhaustive", "deterministic",
-         "needs_metrics")  # fmt: skip
+         "needs_metrics", "constraints")  # fmt: skip
 
 
 def _cell(value: object) -> str:

@@ -104,6 +104,14 @@ def objective(trial):
 study.optimize(objective, callbacks=[MaxTrialsCallback(int(sys.argv[2]), states=None)])
 """
 
+SETUP_OPTUNA = """
+import sys
+import optuna
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+storage = sys.argv[1].replace("postgresql://", "postgresql+psycopg://", 1)
+optuna.create_study(storage=storage, study_name="w")  # tables created once, not raced
+"""
+
 SPAN_OURS = """
 import sys
 from hposampler import Study
@@ -128,12 +136,19 @@ print(len(trials), span.total_seconds())
 """
 
 
+def _note(row: Row) -> Row:
+    """Print a row as soon as it is measured (a later failure keeps it)."""
+    print(" | ".join(row), file=sys.stderr, flush=True)
+    return row
+
+
 def _python(script: str, *args: object) -> str:
     out = subprocess.run(
         [sys.executable, "-c", script, *map(str, args)],
         capture_output=True, text=True, check=True, env={**os.environ, "PYTHONWARNINGS": "ignore"},
     )  # fmt: skip
-    return out.stdout.strip().splitlines()[-1]
+    lines = out.stdout.strip().splitlines()
+    return lines[-1] if lines else ""
 
 
 def _paired(
@@ -175,12 +190,12 @@ def one_process(folder: Path) -> list[Row]:
     )
     for what, where, n, turns, target in cases:
         a, b, ratio = _paired(ours(n), theirs(where, n), turns)
-        rows.append((
+        rows.append(_note((
             f"runner: Study.optimize on SQLite / {what}, {n} random trials, trivial objective, "
             f"one process (median of {turns} flipped turns)",
             f"{a / n * 1000:.3f} ms / {b / n * 1000:.3f} ms per trial = {ratio:.2f}x",
             target,
-        ))  # fmt: skip
+        )))  # fmt: skip
     return rows
 
 
@@ -201,9 +216,8 @@ def throughput(
     return int(count), int(count) / float(seconds)
 
 
-def shared(folder: Path, server: str | None) -> list[Row]:
+def shared(folder: Path, server: str | None, kinds: tuple[str, ...] = ("sqlite",)) -> list[Row]:
     rows: list[Row] = []
-    kinds = ["sqlite"] + (["postgresql"] if server else [])
     for kind in kinds:
         ours_rates: dict[int, list[float]] = {1: [], 2: [], 4: []}
         theirs_rates: dict[int, list[float]] = {1: [], 2: [], 4: []}
@@ -219,6 +233,7 @@ def shared(folder: Path, server: str | None) -> list[Row]:
                     assert server is not None
                     mine = create_database(server, f"o_{tag}")
                     other = create_database(server, f"n_{tag}")
+                    _python(SETUP_OPTUNA, other)  # Optuna's workers race creating tables
                 pair = [
                     (WORKER_OURS, SPAN_OURS, mine, ours_rates),
                     (WORKER_OPTUNA, SPAN_OPTUNA, other, theirs_rates),
@@ -228,7 +243,7 @@ def shared(folder: Path, server: str | None) -> list[Row]:
         median = {w: statistics.median(r) for w, r in ours_rates.items()}
         native = {w: statistics.median(r) for w, r in theirs_rates.items()}
         other_name = "Optuna JournalStorage" if kind == "sqlite" else "Optuna RDBStorage"
-        rows.append((
+        rows.append(_note((
             f"runner: 1 / 2 / 4 workers on one {kind} study, 400 random trials, 10 ms objective, "
             f"trials per second (ideal 100 / 200 / 400; median of 3 turns)",
             " / ".join(f"{median[w]:.0f}" for w in (1, 2, 4))
@@ -236,36 +251,39 @@ def shared(folder: Path, server: str | None) -> list[Row]:
             f"{other_name}: " + " / ".join(f"{native[w]:.0f}" for w in (1, 2, 4))
             + f" (ours / theirs at 4 workers: {median[4] / native[4]:.2f}x)",
             ">= 75% of ideal and >= 3x Optuna's at 4 (SQLite); 4 workers >= 3x one (PostgreSQL)",
-        ))  # fmt: skip
+        )))  # fmt: skip
         counts = []
         for _ in range(3):
             tag = uuid.uuid4().hex[:8]
             storage = f"sqlite:///{folder / f't{tag}.db'}" if kind == "sqlite" else (
                 create_database(server or "", f"t_{tag}"))  # fmt: skip
             counts.append(throughput(WORKER_OURS, SPAN_OURS, storage, 4, 100)[0])
-        rows.append((
+        rows.append(_note((
             f"runner: 4 workers on one {kind} study with n_trials=100: trials finished (3 runs)",
             ", ".join(map(str, counts)),
             "exactly 100",
-        ))  # fmt: skip
+        )))  # fmt: skip
     return rows
 
 
-def run() -> list[Row]:
+def run(kinds: tuple[str, ...] = ("one", "sqlite", "postgresql")) -> list[Row]:
+    """Every row (or the groups named in ``kinds``: one, sqlite, postgresql)."""
     folder = Path(tempfile.mkdtemp())
-    rows = one_process(folder)
+    rows = one_process(folder) if "one" in kinds else []
+    if "sqlite" in kinds:
+        rows += shared(folder, None)
+    if "postgresql" not in kinds:
+        return rows
     binaries = bindir()
     if binaries is None:
-        return (
-            rows + shared(folder, None) + [("runner: PostgreSQL", "binaries not found", "skipped")]
-        )
+        return [*rows, ("runner: PostgreSQL", "server binaries not found", "skipped")]
     with postgres_server(binaries) as server:
-        return rows + shared(folder, server)
+        return rows + shared(folder, server, kinds=("postgresql",))
 
 
 if __name__ == "__main__":
     started = time.perf_counter()
-    print_table(run())
+    print_table(run(tuple(sys.argv[1:]) or ("one", "sqlite", "postgresql")))
     print(
         f"\n({time.perf_counter() - started:.0f} s; load average {os.getloadavg()[0]:.1f} at the end)"
     )

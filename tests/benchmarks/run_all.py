@@ -64,12 +64,14 @@ def quality() -> list[Row]:
 def main() -> None:
     import bench_adapters
     import bench_backends
+    import bench_constraints
     import bench_frontends
     import bench_grid
     import bench_optuna
     import bench_pruning
     import bench_ray
     import bench_reliability
+    import bench_runner
     import bench_seeing
     import bench_skopt
     import bench_study
@@ -77,8 +79,8 @@ def main() -> None:
 
     rows: list[Row] = [import_time()]
     modules = (bench_grid, bench_optuna, bench_adapters, bench_backends, bench_skopt, bench_study,
-               bench_workers, bench_reliability, bench_ray, bench_pruning,
-               bench_frontends, bench_seeing)  # fmt: skip
+               bench_workers, bench_runner, bench_reliability, bench_ray, bench_pruning,
+               bench_frontends, bench_seeing, bench_constraints)  # fmt: skip
     for module in modules:
         rows += module.run()
     rows += quality()

@@ -228,7 +228,7 @@ def test_tampered_databases_are_refused_in_one_line(tmp_path: Path) -> None:
         source.backup(target)
     tamper(copy, "ALTER TABLE trials DROP COLUMN worker")
     one_line_error(cli("show", "s", "--storage", str(copy)),
-                   "is not a hposampler database of schema 3: table trials lacks column(s) worker")  # fmt: skip
+                   "is not a hposampler database of schema 4: table trials lacks column(s) worker")  # fmt: skip
     tamper(db, f"UPDATE trials SET trial_id = {2**63 - 2} WHERE trial_id = 1")
     with pytest.raises(StorageError, match=r"trial_id must be an int in \[0, 2\*\*53\)"):
         Study.load(db, "s")

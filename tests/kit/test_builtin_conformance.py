@@ -5,7 +5,17 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Callable
 
+import pytest
+
 from hposampler.testing import parametrize_with_checks
+
+#: Checks a bundled backend is known to fail, and why (asserted: a fix shows up here).
+KNOWN_FAILURES = {
+    # nevergrad's own PSO, driven natively on the kit's bowl (seed 5, 160 evaluations),
+    # ends with the same scattered swarm (median loss of the last 15 about 0.60): its
+    # proposals do not gather near the optimum within the kit's budget
+    ("nevergrad:pso", "check_learns_from_results"): "learns_from_results",
+}
 
 BUILTIN = [
     "grid:shuffled",
@@ -38,4 +48,9 @@ if importlib.util.find_spec("hposampler_hyperopt") is not None:
 
 @parametrize_with_checks(BUILTIN)
 def test_builtin_sampler_conforms(sampler: str, check: Callable[[str], None]) -> None:
+    known = KNOWN_FAILURES.get((sampler, check.__name__))
+    if known is not None:
+        with pytest.raises(AssertionError, match=rf"^\[{known}\]"):
+            check(sampler)
+        return
     check(sampler)

@@ -111,8 +111,8 @@ class RepeatsOnGrid(UniformSampler):
         (NotJson, {}, check_internal_repr_json, "is not JSON"),
         (OwnCounter, {}, check_dense_ids_and_drop, "ids [0, 1, 2, 3, 4, 5, 6]"),
         (Unseeded, {}, check_seed_determinism, "seed 7 gave different sequences"),
-        (AlwaysSame, {}, check_concurrent_distinct, "4 pending trials were not all different"),
-        (ForgetsOnResume, {}, check_resume, "ids after resuming 0..5 were [0, 1, 2, 3]"),
+        (AlwaysSame, {}, check_concurrent_distinct, "3 trials with results, 4 pending trials"),
+        (ForgetsOnResume, {}, check_resume, "the next ids were [0, 1, 2, 3]; expected [6, 7,"),
         (ReplaysOnResume, {}, check_resume_continues, "which the trials it resumed from"),
         (StuckAfterStartup, {}, check_model_phase, "distinct configs in 40 trials"),
         (RefusesFailures, {}, check_updates_accepted, "raised ValueError('metrics required')"),
@@ -250,12 +250,15 @@ class Climber(UniformSampler):
             return
         ((name, direction),) = self.optim_metrics.items()
         value = metrics[name]
+        if value is None:  # no result: nothing to climb from
+            return
         loss = value if direction == "min" or self.wrong_direction else -value
         if self.best is None or loss < self.best[0]:
             self.best = (loss, self.configs[trial_id])
 
     def _suggest(self, param: Any) -> Any:
-        if self.best is None or len(self.configs) < 8 or param.name not in self.best[1]:
+        if (self.best is None or len(self.configs) < 8 or param.name not in self.best[1]
+                or not isinstance(self.best[1][param.name], float)):  # fmt: skip
             return super()._suggest(param)
         centre = self.best[1][param.name]
         return min(param.high, max(param.low, self.rng.gauss(centre, 0.05)))
@@ -272,3 +275,96 @@ def test_a_sampler_that_reads_max_as_min_fails_the_direction_check() -> None:
         run_check(check_direction, SamplerSpec("bug:wrong-way", WrongWay, needs_metrics=True))
     with pytest.raises(CheckNotApplicable, match="needs_metrics=False"):
         check_direction(SamplerSpec("ok:random", UniformSampler))
+
+
+class IgnoresResults(Climber):
+    """Declares it learns (needs_metrics) but never looks at a result."""
+
+    def _update_trial(self, trial_id: int, metrics: Any, state: Any) -> None:
+        UniformSampler._update_trial(self, trial_id, metrics, state)
+
+
+class IntsAsFloats(UniformSampler):
+    def _suggest(self, param: Any) -> Any:
+        value = super()._suggest(param)
+        return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+class LatePendingDuplicates(UniformSampler):
+    """Fine while fresh; once 20 trials have results, pending trials all get one config."""
+
+    def _eager_sample(self) -> tuple[int, dict[str, Any]]:
+        finished = sum(1 for s in self.trial_states.values() if s == TrialState.COMPLETE)
+        pending = sum(1 for s in self.trial_states.values() if s == TrialState.RUNNING)
+        if finished >= 20 and pending:
+            self.rng = random.Random(0)
+        return super()._eager_sample()
+
+
+class NumpyInternal(UniformSampler):
+    """Its internal state is a NumPy array (not JSON)."""
+
+    def internal_repr(self, trial_id: int) -> dict[str, Any] | None:
+        import numpy as np
+
+        return {"point": np.zeros(2)}
+
+
+def test_a_sampler_that_ignores_results_fails_learns_from_results() -> None:
+    from hposampler.testing.checks import check_learns_from_results
+
+    run_check(check_learns_from_results, SamplerSpec("ok:climber", Climber, needs_metrics=True))
+    spec = SamplerSpec("bug:ignores-results", IgnoresResults, needs_metrics=True)
+    with pytest.raises(AssertionError, match=r"^\[learns_from_results\] sampler "
+                       r"'bug:ignores-results': it proposed exactly the same"):  # fmt: skip
+        run_check(check_learns_from_results, spec)
+    with pytest.raises(CheckNotApplicable, match="needs_metrics=False"):
+        check_learns_from_results(SamplerSpec("ok:random", UniformSampler))
+
+
+def test_ints_returned_as_floats_are_named_as_such() -> None:
+    spec = SamplerSpec("bug:ints-as-floats", IntsAsFloats)
+    with pytest.raises(AssertionError) as info:
+        run_check(check_configs_in_space, spec)
+    assert str(info.value).startswith("[configs_in_space] sampler 'bug:ints-as-floats'")
+    assert "it is a float, and this is an int parameter" in str(info.value)
+
+
+def test_pending_duplicates_after_the_start_up_phase_are_caught() -> None:
+    spec = SamplerSpec("bug:late-pending", LatePendingDuplicates)
+    with pytest.raises(AssertionError, match=r"^\[concurrent_distinct\] sampler 'bug:late-pending"
+                       r"': after 25 trials with results, 4 pending trials"):  # fmt: skip
+        run_check(check_concurrent_distinct, spec)
+
+
+def test_a_non_json_internal_state_fails_every_check_with_its_name() -> None:
+    spec = SamplerSpec("bug:numpy-internal", NumpyInternal)
+    for check in (check_internal_repr_json, check_resume, check_resume_continues):
+        with pytest.raises(AssertionError) as info:
+            run_check(check, spec)
+        name = check.__name__.removeprefix("check_")
+        assert str(info.value).startswith(f"[{name}] sampler 'bug:numpy-internal':"), info.value
+        assert "JSON" in str(info.value)
+
+
+def test_quick_mode_runs_fewer_trials_and_skips_the_learning_checks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    spec = SamplerSpec("ok:climber", Climber, needs_metrics=True)
+    quick = check_sampler(spec, quick=True)
+    assert any(s.startswith("learns_from_results: quick mode") for s in quick)
+    assert any(s.startswith("direction: quick mode") for s in quick)
+    assert not any(s.startswith("learns_from_results") for s in check_sampler(spec))
+    monkeypatch.setenv("HPOSAMPLER_KIT_QUICK", "1")
+    from hposampler.testing import quick_mode
+
+    assert quick_mode()
+    with pytest.raises(AssertionError, match="in 20 trials"):  # the quick budget
+        run_check(check_model_phase, SamplerSpec("bug:stuck", StuckAfterStartup10))
+
+
+class StuckAfterStartup10(UniformSampler):
+    def _eager_sample(self) -> tuple[int, dict[str, Any]]:
+        if self.new_trial_id() >= 10:
+            self.rng = random.Random(0)
+        return super()._eager_sample()

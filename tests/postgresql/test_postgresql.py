@@ -184,11 +184,15 @@ def test_a_sqlite_file_of_schema_2_is_upgraded_in_place(tmp_path: Path) -> None:
     storage.close()
     with sqlite3.connect(path) as conn:  # as a release before pruning wrote it
         conn.execute("ALTER TABLE trials DROP COLUMN intermediate")
+        conn.execute("ALTER TABLE trials DROP COLUMN user_attrs")
+        conn.execute("ALTER TABLE studies DROP COLUMN user_attrs")
         conn.execute("UPDATE schema_version SET version = 2")
-    [old] = make_storage(path).load_trials("s")
-    assert old.intermediate == [] and old.metrics == [{"loss": 1.0}]
+    upgraded = make_storage(path)
+    [old] = upgraded.load_trials("s")
+    assert old.intermediate == [] and old.metrics == [{"loss": 1.0}] and old.user_attrs == {}
+    assert upgraded.user_attrs("s") == {}
     with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT version FROM schema_version").fetchone() == (3,)
+        assert conn.execute("SELECT version FROM schema_version").fetchone() == (4,)
 
 
 def test_a_postgresql_database_of_schema_1_is_upgraded_in_place(postgres_url: str) -> None:
@@ -198,11 +202,15 @@ def test_a_postgresql_database_of_schema_1_is_upgraded_in_place(postgres_url: st
     storage.close()
     with psycopg.connect(postgres_url, autocommit=True) as conn:
         conn.execute("ALTER TABLE hposampler_trials DROP COLUMN intermediate")
+        conn.execute("ALTER TABLE hposampler_trials DROP COLUMN user_attrs")
+        conn.execute("ALTER TABLE hposampler_studies DROP COLUMN user_attrs")
         conn.execute("UPDATE hposampler_schema SET version = 1")
-    [old] = make_storage(postgres_url).load_trials("s")
-    assert old.intermediate == [] and old.metrics == [{"loss": 1.0}]
+    upgraded = make_storage(postgres_url)
+    [old] = upgraded.load_trials("s")
+    assert old.intermediate == [] and old.metrics == [{"loss": 1.0}] and old.user_attrs == {}
+    assert upgraded.user_attrs("s") == {}
     with psycopg.connect(postgres_url, autocommit=True) as conn:
-        assert conn.execute("SELECT version FROM hposampler_schema").fetchone() == (2,)
+        assert conn.execute("SELECT version FROM hposampler_schema").fetchone() == (3,)
 
 
 def test_pruning_works_on_postgresql(postgres_url: str) -> None:
@@ -298,3 +306,55 @@ def test_a_study_is_deleted_with_its_trials_only(open_storage: Callable[[], Stor
     with pytest.raises(StudyError, match="no study 'a'"):
         storage.delete_study("a")  # type: ignore[attr-defined]
     storage.create_study("a", DEFINITION)  # the name is free again
+
+
+def test_a_laptop_study_copied_to_postgresql_continues_there_with_two_workers(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    path = study_file(tmp_path, "tpe", trials=12)  # storage w.db beside the study file
+    log = tmp_path / "evals.log"
+    assert worker(path, log).wait(timeout=240) == 0
+    laptop = Study.load(tmp_path / "w.db", "shared")
+    laptop.set_user_attr("owner", "ana")
+    before = laptop.records()
+    out = subprocess.run(
+        [sys.executable, "-m", "hposampler", "copy", "shared", "--from", str(tmp_path / "w.db"),
+         "--to", postgres_url],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    server = Study.load(postgres_url, "shared")
+    assert server.records() == before and server.user_attrs == {"owner": "ana"}
+    path.write_text(
+        path.read_text().replace("trials = 12", "trials = 30").replace("w.db", postgres_url)
+    )
+    procs = [worker(path, log) for _ in range(2)]
+    outputs = [p.communicate(timeout=240)[0] for p in procs]
+    assert all(p.returncode == 0 for p in procs), outputs
+    records = Study.load(postgres_url, "shared").records()
+    assert [r.trial_id for r in records] == list(range(30))  # nothing lost or renumbered
+    assert records[:12] == before
+    assert all(r.state == TrialState.COMPLETE for r in records)
+    evals = evaluations(log)
+    assert len(evals) == 30 and len({pid for _, _, pid in evals[12:]}) == 2
+
+
+def test_user_attributes_and_enqueued_trials_on_postgresql(postgres_url: str) -> None:
+    study = Study.create(postgres_url, "steer", "tpe", {"x": {"value_range": [0.0, 1.0]}},
+                         {"loss": "min"}, seed=0)  # fmt: skip
+    study.set_user_attr("owner", "ana")
+    study.set_user_attr("owner", "bo")
+    study.set_user_attr("note", {"a": [1, 2.5]})
+    assert study.enqueue({"x": 0.25}, user_attrs={"why": "baseline"}) == 0
+
+    def objective(config: dict[str, Any], trial: Any) -> float:
+        trial.set_user_attr("double", config["x"] * 2)
+        return float(config["x"])
+
+    study.optimize(objective, 5)
+    again = Study.load(postgres_url, "steer")
+    assert again.user_attrs == {"owner": "bo", "note": {"a": [1, 2.5]}}
+    records = again.records()
+    assert records[0].config == {"x": 0.25}
+    assert records[0].user_attrs == {"why": "baseline", "double": 0.5}
+    assert all(r.user_attrs["double"] == r.config["x"] * 2 for r in records)

@@ -11,7 +11,7 @@ from typing import Any
 
 from .errors import StudyError
 
-__all__ = ["MAX_NAME_LENGTH", "count", "seconds", "study_name"]
+__all__ = ["MAX_NAME_LENGTH", "count", "seconds", "study_name", "user_attr", "user_attrs"]
 
 #: The longest study name accepted (names are shown in tables and plot titles).
 MAX_NAME_LENGTH = 200
@@ -52,3 +52,39 @@ def seconds(value: Any, what: str, optional: bool = True) -> float | None:
     if not math.isfinite(value) or value <= 0:
         raise StudyError(f"{what} must be a positive, finite number of seconds, got {value!r}")
     return float(value)
+
+
+#: The longest user attribute key accepted.
+MAX_KEY_LENGTH = 200
+
+
+def user_attr(key: Any, value: Any) -> tuple[str, Any]:
+    """A user attribute: a text key and a JSON value (returned as JSON reads it back).
+
+    Tuples become lists, as in JSON; NaN and infinities are refused (JSON has none).
+    """
+    import json
+
+    if not isinstance(key, str) or not key or len(key) > MAX_KEY_LENGTH:
+        raise StudyError(
+            f"a user attribute key must be text of 1 to {MAX_KEY_LENGTH} characters, got {key!r}"
+        )
+    try:
+        text = json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise StudyError(
+            f"user attribute {key!r}: {type(value).__name__} {value!r:.80} is not JSON ({exc}); "
+            "give numbers, strings, booleans, None, or lists and dicts of them"
+        ) from None
+    return key, json.loads(text)
+
+
+def user_attrs(values: Any) -> dict[str, Any]:
+    """A mapping of user attributes, each checked by :func:`user_attr`."""
+    from collections.abc import Mapping
+
+    if values is None:
+        return {}
+    if not isinstance(values, Mapping):
+        raise StudyError(f"user_attrs must be a dict of keys to JSON values, got {values!r}")
+    return dict(user_attr(k, v) for k, v in values.items())

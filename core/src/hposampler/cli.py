@@ -223,10 +223,12 @@ def _metric_text(record: Any, metrics: dict[str, str]) -> str:
     )
 
 
-def _results_table(title: str, records: list[Any], metrics: dict[str, str]) -> Any:
+def _results_table(
+    title: str, records: list[Any], metrics: dict[str, str], constraints: tuple[str, ...] = ()
+) -> Any:
     from rich.table import Table
 
-    from .study import _flatten
+    from .study import _flatten, is_feasible
 
     table = Table(title=title, title_justify="left")
     table.add_column("trial", justify="right")
@@ -236,6 +238,10 @@ def _results_table(title: str, records: list[Any], metrics: dict[str, str]) -> A
         table.add_column("last step", justify="right")
     for metric in metrics:
         table.add_column(f"{metric} ({metrics[metric]})", justify="right")
+    for name in constraints:
+        table.add_column(f"{name} (<= 0)", justify="right")
+    if constraints:
+        table.add_column("feasible")
     params = sorted({k for r in records for k in _flatten(r.config)})
     for param in params:
         table.add_column(param, overflow="fold")
@@ -246,6 +252,10 @@ def _results_table(title: str, records: list[Any], metrics: dict[str, str]) -> A
         if steps:
             cells.append("" if record.last_step is None else str(record.last_step))
         cells += ["" if final.get(m) is None else f"{final[m]:.6g}" for m in metrics]
+        if constraints:
+            cells += ["" if final.get(c) is None else f"{final[c]:.6g}" for c in constraints]
+            done = record.state.name == "COMPLETE"
+            cells.append(("yes" if is_feasible(record, constraints) else "no") if done else "")
         cells += [_short(flat.get(p, "")) for p in params]
         table.add_row(*cells)
     return table
@@ -315,17 +325,9 @@ def run(
     Exit codes: 0 done, 2 bad input (one line on stderr), 3 every trial
     failed, 130 interrupted (Ctrl-C; running trials are stored WAITING).
     """
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
     from . import arguments
     from .executors import executor_spec
+    from .progress import progress_bar
     from .study import Study, load_objective
     from .studyfile import load_study_file
     from .trial import TrialState
@@ -355,7 +357,11 @@ def run(
         load_if_exists=resume,
         pruner=spec.pruner,
         pruner_options=spec.pruner_options,
+        constraints=spec.constraints,
     )
+    if study.created:  # a study file's [[enqueue]] configs go in once: by whoever created it
+        for config in spec.enqueue:
+            study.enqueue(config)
     total = spec.trials if trials is None else trials
     metrics = study.optim_metrics
     console = _console()
@@ -366,32 +372,8 @@ def run(
         f"concurrency {concurrency or spec.concurrency}",
         highlight=False,
     )
-    first = next(iter(metrics))
     done_before = sum(1 for r in study.records() if r.state.is_finished)
-    with Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        console=console,
-        transient=False,
-    ) as progress:
-        task = progress.add_task("trials", total=total, completed=min(done_before, total))
-        best: list[float] = []
-
-        def on_trial(_study: Any, record: Any) -> None:
-            value = (record.final_metrics or {}).get(first)
-            if value is not None and record.state == TrialState.COMPLETE:  # not a pruned one
-                better = not best or (
-                    value < best[0] if metrics[first] == "min" else value > best[0]
-                )
-                if better:
-                    best[:] = [value]
-            label = f"best {first}={best[0]:.6g}" if best else "trials"
-            progress.update(task, advance=1, description=label)
-
+    with progress_bar(metrics, total, done_before, console) as on_trial:
         optimize = functools.partial(
             study.optimize,
             objective,
@@ -407,7 +389,7 @@ def run(
         try:
             optimize()
         except KeyboardInterrupt:
-            progress.stop()
+            on_trial.stop()
             console.print(
                 "[yellow]interrupted:[/] running trials are stored WAITING; "
                 "`hposampler run STUDY_FILE --resume` re-runs them",
@@ -430,6 +412,12 @@ def run(
             if any(t.is_alive() for t in others):
                 os._exit(130)
             sys.exit(130)
+    if study.stopping:
+        console.print(
+            "[yellow]stopped[/] by the objective or a callback (trial.stop_study() / "
+            "Study.stop()); `hposampler run STUDY_FILE --resume` goes on",
+            highlight=False,
+        )
     _print_best(study, console, spec.objective)
     records = study.records()
     failed = (TrialState.FAIL, TrialState.FAIL_RECOVERABLE)
@@ -481,10 +469,10 @@ def _print_best(study: Any, console: Any, objective: Any = None) -> None:
     if len(metrics) == 1:
         try:
             best = study.best_trial
-        except HposamplerError:
-            console.print("[yellow]no completed trial yet[/]")
+        except HposamplerError as exc:
+            console.print(f"[yellow]{str(exc).replace(f'study {study.name!r} has ', '')}[/]")
             return
-        console.print(_results_table("Best trial", [best], metrics))
+        console.print(_results_table("Best trial", [best], metrics, study.constraints))
         console.print(
             f"best {_metric_text(best, metrics)} (trial {best.trial_id})", highlight=False
         )
@@ -497,7 +485,8 @@ def _print_best(study: Any, console: Any, objective: Any = None) -> None:
             )
     else:
         front = study.best_trials
-        console.print(_results_table(f"Pareto front ({len(front)} trials)", front, metrics))
+        console.print(_results_table(f"Pareto front ({len(front)} trials)", front, metrics,
+                                     study.constraints))  # fmt: skip
 
 
 def _storage_option(func: F) -> F:
@@ -564,6 +553,7 @@ def show(
             + (f", pruner {study.config.pruner})" if study.config.pruner else ")"),
             records,
             study.optim_metrics,
+            study.constraints,
         )
     )
     _print_best(study, console)
@@ -664,6 +654,64 @@ def delete(name: str, storage: str, yes: bool) -> None:
     click.echo(f"deleted study {name} ({count} trials) from {study.storage.url}")
 
 
+@main.command()
+@click.argument("name")
+@click.argument("configs", nargs=-1, required=True)
+@_storage_option
+@user_errors
+def enqueue(name: str, configs: tuple[str, ...], storage: str) -> None:
+    """Queue CONFIGS (JSON objects) to run first in study NAME.
+
+    \b
+    Each config becomes a WAITING trial that the next `hposampler run --resume`
+    (or any worker already running the study) runs before sampling new ones:
+        hposampler enqueue demo '{"x": 1.5, "y": 2}' --storage demo.db
+    Keys left out are drawn at random from the search space.
+    """
+    from .errors import StudyError
+    from .study import Study
+
+    study = Study.load(storage, name)
+    parsed = []
+    for text in configs:
+        try:
+            config = json.loads(text)
+        except ValueError as exc:
+            raise StudyError(
+                f"config {text!r} is not JSON ({exc}); quote it: '{{\"x\": 1}}'"
+            ) from None
+        parsed.append(config)
+    for config in parsed:
+        trial_id = study.enqueue(config)
+        click.echo(f"enqueued trial {trial_id} of study {name}: {json.dumps(config)}")
+
+
+@main.command()
+@click.argument("name")
+@click.option("--from", "source", required=True, metavar="STORAGE", help="Where the study is.")
+@click.option("--to", "target", required=True, metavar="STORAGE", help="Where to copy it.")
+@click.option("--as", "new_name", metavar="NAME", help="The copy's name (default: NAME).")
+@user_errors
+def copy(name: str, source: str, target: str, new_name: str | None) -> None:
+    """Copy study NAME with all its trials from one storage to another.
+
+    \b
+    Ids, states, reports, internal states and user attributes are kept, so the
+    copy continues where the study was, e.g. a laptop's SQLite study moved to a
+    PostgreSQL server:
+        hposampler copy demo --from demo.db --to postgresql://host/db
+    Trials RUNNING in the source run again in the copy.
+    """
+    from .study import Study
+
+    study = Study.load(source, name, read_only=True)
+    copied = study.copy_to(target, new_name)
+    click.echo(
+        f"copied study {name} ({len(copied.records())} trials) from {study.storage.url} "
+        f"to {copied.storage.url} as {copied.name}"
+    )
+
+
 def _when(stamp: float | None) -> str:
     import datetime
 
@@ -700,6 +748,8 @@ def _show_trial(study: Any, trial_id: int) -> None:
         lines += [f"  {step}: {json.dumps(m)}" for step, m in found.intermediate]
     if found.extra:
         lines.append("extras: " + json.dumps(found.extra, indent=2, sort_keys=True))
+    if found.user_attrs:
+        lines.append("user attrs: " + json.dumps(found.user_attrs, indent=2, sort_keys=True))
     if found.internal is not None:
         lines.append("internal: " + json.dumps(found.internal, indent=2, sort_keys=True))
     if found.error:
@@ -729,7 +779,8 @@ def export(name: str, storage: str, fmt: str, output: str | None) -> None:
     """Export the trials of study NAME as CSV or JSON records.
 
     Each row has the trial's id, state, started_at / finished_at (ISO 8601, UTC),
-    duration, metrics, params.* and extra.* columns and the last line of its error;
+    duration, metrics, params.*, extra.* and user_attrs.* columns and the last line
+    of its error;
     JSON also has the whole stored traceback (traceback).
     """
     import csv

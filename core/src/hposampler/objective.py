@@ -18,7 +18,7 @@ import signal
 import socket
 import threading
 import traceback
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -40,6 +40,7 @@ __all__ = [
     "load_objective",
     "run_objective",
     "split_result",
+    "take_constraints",
 ]
 
 #: An objective: ``objective(config)`` or ``objective(config, trial)``.
@@ -83,9 +84,10 @@ class TrialHandle:
     def _call(self, *message: Any) -> Any:
         if self.channel is None:
             raise StudyError(
-                "this trial handle is not attached to a running study: report() and "
-                "should_prune() work inside Study.optimize (or `hposampler run`), with an "
-                "executor that carries reports (thread, process, ray)"
+                "this trial handle is not attached to a running study: report(), "
+                "should_prune(), set_user_attr() and stop_study() work inside "
+                "Study.optimize (or `hposampler run`), with an executor that carries "
+                "reports (thread, process, ray)"
             )
         status, value = self.channel.call(message)
         if status == "error":
@@ -116,6 +118,27 @@ class TrialHandle:
         trial's learning curve.
         """
         self._call("report", self.trial_id, step, metrics)
+
+    def set_user_attr(self, key: str, value: Any) -> None:
+        """Attach a JSON value to this trial under ``key`` (stored before this returns).
+
+        Raises
+        ------
+        StudyError
+            If ``key`` is not a string or ``value`` is not JSON (numbers, strings,
+            booleans, ``None``, lists and dicts of them).
+        """
+        from .arguments import user_attr
+
+        self._call("user_attr", self.trial_id, *user_attr(key, value))
+
+    def stop_study(self) -> None:
+        """Stop the study after the running trials: ``Study.stop()`` from an objective.
+
+        Works from every executor (threads, processes, Ray): the request reaches the
+        runner, which starts no new trial; running ones finish and are stored.
+        """
+        self._call("stop", self.trial_id)
 
     def should_prune(self) -> bool:
         """Whether the study's pruner says this trial should stop now.
@@ -268,6 +291,26 @@ def run_objective(
             "trial instead"
         )
         return False, error, traceback.format_exc() + f"{error}\n", worker
+
+
+def take_constraints(extra: dict[str, Any], names: Sequence[str]) -> dict[str, float | None]:
+    """Move the study's constraint values out of an objective's extras (in place).
+
+    Raises
+    ------
+    MetricsError
+        When a constraint value is missing or not a number.
+    """
+    out: dict[str, float | None] = {}
+    for name in names:
+        if name not in extra:
+            raise MetricsError(
+                f"the objective returned no value for constraint {name!r}; return it in the "
+                f'result dict beside the metrics, e.g. {{"loss": ..., "{name}": ...}} '
+                "(feasible when <= 0)"
+            )
+        out[name] = metric_value(extra.pop(name), name)
+    return out
 
 
 def split_result(

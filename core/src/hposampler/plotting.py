@@ -94,19 +94,21 @@ def study_figure(study: Study, metric: str | None = None) -> Any:
     direction = metrics[name]
     records = study.records()
     curves = [r for r in records if r.intermediate]
-    points, pruned = [], []
+    points, pruned, infeasible = [], [], []
     for record in records:
         value = (record.final_metrics or {}).get(name)
         if value is None or not math.isfinite(value):
             continue
-        if record.state == TrialState.COMPLETE:
+        if record.state == TrialState.COMPLETE and not study.feasible(record):
+            infeasible.append((record.trial_id, value, _flatten(record.config)))
+        elif record.state == TrialState.COMPLETE:
             points.append((record.trial_id, value, _flatten(record.config)))
         elif record.state.is_pruned:
             pruned.append((record.trial_id, value, _flatten(record.config)))
-    if not points:
+    if not points and not infeasible:
         raise StudyError(f"study {study.name!r} has no completed trial to plot")
     kinds = _param_kinds(study)
-    both = points + pruned
+    both = points + pruned + infeasible
     params = sorted({key for _, _, flat in both for key in flat})
     params = [p for p in params if len({repr(flat.get(p)) for _, _, flat in both}) > 1]
     pareto = len(metrics) > 1
@@ -132,8 +134,25 @@ def study_figure(study: Study, metric: str | None = None) -> Any:
     if pruned:
         ax.scatter([p[0] for p in pruned], [p[1] for p in pruned], marker="x", s=16,
                    color="0.6", label="pruned (last report)")  # fmt: skip
-    ax.step(ids, best, where="post", color="C3", label=f"best so far ({direction})")
-    shown = values + [p[1] for p in pruned]
+    if infeasible:
+        ax.scatter(
+            [p[0] for p in infeasible],
+            [p[1] for p in infeasible],
+            marker="s",
+            s=14,
+            facecolors="none",
+            edgecolors="0.5",
+            label="infeasible (a constraint > 0)",
+        )
+    if ids:
+        ax.step(
+            ids,
+            best,
+            where="post",
+            color="C3",
+            label="best feasible so far" if infeasible else f"best so far ({direction})",
+        )
+    shown = values + [p[1] for p in pruned] + [p[1] for p in infeasible]
     if min(shown) > 0 and max(shown) / min(shown) > 100:
         ax.set_yscale("log")  # otherwise the best-so-far line hugs the axis
     ax.set_xlabel("trial id")
@@ -142,11 +161,13 @@ def study_figure(study: Study, metric: str | None = None) -> Any:
     ax.set_title(
         f"study {cut(study.name, 80)!r}: {study.config.sampler}, {len(points)} completed"
         + (f", {len(pruned)} pruned" if pruned else "")
+        + (f", {len(infeasible)} infeasible" if infeasible else "")
         + " trials",
         parse_math=False,
     )
     _text_legend(ax)
-    fig.colorbar(dots, ax=ax, label="trial id", pad=0.01)
+    if ids:
+        fig.colorbar(dots, ax=ax, label="trial id", pad=0.01)
 
     if pareto:
         _pareto_panel(fig.add_subplot(grid[row, :]), study, list(metrics)[:2])
@@ -155,7 +176,8 @@ def study_figure(study: Study, metric: str | None = None) -> Any:
     for i, param in enumerate(params):
         sub = fig.add_subplot(grid[top + i // ncols, i % ncols])
         kind = kinds.get(param)
-        for group, marker, colour in ((points, "o", None), (pruned, "x", "0.6")):
+        for group, marker, colour in ((points, "o", None), (pruned, "x", "0.6"),
+                                      (infeasible, "s", "0.75")):  # fmt: skip
             group = [g for g in group if param in g[2]]  # a branch's parameter: its trials
             if not group:
                 continue

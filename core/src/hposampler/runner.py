@@ -42,7 +42,14 @@ from typing import TYPE_CHECKING, Any
 
 from .channels import ChannelLost, Channels, Hub, Reply
 from .errors import HposamplerError, MetricsError, StudyError
-from .objective import Objective, TrialHandle, run_objective, split_result, wants_trial
+from .objective import (
+    Objective,
+    TrialHandle,
+    run_objective,
+    split_result,
+    take_constraints,
+    wants_trial,
+)
 from .pruning import BasePruner, TrialPruned, check_report
 from .sampler import BaseSampler
 from .storage import TrialRecord
@@ -446,6 +453,7 @@ class Runner:
         if ok:
             try:
                 metrics, extra = split_result(value, self.study.config.optim_metrics)
+                metrics.update(take_constraints(extra, self.study.config.constraints))
             except MetricsError as exc:
                 self.settle(
                     record, TrialState.FAIL, error=f"MetricsError: {exc}", worker=worker,
@@ -511,6 +519,16 @@ class Runner:
             if decision:
                 self.prune_said.add(trial_id)
             return decision
+        if kind == "stop":
+            self.study.stop()
+            return True
+        if kind == "user_attr":
+            key, value = message[2], message[3]
+            new = record.evolve(user_attrs={**record.user_attrs, key: value})
+            if not self._cas(new, record):  # taken over: nothing of ours is stored now
+                return False
+            self.running[trial_id] = new
+            return True
         if kind != "report":
             raise StudyError(f"unknown request {kind!r} from trial {trial_id}")
         step, metrics = check_report(
@@ -617,6 +635,7 @@ class Runner:
                 while (
                     not self.exhausted
                     and not expired
+                    and not self.study.stopping
                     and len(in_flight) < (1 if self.suspects else concurrency)
                     and self.finished + len(in_flight) + len(self.others) < n_trials
                 ):
@@ -648,6 +667,7 @@ class Runner:
                     not in_flight
                     and self.others
                     and not self.exhausted
+                    and not self.study.stopping
                     and not expired
                     and self.finished < n_trials
                 )

@@ -91,6 +91,32 @@ def normalize_optim_metrics(
     return out
 
 
+def check_constraints(names: Any, optim_metrics: Mapping[str, str]) -> tuple[str, ...]:
+    """A study's constraint names: distinct text, none of them an optimised metric.
+
+    Raises
+    ------
+    MetricsError
+        Naming the offending entry.
+    """
+    if isinstance(names, str) or not isinstance(names, Iterable):
+        raise MetricsError(
+            f'constraints must be a list of result keys, e.g. ["c1", "c2"], got {names!r}'
+        )
+    out = tuple(names)
+    for name in out:
+        if not isinstance(name, str) or not name:
+            raise MetricsError(f"a constraint name must be non-empty text, got {name!r}")
+        if name in optim_metrics:
+            raise MetricsError(
+                f"constraint {name!r} is also an optimised metric; a constraint is another "
+                "value the objective returns (feasible when <= 0)"
+            )
+    if len(set(out)) != len(out):
+        raise MetricsError(f"constraints {list(out)} name a value twice")
+    return out
+
+
 def check_seed(seed: Any) -> int | None:
     """Return ``seed`` if it is an int or ``None``; the one seed check of hposampler.
 
@@ -150,6 +176,10 @@ class BaseSampler(metaclass=_SamplerMeta):
         The trials the sampler was resumed from.
     seed : int or None
         The seed.
+    constraints : tuple of str
+        The study's constraint names (``()`` without constraints): each is a value
+        the objective returns, feasible when ``<= 0``. Only backends whose spec
+        declares ``constraints=True`` get any; their metrics then carry the values.
     """
 
     def __init__(
@@ -159,10 +189,12 @@ class BaseSampler(metaclass=_SamplerMeta):
         optim_metrics: Mapping[str, Any] | None = None,
         trials: Iterable[Trial | Mapping[str, Any]] | None = None,
         seed: int | None = None,
+        constraints: Iterable[str] = (),
     ) -> None:
         self.tree: SpaceTree = compile_space(search_space)
         self.search_space = self.tree.search_space
         self.optim_metrics = normalize_optim_metrics(optim_metrics)
+        self.constraints: tuple[str, ...] = check_constraints(constraints, self.optim_metrics)
         self.trials: list[Trial] = [Trial.from_dict(t) for t in (trials or [])]
         self.seed = check_seed(seed)
         self._states = StateTable()  # one byte per trial
@@ -491,7 +523,10 @@ class BaseSampler(metaclass=_SamplerMeta):
         """Validate reported metrics against ``optim_metrics``.
 
         Returns the metrics as floats (``NaN`` becomes ``None``), or ``None``.
-        With no ``optim_metrics`` any numeric metrics are accepted.
+        With no ``optim_metrics`` any numeric metrics are accepted. Values of the
+        sampler's :attr:`constraints` may come with them (a finished trial of a
+        study with constraints has them; intermediate reports do not); they
+        follow the metrics in the returned dict.
 
         Raises
         ------
@@ -503,6 +538,8 @@ class BaseSampler(metaclass=_SamplerMeta):
         if not isinstance(metrics, Mapping):
             raise MetricsError(f"metrics must be a dict of numbers, got {metrics!r}")
         out = {name: metric_value(value, name) for name, value in metrics.items()}
+        told = {name: value for name, value in out.items() if name in self.constraints}
+        out = {name: value for name, value in out.items() if name not in self.constraints}
         if self.optim_metrics and set(out) != set(self.optim_metrics):
             missing = sorted(set(self.optim_metrics) - set(out))
             extra = sorted(set(out) - set(self.optim_metrics))
@@ -513,7 +550,7 @@ class BaseSampler(metaclass=_SamplerMeta):
             )
         if self.optim_metrics:
             out = {name: out[name] for name in self.optim_metrics}
-        return out
+        return {**out, **{name: told[name] for name in self.constraints if name in told}}
 
     def worst_filled(self, metrics: Mapping[str, float | None]) -> dict[str, float]:
         """Metrics with every ``None`` replaced by the worst value for its direction."""

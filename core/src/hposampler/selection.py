@@ -18,7 +18,7 @@ from .errors import (
     SearchSpaceError,
 )
 from .plugins import PluginInfo, get_registry
-from .sampler import BaseSampler, check_seed, normalize_optim_metrics
+from .sampler import BaseSampler, check_constraints, check_seed, normalize_optim_metrics
 from .space import dump_search_space, parse_search_space
 from .spec import SamplerSpec
 
@@ -117,6 +117,7 @@ def make_sampler(
     budget: int | None = None,
     concurrency: int | None = None,
     pruner: BasePruner | None = None,
+    constraints: Iterable[str] | None = None,
     **options: Any,
 ) -> BaseSampler:
     """Build the sampler called ``name`` for a search space.
@@ -142,6 +143,11 @@ def make_sampler(
     pruner : BasePruner, optional
         The study's pruner, for factories that take a ``pruner`` keyword (Optuna's
         TPE samples per Hyperband bracket when the pruner is Optuna's Hyperband).
+    constraints : iterable of str, optional
+        Names of values the objective returns besides the metrics, each feasible
+        when ``<= 0``; only samplers whose spec has ``constraints=True`` accept
+        them (``hposampler list`` shows which). The metrics told to the sampler
+        then carry these values too.
     **options
         Backend options, validated against the sampler's :class:`SamplerSpec`.
 
@@ -178,11 +184,22 @@ def make_sampler(
     checked = spec.check_options(options)
     _check_capabilities(spec, metrics, space)
     _check_requirements(spec)
-    extra = {
+    extra: dict[str, Any] = {
         key: value
         for key, value in (("budget", budget), ("concurrency", concurrency), ("pruner", pruner))
         if value is not None and accepts_keyword(spec.factory, key)
     }
+    names = check_constraints(constraints or (), metrics)
+    if names:
+        if not spec.constraints:
+            able = [s.name for s in available_samplers() if s.constraints]
+            raise SamplerOptionsError(
+                f"sampler {spec.name!r} cannot use constraints ({', '.join(names)}); "
+                + (f"samplers that can: {', '.join(able)}" if able else
+                   "no installed sampler can")
+                + ", or drop the constraints and filter the trials afterwards"
+            )  # fmt: skip
+        extra["constraints"] = names
     try:
         sampler = spec.factory(
             space, optim_metrics=metrics, trials=list(trials or []), seed=seed, **extra,
@@ -208,6 +225,14 @@ def make_sampler(
     return sampler
 
 
+def _names(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        raise MetricsError(
+            f'constraints must be a list of result keys, e.g. ["c1", "c2"], got {value!r}'
+        )
+    return tuple(value)
+
+
 @attrs.frozen
 class SamplerConfig:
     """A sampler choice as it appears in a config file (ablator's ``search_algo``).
@@ -228,6 +253,8 @@ class SamplerConfig:
         Pruner name or alias (``"median"``, ``"asha"``); ``None``: no pruning.
     pruner_options : dict
         The pruner's options (validated when it is built).
+    constraints : tuple of str
+        Result keys that must be ``<= 0`` for a trial to be feasible.
 
     Examples
     --------
@@ -246,6 +273,7 @@ class SamplerConfig:
     options: dict[str, Any] = attrs.field(factory=dict)
     pruner: str | None = None
     pruner_options: dict[str, Any] = attrs.field(factory=dict)
+    constraints: tuple[str, ...] = attrs.field(default=(), converter=_names)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SamplerConfig:
@@ -269,7 +297,8 @@ class SamplerConfig:
                     raise sub from None
             raise SamplerOptionsError(
                 f"invalid sampler config: {describe(exc)}; expected keys sampler, "
-                "search_space, optim_metrics, seed, options, pruner, pruner_options"
+                "search_space, optim_metrics, seed, options, pruner, pruner_options, "
+                "constraints"
             ) from None
 
     def to_dict(self) -> dict[str, Any]:
@@ -285,6 +314,7 @@ class SamplerConfig:
                 if self.pruner is not None
                 else {}
             ),
+            **({"constraints": list(self.constraints)} if self.constraints else {}),
         }
 
     def create_pruner(self) -> BasePruner | None:
@@ -312,6 +342,7 @@ class SamplerConfig:
             budget=budget,
             concurrency=concurrency,
             pruner=pruner,
+            constraints=self.constraints,
             **self.options,
         )
 

@@ -203,6 +203,12 @@ def _structure_space(data: Mapping[str, Any], path: str) -> SearchSpace:
         hints = []
         for key in unknown:
             close = difflib.get_close_matches(str(key), _FIELDS, n=1)
+            if key in ("step", "q"):  # Optuna's step, hyperopt's q: evenly spaced values
+                hints.append(
+                    f"{key!r} (a range with evenly spaced values is written with n_bins: "
+                    '{"value_range": [0, 1], "n_bins": 11} is 0, 0.1, ..., 1)'
+                )
+                continue
             hints.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
         raise SearchSpaceError(
             path,

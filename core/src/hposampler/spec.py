@@ -37,6 +37,7 @@ CAPABILITIES: dict[str, str] = {
     "exhaustive": "enumerates a finite space; stops or cycles when done",
     "deterministic": "the same seed gives the same sequence of configs",
     "needs_metrics": "needs optim_metrics (model-based: learns from results)",
+    "constraints": "uses a study's constraints (values <= 0 feasible) when it samples",
 }
 
 
@@ -233,6 +234,12 @@ class SamplerSpec:
     multi_objective, conditional, concurrent, exhaustive, deterministic, needs_metrics : bool
         Capability flags, see :data:`CAPABILITIES`. The core checks a request
         against them before calling the factory.
+    constraints : bool
+        The backend uses a study's constraints: its factory takes a
+        ``constraints`` keyword (the names of the constraint values, each
+        feasible when ``<= 0``) and its sampler reads their values from the
+        metrics it is told (see :attr:`BaseSampler.constraints`). A study with
+        constraints is refused by a backend without this flag.
     max_pending : int, optional
         The most trials that may be pending (sampled, not yet finished) at once;
         ``1`` for a sequential backend. The study runner never has more in flight,
@@ -259,6 +266,7 @@ class SamplerSpec:
     exhaustive: bool = False
     deterministic: bool = True
     needs_metrics: bool = False
+    constraints: bool = False
     max_pending: int | None = attrs.field(default=None)
     requires: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
     install_hint: str = ""

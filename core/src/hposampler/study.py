@@ -48,6 +48,7 @@ __all__ = [
     "Study",
     "TrialHandle",
     "load_objective",
+    "is_feasible",
     "run_objective",
     "study_summary",
 ]
@@ -90,6 +91,10 @@ class Study:
         self.name = name
         self.config = config
         self._compiled: SpaceTree | None = None
+        self._stop = False
+        #: Whether this object's :meth:`create` call stored the study (``False`` when it
+        #: loaded an existing one): e.g. to enqueue first configs exactly once.
+        self.created = False
 
     # -- construction -------------------------------------------------------------
 
@@ -106,6 +111,7 @@ class Study:
         load_if_exists: bool = False,
         pruner: str | None = None,
         pruner_options: Mapping[str, Any] | None = None,
+        constraints: Sequence[str] = (),
     ) -> Study:
         """Create a study (or load it with ``load_if_exists``).
 
@@ -140,6 +146,13 @@ class Study:
             ``trial.should_prune()``. ``None``: no pruning.
         pruner_options : mapping, optional
             The pruner's options.
+        constraints : sequence of str
+            Result keys the objective returns beside the metrics (``{"loss": 1.2,
+            "c1": -0.3}``); a trial is feasible when every one is ``<= 0`` (Optuna's
+            convention). The values are stored with each trial, samplers that can
+            use them get them (``hposampler list`` marks them; others refuse the
+            study in one line), and :attr:`best_trial`, :attr:`best_trials`, show,
+            export, plot and the report count only feasible trials as best.
 
         Raises
         ------
@@ -161,6 +174,7 @@ class Study:
             options=dict(sampler_options or {}),
             pruner=pruner,
             pruner_options=_options_dict(pruner_options, "pruner_options"),
+            constraints=constraints,
         )
         config.create(pruner=config.create_pruner())  # validate everything before storing
         store = make_storage(storage)
@@ -172,13 +186,15 @@ class Study:
             study = cls.load(store, name)  # another process may have created it just now
             study._adopt(config)
             return study
-        return cls(store, name, config)
+        study = cls(store, name, config)
+        study.created = True
+        return study
 
     def _adopt(self, config: SamplerConfig) -> None:
         stored = self.config.to_dict()
         new = config.to_dict()
-        for key in ("search_space", "optim_metrics"):
-            if stored[key] != new[key]:
+        for key in ("search_space", "optim_metrics", "constraints"):
+            if stored.get(key) != new.get(key):
                 raise StudyError(
                     f"study {self.name!r} in {self.storage.url} was created with another "
                     f"{key.replace('_', ' ')}; use a new study name for a new {key}"
@@ -255,6 +271,128 @@ class Study:
                 )
         return records
 
+    # -- steering -------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Stop the running :meth:`optimize` of this process after its running trials.
+
+        Call it from a callback, or from an objective running in a thread of this
+        process (an objective anywhere calls ``trial.stop_study()`` instead). No
+        new trial starts; the running ones finish and are stored; ``optimize``
+        returns and :attr:`stopping` stays true until the next ``optimize``. Other
+        processes sharing the study go on.
+        """
+        self._stop = True
+
+    @property
+    def stopping(self) -> bool:
+        """Whether :meth:`stop` was called since the last :meth:`optimize` began."""
+        return self._stop
+
+    def enqueue(
+        self, config: Mapping[str, Any], *, user_attrs: Mapping[str, Any] | None = None
+    ) -> int:
+        """Store a config to evaluate before any sampled one; returns its trial id.
+
+        The trial is stored WAITING and counts towards the study's total; the next
+        :meth:`optimize` (of any worker) runs waiting trials first, by id, and the
+        sampler learns their results as it learns every trial's.
+
+        Parameters
+        ----------
+        config : mapping
+            A config of the study's space. A partial config (keys left out) is
+            completed by drawing the missing values uniformly from the space (as the
+            ``random`` sampler would); the keys given are kept as they are.
+        user_attrs : mapping, optional
+            JSON values stored with the trial (``TrialRecord.user_attrs``).
+
+        Raises
+        ------
+        StudyError
+            For a config that is not (and cannot be completed into) a config of
+            the space, naming the key and the reason; for non-JSON user attributes.
+        """
+        import random
+
+        if not isinstance(config, Mapping):
+            raise StudyError(f"enqueue() takes a config dict, got {type(config).__name__}")
+        attrs_checked = arguments.user_attrs(user_attrs)
+        tree = self._tree()
+        full = dict(config)
+        if tree.violation(full) is not None:
+            drawn = tree.sample(lambda param: param.from_unit(random.random()))[1]
+            full = _overlay(drawn, full)
+        problem = tree.violation(full)
+        if problem is not None:
+            raise StudyError(
+                f"study {self.name!r}: cannot enqueue {dict(config)!r}: {problem}; give a "
+                "config of the study's search space (keys left out are drawn at random)"
+            )
+        for _ in range(100):  # another process may take the id first
+            trial_id = len(self.storage.load_trials(self.name))
+            record = TrialRecord(trial_id, TrialState.WAITING, full, user_attrs=attrs_checked)
+            if self.storage.create_trial(self.name, record):
+                return trial_id
+        raise StudyError(  # pragma: no cover - a storage that never accepts a new id
+            f"study {self.name!r}: could not store an enqueued trial in {self.storage.url}"
+        )
+
+    @property
+    def user_attrs(self) -> dict[str, Any]:
+        """The study's user attributes (JSON values by key), read from the storage."""
+        return self.storage.user_attrs(self.name)
+
+    def set_user_attr(self, key: str, value: Any) -> None:
+        """Store one user attribute of the study (a JSON value).
+
+        Raises
+        ------
+        StudyError
+            If ``key`` is not text or ``value`` is not JSON.
+        """
+        key, value = arguments.user_attr(key, value)
+        self.storage.set_user_attr(self.name, key, value)
+
+    def copy_to(self, storage: StorageLike, name: str | None = None) -> Study:
+        """Copy the study, every trial included, into another storage (or under another
+        name); returns the copy, ready to :meth:`optimize` there.
+
+        Ids, states, configs, metrics, reports, internal states, attempts, times and
+        user attributes are kept. A trial RUNNING in the source (its worker is not
+        in the copy) is WAITING in the copy, so the copy runs it again. The copy is
+        refused when the target already has a study of that name; a copy cut off
+        half way is deleted again.
+
+        Raises
+        ------
+        StudyError
+            If the target holds a study of that name already.
+        """
+        target = make_storage(storage)
+        new_name = arguments.study_name(self.name if name is None else name)
+        records = self.records()
+        attrs_now = self.user_attrs
+        target.create_study(new_name, self.config.to_dict())
+        try:
+            for record in records:
+                if record.state == TrialState.RUNNING:
+                    record = record.evolve(state=TrialState.WAITING, driver=None,
+                                           heartbeat_at=None)  # fmt: skip
+                if not target.create_trial(new_name, record):
+                    raise StudyError(
+                        f"copying study {self.name!r}: trial {record.trial_id} was written "
+                        f"to the copy {new_name!r} by someone else; copy again"
+                    )
+            for key, value in attrs_now.items():
+                target.set_user_attr(new_name, key, value)
+        except BaseException:
+            delete = getattr(target, "delete_study", None)
+            if delete is not None:
+                delete(new_name)
+            raise
+        return Study(target, new_name, self.config)
+
     def _tree(self) -> SpaceTree:
         if self._compiled is None:
             self._compiled = compile_space(self.config.search_space)
@@ -270,12 +408,22 @@ class Study:
         """The study's metrics and directions."""
         return dict(self.config.optim_metrics)
 
+    @property
+    def constraints(self) -> tuple[str, ...]:
+        """The study's constraint names (result keys feasible when ``<= 0``); ``()``: none."""
+        return self.config.constraints
+
+    def feasible(self, record: TrialRecord) -> bool:
+        """Whether a trial meets every constraint (each value ``<= 0``; a missing or NaN
+        value does not). Always true in a study without constraints."""
+        return is_feasible(record, self.config.constraints)
+
     def _scored(self) -> list[tuple[TrialRecord, list[float]]]:
-        """COMPLETE trials with their objective vectors, all to minimise."""
+        """Feasible COMPLETE trials with their objective vectors, all to minimise."""
         out = []
         for record in self.records():
             final = record.final_metrics
-            if record.state != TrialState.COMPLETE or not final:
+            if record.state != TrialState.COMPLETE or not final or not self.feasible(record):
                 continue
             vector = []
             for name, direction in self.config.optim_metrics.items():
@@ -289,14 +437,15 @@ class Study:
 
     @property
     def best_trial(self) -> TrialRecord:
-        """The best COMPLETE trial of a single-objective study.
+        """The best COMPLETE trial of a single-objective study (with constraints: the
+        best feasible one).
 
         Raises
         ------
         MetricsError
             For a multi-objective study (use :attr:`best_trials`).
         StudyError
-            If no trial has completed with a finite value.
+            If no (feasible) trial has completed with a finite value.
         """
         if len(self.config.optim_metrics) != 1:
             raise MetricsError(
@@ -305,12 +454,20 @@ class Study:
             )
         scored = self._scored()
         if not scored:
+            if self.config.constraints and any(
+                r.state == TrialState.COMPLETE for r in self.records()
+            ):
+                raise StudyError(
+                    f"study {self.name!r} has no feasible trial yet (constraints "
+                    f"{', '.join(self.config.constraints)} must all be <= 0)"
+                )
             raise StudyError(f"study {self.name!r} has no completed trial yet")
         return min(scored, key=lambda item: (item[1][0], item[0].trial_id))[0]
 
     @property
     def best_trials(self) -> list[TrialRecord]:
-        """The Pareto front: COMPLETE trials no other trial dominates (any number of metrics)."""
+        """The Pareto front: COMPLETE trials no other trial dominates (any number of metrics);
+        with constraints, among the feasible trials only."""
         scored = self._scored()
         return [
             record
@@ -320,7 +477,7 @@ class Study:
 
     def to_records(self, full_errors: bool = False) -> list[dict[str, Any]]:
         """Flat rows for export: id, state, ``started_at`` / ``finished_at`` (ISO 8601,
-        UTC), metrics, ``params.*`` and ``extra.*`` columns; ``last_step`` and
+        UTC), metrics, ``params.*``, ``extra.*`` and ``user_attrs.*`` columns; ``last_step`` and
         ``intermediate`` (``[[step, metrics], ...]``) when trials reported.
 
         ``error`` is the last line of a failure; ``full_errors=True`` adds the whole
@@ -347,10 +504,16 @@ class Study:
             final = record.final_metrics or {}
             for name in self.config.optim_metrics:
                 row[name] = final.get(name)
+            if self.config.constraints:
+                for name in self.config.constraints:
+                    row[f"constraints.{name}"] = final.get(name)
+                row["feasible"] = self.feasible(record)
             for key, value in _flatten(record.config).items():
                 row[f"params.{key}"] = value
             for key, value in record.extra.items():
                 row[f"extra.{key}"] = value
+            for key, value in record.user_attrs.items():
+                row[f"user_attrs.{key}"] = value
             lines = (record.error or "").strip().splitlines()
             row["error"] = lines[-1] if lines else None
             if full_errors:
@@ -376,6 +539,7 @@ class Study:
         executor_options: Mapping[str, Any] | None = None,
         heartbeat_interval: float = HEARTBEAT_INTERVAL,
         trial_timeout: float | None = None,
+        progress: bool = False,
     ) -> None:
         """Run trials until the study has ``n_trials`` finished trials.
 
@@ -426,12 +590,33 @@ class Study:
             process re-runs a trial whose heartbeat is older than
             ``STALE_AFTER`` (6) intervals, or at once when the process that ran it
             is gone from this machine.
+        progress : bool
+            Show the bar ``hposampler run`` shows (finished trials of the total, the
+            best value, time left) on the terminal while trials run.
 
         Raises
         ------
         MetricsError
             If the objective returns something other than the study's metrics.
+
+        Notes
+        -----
+        :meth:`stop` (from a callback) or ``trial.stop_study()`` (from an
+        objective) ends the call after the running trials; :attr:`stopping` then
+        says so.
         """
+        if progress:
+            from .progress import progress_bar
+
+            done = sum(1 for r in self.records() if r.state.is_finished)
+            with progress_bar(self.optim_metrics, n_trials, done) as bar:
+                self.optimize(
+                    objective, n_trials, concurrency, executor, timeout, catch,
+                    skip_duplicates, [*callbacks, bar], executor_options,
+                    heartbeat_interval, trial_timeout,
+                )  # fmt: skip
+            return
+        self._stop = False
         arguments.count(n_trials, "n_trials")
         arguments.count(concurrency, "concurrency", minimum=1)
         arguments.seconds(timeout, "timeout")
@@ -481,6 +666,29 @@ class Study:
                 pool.shutdown(wait=False, cancel_futures=True)
             raise
         pool.shutdown(wait=not run.abandoned)  # never wait for an abandoned objective
+
+
+def is_feasible(record: TrialRecord, constraints: Sequence[str]) -> bool:
+    """Whether ``record``'s final values of ``constraints`` are all ``<= 0``."""
+    if not constraints:
+        return True
+    final = record.final_metrics or {}
+    for name in constraints:
+        value = final.get(name)
+        if value is None or math.isnan(value) or value > 0:
+            return False
+    return True
+
+
+def _overlay(base: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with ``given``'s keys put over it, nested dicts merged key by key."""
+    out = dict(base)
+    for key, value in given.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _overlay(out[key], value)
+        else:
+            out[key] = value
+    return out
 
 
 def _check_importable(objective: Objective, executor: str) -> None:

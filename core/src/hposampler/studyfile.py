@@ -27,6 +27,12 @@
 
     [search_space]
     x = { value_range = [-5, 10], value_type = "float" }
+
+    [constraints]                               # optional: result keys that must be <= 0
+    names = ["c1"]
+
+    [[enqueue]]                                 # optional: configs to run first, once
+    x = 1.0
 """
 
 from __future__ import annotations
@@ -63,16 +69,19 @@ _SECTIONS: dict[str, dict[str, tuple[type, ...]] | None] = {
     },
     "sampler": {"name": (str,), "seed": (int,), "options": (dict,)},
     "pruner": {"name": (str,), "options": (dict,)},
+    "constraints": {"names": (list,)},
     "metrics": None,  # metric -> "min" | "max"
     "search_space": None,  # free-form, validated by parse_search_space
+    "enqueue": None,  # [[enqueue]]: configs run first, in order (checked by Study.enqueue)
 }
 _REQUIRED: dict[str, tuple[str, ...]] = {
     "study": ("name", "objective", "trials"),
     "sampler": ("name",),
     "pruner": ("name",),
+    "constraints": ("names",),
 }
 #: Sections a study file may leave out (their required keys apply when present).
-_OPTIONAL = frozenset({"pruner"})
+_OPTIONAL = frozenset({"pruner", "constraints"})
 
 
 @attrs.frozen
@@ -97,6 +106,8 @@ class StudyFile:
     skip_duplicates: bool = False
     pruner: str | None = None
     pruner_options: dict[str, Any] = attrs.field(factory=dict)
+    enqueue: list[dict[str, Any]] = attrs.field(factory=list)
+    constraints: tuple[str, ...] = ()
 
 
 def _unknown(where: str, key: str, valid: list[str]) -> StudyError:
@@ -141,8 +152,16 @@ def load_study_file(path: str | Path) -> StudyFile:
     for section in data:
         if section not in _SECTIONS:
             raise _unknown(str(file), section, list(_SECTIONS))
+    enqueued = data.get("enqueue", [])
+    if not isinstance(enqueued, list) or not all(isinstance(t, dict) for t in enqueued):
+        raise StudyError(
+            f"{file}: enqueue must be an array of tables, one config each: [[enqueue]] "
+            "then x = 1.5 under it"
+        )
     values: dict[str, dict[str, Any]] = {}
     for section, keys in _SECTIONS.items():
+        if section == "enqueue":
+            continue
         table = data.get(section, {})
         if not isinstance(table, dict):
             raise StudyError(f"{file}: [{section}] must be a table")
@@ -195,4 +214,6 @@ def load_study_file(path: str | Path) -> StudyFile:
         skip_duplicates=study.get("skip_duplicates", False),
         pruner=values["pruner"].get("name"),
         pruner_options=dict(values["pruner"].get("options", {})),
+        enqueue=[dict(t) for t in enqueued],
+        constraints=tuple(values["constraints"].get("names", ())),
     )

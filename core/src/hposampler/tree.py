@@ -577,6 +577,24 @@ class SpaceTree:
         return None
 
 
+def _outside(param: Param, value: Any) -> str:
+    """Why ``value`` is not a value of ``param``, naming an int/float mix-up as such."""
+    if isinstance(param, IntParam) and isinstance(value, float):
+        return (
+            f"value {value!r} is not in the search space: it is a float, and this is an int "
+            f"parameter in [{param.low}, {param.high}] (give int({value!r}))"
+        )
+    if isinstance(param, FloatParam) and isinstance(value, str):
+        return f"value {value!r} is not in the search space: text, for a float parameter"
+    if isinstance(value, bool):
+        return f"value {value!r} is not in the search space: a bool"
+    if isinstance(param, (FloatParam, IntParam)) and isinstance(value, (int, float)):
+        if param.low <= value <= param.high:
+            return f"value {value!r} is not in the search space: not a point of its grid"
+        return f"value {value!r} is not in the search space: outside [{param.low}, {param.high}]"
+    return f"value {value!r} is not in the search space"
+
+
 def _encode(
     node: Node,
     value: Any,
@@ -591,7 +609,7 @@ def _encode(
     if isinstance(node, Leaf):
         param = node.param
         if not param.contains(value):
-            raise _NoMatch(param.name, f"value {value!r} is not in the search space")
+            raise _NoMatch(param.name, _outside(param, value))
         params[param.name] = param.canonical(value)
     elif isinstance(node, Constant):
         if not json_equal(value, node.value):

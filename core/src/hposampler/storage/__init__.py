@@ -26,6 +26,7 @@ from .base import (
     dumps,
     mask_url,
     parse_definition,
+    parse_user_attrs,
     record_from_row,
     record_to_row,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "make_storage",
     "mask_url",
     "parse_definition",
+    "parse_user_attrs",
     "record_from_row",
     "record_to_row",
     "resolve_sqlite_path",

@@ -34,6 +34,7 @@ __all__ = [
     "mask_url",
     "url_secrets",
     "parse_definition",
+    "parse_user_attrs",
     "record_from_row",
     "record_to_row",
 ]
@@ -66,6 +67,9 @@ class TrialRecord:
     intermediate : list of (int, dict)
         What the objective reported while it ran (``trial.report(step, metrics)``):
         ``(step, metrics)`` pairs, steps non-decreasing, stored as they happen.
+    user_attrs : dict
+        JSON values the user attached (``trial.set_user_attr(key, value)`` in the
+        objective, or ``Study.enqueue(..., user_attrs=...)``).
     """
 
     trial_id: int
@@ -82,6 +86,7 @@ class TrialRecord:
     driver: str | None = None
     heartbeat_at: float | None = None
     intermediate: list[tuple[int, dict[str, float | None]]] = attrs.field(factory=list)
+    user_attrs: dict[str, Any] = attrs.field(factory=dict)
 
     @property
     def last_step(self) -> int | None:
@@ -183,6 +188,14 @@ class Storage(Protocol):
         """
         ...
 
+    def user_attrs(self, study: str) -> dict[str, Any]:
+        """The study's own user attributes (JSON values by key)."""
+        ...
+
+    def set_user_attr(self, study: str, key: str, value: Any) -> None:
+        """Set one user attribute of the study (one committed transaction)."""
+        ...
+
     def load_trials(self, study: str, after_revision: int | None = None) -> list[TrialRecord]:
         """The study's trials, validated, by id; with ``after_revision`` only those
         written after that :meth:`revision`."""
@@ -238,6 +251,7 @@ TRIAL_COLUMNS = (
     "driver",
     "heartbeat_at",
     "intermediate",
+    "user_attrs",
 )
 
 
@@ -312,7 +326,10 @@ def record_to_row(record: TrialRecord) -> tuple[Any, ...]:
         If a JSON column would exceed :data:`MAX_JSON_CHARS` (it could not be read back).
     """
     row = _row(record)
-    columns = ((2, "config"), (3, "metrics"), (4, "extra"), (5, "internal"), (13, "intermediate"))
+    columns = (
+        (2, "config"), (3, "metrics"), (4, "extra"), (5, "internal"), (13, "intermediate"),
+        (14, "user_attrs"),
+    )  # fmt: skip
     for index, column in columns:
         if row[index] is not None:
             _bounded(None, record, column, row[index])
@@ -335,6 +352,7 @@ def _row(record: TrialRecord) -> tuple[Any, ...]:
         record.driver,
         record.heartbeat_at,
         dumps([[step, _clean_metrics([m])[0]] for step, m in record.intermediate]),
+        dumps(record.user_attrs),
     )
 
 
@@ -349,6 +367,20 @@ def parse_definition(name: str, text: Any) -> dict[str, Any]:
     data = _loads(text, f"study {name!r}: the stored definition")
     if not isinstance(data, dict):
         raise StorageError(f"study {name!r}: definition must be a JSON object")
+    return data
+
+
+def parse_user_attrs(study: str, text: Any) -> dict[str, Any]:
+    """A study's stored user attributes: JSON text holding an object.
+
+    Raises
+    ------
+    StorageError
+        Naming the study.
+    """
+    data = _loads(text, f"study {study!r}: the stored user attributes")
+    if not isinstance(data, dict):
+        raise StorageError(f"study {study!r}: user attributes must be a JSON object")
     return data
 
 
@@ -382,6 +414,7 @@ def record_from_row(study: str, row: Sequence[Any]) -> TrialRecord:
     extra = parse("extra", row[4], dict)
     internal = parse("internal", row[5], dict, nullable=True)
     reports = parse("intermediate", row[13], list)
+    user_attrs = parse("user_attrs", row[14], dict) if len(row) > 14 else {}
     try:
         if isinstance(tid, bool) or not isinstance(tid, int) or not 0 <= tid < MAX_TRIAL_ID:
             raise TypeError(f"trial_id must be an int in [0, 2**53), got {tid!r}")
@@ -429,6 +462,7 @@ def record_from_row(study: str, row: Sequence[Any]) -> TrialRecord:
             driver=row[11],
             heartbeat_at=row[12],
             intermediate=intermediate,
+            user_attrs=user_attrs,
         )
     except (TypeError, ValueError) as exc:
         raise StorageError(f"study {study!r}, trial {tid}: {exc}") from None

@@ -1,12 +1,12 @@
 """Embedded SQLite storage for studies: JSON columns, validated on load, never executed.
 
-Layout (schema version 3)::
+Layout (schema version 4)::
 
     schema_version(version)
-    studies(name PRIMARY KEY, definition JSON, created_at, revision)
+    studies(name PRIMARY KEY, definition JSON, created_at, revision, user_attrs JSON)
     trials(study, trial_id, state, config JSON, metrics JSON, extra JSON, internal JSON,
            error, worker, attempts, started_at, finished_at, driver, heartbeat_at,
-           intermediate JSON, revision, updated_at)
+           intermediate JSON, user_attrs JSON, revision, updated_at)
 
 The database runs in WAL mode; every write is one statement and its own committed
 transaction, so a killed process loses at most the state change it was making.
@@ -17,13 +17,14 @@ the others wrote by reading only rows newer than the revision it last saw. (The
 ``studies.revision`` column of schema 2 is no longer written.) Every
 row read back is validated (:func:`~hposampler.storage.base.record_from_row`); a
 row that does not validate raises :class:`~hposampler.errors.StorageError`
-naming the study, the trial and the column. Files of versions 1 and 2 are upgraded
+naming the study, the trial and the column. Files of versions 1 to 3 are upgraded
 in place.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sqlite3
 import time
@@ -40,13 +41,14 @@ from .base import (
     claim_key,
     dumps,
     parse_definition,
+    parse_user_attrs,
     record_from_row,
     record_to_row,
 )
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStorage", "resolve_sqlite_path"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
@@ -54,7 +56,8 @@ CREATE TABLE IF NOT EXISTS studies (
     name TEXT PRIMARY KEY,
     definition TEXT NOT NULL,
     created_at REAL NOT NULL,
-    revision INTEGER NOT NULL DEFAULT 0
+    revision INTEGER NOT NULL DEFAULT 0,
+    user_attrs TEXT NOT NULL DEFAULT '{}'
 );
 CREATE TABLE IF NOT EXISTS trials (
     study TEXT NOT NULL REFERENCES studies(name),
@@ -72,6 +75,7 @@ CREATE TABLE IF NOT EXISTS trials (
     driver TEXT,
     heartbeat_at REAL,
     intermediate TEXT NOT NULL DEFAULT '[]',
+    user_attrs TEXT NOT NULL DEFAULT '{}',
     revision INTEGER NOT NULL DEFAULT 0,
     updated_at REAL NOT NULL,
     PRIMARY KEY (study, trial_id)
@@ -97,6 +101,13 @@ UPDATE schema_version SET version = 2;
 _UPGRADE_2 = """
 ALTER TABLE trials ADD COLUMN intermediate TEXT NOT NULL DEFAULT '[]';
 UPDATE schema_version SET version = 3;
+"""
+
+# version 3 -> 4: user attributes of trials and studies
+_UPGRADE_3 = """
+ALTER TABLE trials ADD COLUMN user_attrs TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE studies ADD COLUMN user_attrs TEXT NOT NULL DEFAULT '{}';
+UPDATE schema_version SET version = 4;
 """
 
 #: How long a process waits for another one's write lock before giving up.
@@ -206,7 +217,8 @@ class SQLiteStorage:
 
     def _check_columns(self) -> None:
         """Refuse a file whose tables lack columns this version needs (e.g. tampered)."""
-        for table, needed in (("studies", ("name", "definition", "created_at", "revision")),
+        for table, needed in (("studies", ("name", "definition", "created_at", "revision",
+                                           "user_attrs")),
                               ("trials", (*TRIAL_COLUMNS, "revision", "updated_at"))):  # fmt: skip
             have = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
             missing = [c for c in needed if c not in have]
@@ -241,6 +253,9 @@ class SQLiteStorage:
                 version = 2
             if version == 2:
                 self._run_script(_UPGRADE_2)
+                version = 3
+            if version == 3:
+                self._run_script(_UPGRADE_3)
             elif version is None:
                 self._run_script(_SCHEMA)
                 self._db.execute(
@@ -332,6 +347,32 @@ class SQLiteStorage:
             )
         except sqlite3.OperationalError as exc:
             raise self._write_error(exc) from None
+
+    def user_attrs(self, study: str) -> dict[str, Any]:
+        """The study's own user attributes."""
+        row = self._db.execute("SELECT user_attrs FROM studies WHERE name = ?", (study,)).fetchone()
+        if row is None:
+            raise StudyError(f"no study {study!r} in {self.path}")
+        return parse_user_attrs(study, row[0])
+
+    def set_user_attr(self, study: str, key: str, value: Any) -> None:
+        """Set one user attribute of the study (read and written in one transaction)."""
+        text = dumps(value)
+
+        def update() -> int:
+            row = self._db.execute(
+                "SELECT user_attrs FROM studies WHERE name = ?", (study,)
+            ).fetchone()
+            if row is None:
+                return 0
+            attrs_now = parse_user_attrs(study, row[0])
+            attrs_now[key] = json.loads(text)
+            return int(self._db.execute(
+                "UPDATE studies SET user_attrs = ? WHERE name = ?", (dumps(attrs_now), study)
+            ).rowcount)  # fmt: skip
+
+        if self._write(update, transaction=True) != 1:
+            raise StudyError(f"no study {study!r} in {self.path}")
 
     def load_definition(self, name: str) -> dict[str, Any]:
         """The JSON definition of a study (parsed, not yet validated)."""

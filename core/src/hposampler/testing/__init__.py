@@ -19,6 +19,7 @@ from .checks import (
     check_sampler,
     machine_slowness,
     parametrize_with_checks,
+    quick_mode,
     run_check,
     space_violation,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "check_sampler",
     "machine_slowness",
     "parametrize_with_checks",
+    "quick_mode",
     "run_check",
     "space_violation",
 ]

@@ -79,6 +79,9 @@ def register_samplers(register: Callable[[SamplerSpec], None]) -> None:
                 description=description,
                 options=(),
                 needs_metrics=algorithm != "random",
+                # a (1+1) strategy mutates one parent: once its step size has grown,
+                # pending trials clipped to the bounds can be the same config
+                concurrent=algorithm != "oneplusone",
                 **common,
             )
         )

@@ -221,11 +221,12 @@ def _factory(
         trials: Any = None,
         seed: int | None = None,
         pruner: Any = None,
+        constraints: tuple[str, ...] = (),
         **options: Any,
     ) -> Any:
         import optuna
 
-        from .sampler import OptunaSampler
+        from .sampler import OptunaSampler, constraints_reader
 
         cls = optuna_class(optuna.samplers, class_name, f"sampler 'optuna:{algorithm}'")
         accepted = inspect.signature(cls.__init__).parameters
@@ -241,6 +242,15 @@ def _factory(
             kwargs.setdefault("warn_independent_sampling", False)
         if class_name == "TPESampler":
             kwargs.setdefault("constant_liar", True)  # Optuna 4 defaults to False
+        told: dict[int, tuple[float, ...]] = {}  # Optuna trial number -> constraint values
+        if constraints:
+            if kwargs.get("constraints_func") is not None:
+                raise SamplerOptionsError(
+                    f"sampler 'optuna:{algorithm}': give the study's constraints or the "
+                    "constraints_func option, not both (the study's are stored and resumed)"
+                )
+            if _release(optuna.__version__) < (5,):  # Optuna 5 reads the trials' own values
+                kwargs["constraints_func"] = constraints_reader(told, len(constraints))
 
         def make(seed: int | None) -> Any:
             from .sampler import quiet_experimental
@@ -250,7 +260,7 @@ def _factory(
 
         return OptunaSampler(
             search_space, make_sampler=make, optim_metrics=optim_metrics, trials=trials,
-            seed=seed, pruner=pruner,
+            seed=seed, pruner=pruner, constraints=constraints, constraint_values=told,
         )  # fmt: skip
 
     build.__name__ = f"optuna_{algorithm}"
@@ -264,6 +274,7 @@ def register_samplers(register: Callable[[SamplerSpec], None]) -> None:
     for algorithm, class_name, aliases, description, options, flags in BACKENDS:
         extra = dict(flags)
         requires = extra.pop("requires", ())
+        extra["constraints"] = _CONSTRAINTS in options
         register(
             SamplerSpec(
                 f"optuna:{algorithm}",

@@ -22,7 +22,10 @@ from .distributions import Mapping as ParamMapping
 from .distributions import mapping_for, suggest
 from .pruners import STUDY_NAME
 
-__all__ = ["OptunaSampler"]
+__all__ = ["OptunaSampler", "constraints_reader"]
+
+#: Where Optuna's samplers keep a trial's constraint values (``optuna.samplers._base``).
+_CONSTRAINTS_KEY = "constraints"
 
 _quiet_lock = threading.Lock()
 _quieted = False
@@ -62,6 +65,12 @@ class OptunaSampler(BaseSampler):
         encoded through the compiled tree, so trials of other samplers work too.
     seed : int, optional
         Passed to the Optuna sampler.
+    constraints : iterable of str
+        The study's constraint names; the Optuna sampler's ``constraints_func``
+        (see :func:`constraints_reader`) reads their values from ``constraint_values``,
+        which this adapter fills as trials are told or resumed.
+    constraint_values : dict, optional
+        The dict that ``constraints_func`` reads (Optuna trial number -> values).
     pruner : BasePruner, optional
         The study's pruner; when it is one of Optuna's
         (:class:`hposampler_optuna.pruners.OptunaPruner`), the Optuna study gets
@@ -92,8 +101,15 @@ class OptunaSampler(BaseSampler):
         trials: Iterable[Trial | Mapping[str, Any]] | None = None,
         seed: int | None = None,
         pruner: Any = None,
+        constraints: Iterable[str] = (),
+        constraint_values: dict[int, tuple[float, ...]] | None = None,
     ) -> None:
-        super().__init__(search_space, optim_metrics=optim_metrics, trials=trials, seed=seed)
+        super().__init__(
+            search_space, optim_metrics=optim_metrics, trials=trials, seed=seed,
+            constraints=constraints,
+        )  # fmt: skip
+        #: Constraint values by Optuna trial number, read by the sampler's constraints_func.
+        self.constraint_values = {} if constraint_values is None else constraint_values
         _quiet_optuna()
         self._make = make_sampler
         self.optuna_sampler = make_sampler(seed)
@@ -154,12 +170,16 @@ class OptunaSampler(BaseSampler):
                 if isinstance(value, int) and value > self._study_attrs.get(key, -1):
                     self._study_attrs[key] = value
         state = trial.state
+        system_attrs: dict[str, Any] = {}
+        if self.constraints and state == TrialState.COMPLETE:
+            system_attrs[_CONSTRAINTS_KEY] = self._constraint_tuple(trial.final_metrics)
         frozen = optuna.trial.create_trial(
             params=stored,
             distributions={n: self._maps[n].distribution for n in stored},
             state=OptunaState.RUNNING if state.is_pending else self._terminal_state(state),
             values=self._values(trial.final_metrics) if state == TrialState.COMPLETE else None,
             intermediate_values=self._intermediate(trial) if state.is_pruned else None,
+            system_attrs=system_attrs or None,
         )
         self._frozen.append((trial.trial_id, frozen))
 
@@ -258,6 +278,15 @@ class OptunaSampler(BaseSampler):
         if self._live.pop(trial_id, None) is not None:
             self._tell(number, state=OptunaState.FAIL)
 
+    def _constraint_tuple(self, metrics: Mapping[str, float | None] | None) -> tuple[float, ...]:
+        """The constraint values of a trial; a missing or NaN one counts as violated."""
+        found = metrics or {}
+        out = []
+        for name in self.constraints:
+            value = found.get(name)
+            out.append(math.inf if value is None or math.isnan(value) else float(value))
+        return tuple(out)
+
     def _values(self, metrics: Mapping[str, float | None] | None) -> list[float]:
         if not self.optim_metrics:
             return [0.0]
@@ -316,6 +345,14 @@ class OptunaSampler(BaseSampler):
             return
         terminal = self._terminal_state(state)
         values = self._values(metrics) if terminal == OptunaState.COMPLETE else None
+        if self.constraints:  # the trial's constraint values, as Optuna keeps them
+            found = self._constraint_tuple(metrics)
+            self.constraint_values[number] = found  # what constraints_func answers (< 5)
+            if live is not None or self._is_open(number):
+                internal_id = self.storage.get_trial_id_from_study_id_trial_number(
+                    self._study_id, number
+                )
+                self.storage.set_trial_system_attr(internal_id, _CONSTRAINTS_KEY, found)
         if live is not None or self._is_open(number):
             self._tell(number, values=values, state=terminal)
             self._live.pop(trial_id, None)
@@ -324,11 +361,15 @@ class OptunaSampler(BaseSampler):
         # finished again (e.g. a FAIL_RECOVERABLE trial re-ran): add a new finished trial
         old = self._frozen_trial(number)
         self._numbers[trial_id] = len(self.study.get_trials(deepcopy=False))
+        system_attrs = None
+        if self.constraints and terminal == OptunaState.COMPLETE:
+            system_attrs = {_CONSTRAINTS_KEY: self._constraint_tuple(metrics)}
         self.study.add_trial(
             optuna.trial.create_trial(
-                params=old.params, distributions=old.distributions, state=terminal, values=values
+                params=old.params, distributions=old.distributions, state=terminal,
+                values=values, system_attrs=system_attrs,
             )
-        )
+        )  # fmt: skip
 
     def _is_open(self, number: int) -> bool:
         return self._frozen_trial(number).state == OptunaState.RUNNING
@@ -353,6 +394,20 @@ class OptunaSampler(BaseSampler):
         """Small JSON state the Optuna sampler keeps in the study (QMC's sample counter)."""
         attrs = self.storage.get_study_system_attrs(self._study_id)
         return {k: v for k, v in attrs.items() if _is_qmc_counter(k) and isinstance(v, int)}
+
+
+def constraints_reader(
+    told: Mapping[int, tuple[float, ...]], count: int
+) -> Callable[[optuna.trial.FrozenTrial], tuple[float, ...]]:
+    """A ``constraints_func`` for an Optuna sampler: a trial's values from ``told``
+    (Optuna trial number -> the ``count`` constraint values the study stored for it);
+    a trial without values (one that was never told any) counts as violating all."""
+    violated = (math.inf,) * count
+
+    def constraints_func(trial: optuna.trial.FrozenTrial) -> tuple[float, ...]:
+        return tuple(told.get(trial.number, violated))
+
+    return constraints_func
 
 
 def _is_qmc_counter(key: str) -> bool:

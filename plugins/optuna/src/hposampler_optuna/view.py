@@ -25,8 +25,9 @@ space                   ``distributions``: float ranges ``FloatDistribution`` (`
                         str/int/float/bool/None as their JSON text)
 reports                 ``intermediate_values``: step -> the first metric
 started/finished        ``datetime_start`` / ``datetime_complete``
-extras                  ``user_attrs``; hposampler's own details (state, attempts,
+extras, user attrs      ``user_attrs``; hposampler's own details (state, attempts,
                         worker) as ``system_attrs`` named ``hposampler:*``
+constraints             the ``constraints`` system attribute (Optuna's own)
 ======================  ===============================================================
 """
 
@@ -36,7 +37,7 @@ import datetime
 import json
 import math
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import optuna
@@ -159,6 +160,7 @@ def _frozen(
     metrics: list[str],
     tree: Any,
     dists: Mapping[str, BaseDistribution],
+    constraints: Sequence[str] = (),
 ) -> FrozenTrial:
     state = _STATES[record.state]
     params, used = _params(tree, dists, record)
@@ -179,6 +181,12 @@ def _frozen(
             system["fail_reason"] = "a metric is missing or not finite: " + ", ".join(
                 f"{m}={v}" for m, v in zip(metrics, got, strict=True)
             )
+    if constraints and state in (OptunaState.COMPLETE, OptunaState.PRUNED):
+        # Optuna's own place for them: its plots grey out infeasible trials
+        system["constraints"] = tuple(
+            math.inf if (v := final.get(c)) is None or math.isnan(v) else float(v)
+            for c in constraints
+        )
     if record.error and state == OptunaState.FAIL:
         system["fail_reason"] = record.error.strip().splitlines()[-1]
     intermediate: dict[int, float] = {}
@@ -204,7 +212,7 @@ def _frozen(
         datetime_complete=end,
         params=params,
         distributions=used,
-        user_attrs=dict(record.extra),
+        user_attrs={**record.extra, **record.user_attrs},
         system_attrs=system,
         intermediate_values=intermediate,
         trial_id=record.trial_id,
@@ -225,7 +233,10 @@ def to_optuna(study: Study, records: Iterable[TrialRecord] | None = None) -> opt
     -------
     optuna.Study
         Named as the study, with its directions; ``user_attrs`` of the study hold
-        the sampler's name (``hposampler:sampler``).
+        its user attributes and the sampler's name (``hposampler:sampler``); a
+        trial's hold its extras and user attributes, and with constraints each
+        finished trial has Optuna's ``constraints`` system attribute (so Optuna's
+        plots and ``best_trials`` tell feasible trials apart).
 
     Raises
     ------
@@ -251,12 +262,15 @@ def to_optuna(study: Study, records: Iterable[TrialRecord] | None = None) -> opt
     rows = study.records() if records is None else list(records)
     _quiet_optuna()
     view = optuna.create_study(study_name=study.name, directions=directions)
-    view.add_trials([_frozen(r, metrics, tree, dists) for r in rows])
+    constraints = study.config.constraints
+    view.add_trials([_frozen(r, metrics, tree, dists, constraints) for r in rows])
     if hasattr(view, "set_metric_names"):  # Optuna >= 3.2: axis titles name the metrics
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             view.set_metric_names(metrics)
     view.set_user_attr("hposampler:sampler", study.config.sampler)
+    for key, value in study.user_attrs.items():
+        view.set_user_attr(key, value)
     return view
 
 

@@ -1,13 +1,13 @@
 """``PostgresStorage``: hposampler's storage protocol on a PostgreSQL server (psycopg 3).
 
-Tables (schema version 2 of this plugin), created on first use (version 1 tables
-are upgraded in place)::
+Tables (schema version 3 of this plugin), created on first use (tables of
+versions 1 and 2 are upgraded in place)::
 
     hposampler_schema(version)
-    hposampler_studies(name PRIMARY KEY, definition, created_at, revision)
+    hposampler_studies(name PRIMARY KEY, definition, created_at, revision, user_attrs)
     hposampler_trials(study, trial_id, state, config, metrics, extra, internal, error,
                       worker, attempts, started_at, finished_at, driver, heartbeat_at,
-                      intermediate, revision, updated_at)
+                      intermediate, user_attrs, revision, updated_at)
 
 JSON columns are ``TEXT`` holding exactly what the core's encoder wrote, and every
 row read back goes through the core's validation
@@ -47,6 +47,7 @@ from hposampler.storage import (
     dumps,
     mask_url,
     parse_definition,
+    parse_user_attrs,
     record_from_row,
     record_to_row,
 )
@@ -54,7 +55,7 @@ from hposampler.trial import TrialState
 
 __all__ = ["RECONNECT_WAIT", "SCHEMA_VERSION", "PostgresStorage"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: Seconds an operation keeps reconnecting after the connection is lost.
 RECONNECT_WAIT = 60.0
@@ -70,7 +71,8 @@ _SCHEMA = [
         name TEXT PRIMARY KEY,
         definition TEXT NOT NULL,
         created_at DOUBLE PRECISION NOT NULL,
-        revision BIGINT NOT NULL DEFAULT 0
+        revision BIGINT NOT NULL DEFAULT 0,
+        user_attrs TEXT NOT NULL DEFAULT '{}'
     )""",
     """CREATE TABLE IF NOT EXISTS hposampler_trials (
         study TEXT NOT NULL REFERENCES hposampler_studies(name),
@@ -88,6 +90,7 @@ _SCHEMA = [
         driver TEXT,
         heartbeat_at DOUBLE PRECISION,
         intermediate TEXT NOT NULL DEFAULT '[]',
+        user_attrs TEXT NOT NULL DEFAULT '{}',
         revision BIGINT NOT NULL,
         updated_at DOUBLE PRECISION NOT NULL,
         PRIMARY KEY (study, trial_id)
@@ -107,7 +110,7 @@ _TYPES = dict(
     trial_id="bigint", state="integer", config="text", metrics="text", extra="text",
     internal="text", error="text", worker="text", attempts="integer",
     started_at="double precision", finished_at="double precision", driver="text",
-    heartbeat_at="double precision", intermediate="text",
+    heartbeat_at="double precision", intermediate="text", user_attrs="text",
 )  # fmt: skip
 
 #: Takes the study's row lock (held to the end of the transaction, so revisions commit
@@ -262,6 +265,14 @@ class PostgresStorage:
                 )
                 self._db.execute("UPDATE hposampler_schema SET version = 2")
                 rows = [(2,)]
+            if rows and rows[0][0] == 2:  # version 2 -> 3: user attributes
+                for table in ("hposampler_trials", "hposampler_studies"):
+                    self._db.execute(
+                        f"ALTER TABLE {table} "
+                        "ADD COLUMN IF NOT EXISTS user_attrs TEXT NOT NULL DEFAULT '{}'"
+                    )
+                self._db.execute("UPDATE hposampler_schema SET version = 3")
+                rows = [(3,)]
             if not rows:
                 self._db.execute(
                     "INSERT INTO hposampler_schema (version) VALUES (%s)", (SCHEMA_VERSION,)
@@ -349,6 +360,33 @@ class PostgresStorage:
             )
 
         self._run(op)
+
+    def user_attrs(self, study: str) -> dict[str, Any]:
+        """The study's own user attributes."""
+
+        def op(db: psycopg.Connection[Any], retried: bool) -> Any:
+            return db.execute(
+                "SELECT user_attrs FROM hposampler_studies WHERE name = %s", (study,)
+            ).fetchone()
+
+        row = self._run(op)
+        if row is None:
+            raise StudyError(f"no study {study!r} in {self.url}")
+        return parse_user_attrs(study, row[0])
+
+    def set_user_attr(self, study: str, key: str, value: Any) -> None:
+        """Set one user attribute of the study (one statement; idempotent when retried)."""
+        text = dumps({key: value})
+
+        def op(db: psycopg.Connection[Any], retried: bool) -> int:
+            return int(db.execute(
+                "UPDATE hposampler_studies SET user_attrs = "
+                "(user_attrs::jsonb || %s::jsonb)::text WHERE name = %s",
+                (text, study),
+            ).rowcount)  # fmt: skip
+
+        if self._run(op) != 1:
+            raise StudyError(f"no study {study!r} in {self.url}")
 
     def load_definition(self, name: str) -> dict[str, Any]:
         """The JSON definition of a study (parsed, validated by the caller)."""

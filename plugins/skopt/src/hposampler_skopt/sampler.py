@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from hposampler import BaseSampler, Trial, TrialState
+from hposampler.pending import STRATEGIES, ConstantLiar
 
 from . import shims
 from .space import SkoptSpace
@@ -16,7 +17,7 @@ from .space import SkoptSpace
 __all__ = ["LIARS", "SkoptSampler"]
 
 #: Constant-liar strategies: the value told for pending points on a scratch copy.
-LIARS = ("cl_min", "cl_mean", "cl_max")
+LIARS = STRATEGIES
 
 
 class SkoptSampler(BaseSampler):
@@ -57,6 +58,7 @@ class SkoptSampler(BaseSampler):
         from skopt import Optimizer
 
         self.liar = liar  # checked by make_sampler against the option's choices
+        self._liar = ConstantLiar(liar)  # pending trials' points, and what to tell for them
         self.metric, self.direction = next(iter(self.optim_metrics.items()), ("loss", "min"))
         self.space = SkoptSpace(self.tree)
         self._rng = random.Random(seed)
@@ -67,7 +69,6 @@ class SkoptSampler(BaseSampler):
             **optimizer_options,
         )
         self._points: dict[int, list[Any]] = {}
-        self._pending: dict[int, list[Any]] = {}
         self._deferred: list[list[Any]] = []  # None metrics told once a worst value exists
         self._done: list[tuple[list[Any], float | None]] = []  # resumed results, told at once
         self._worker_key: tuple[object, ...] = ()
@@ -101,7 +102,7 @@ class SkoptSampler(BaseSampler):
         if trial.state == TrialState.COMPLETE:
             self._done.append((point, self._y((trial.final_metrics or {}).get(self.metric))))
         elif trial.state.is_pending:
-            self._pending[trial.trial_id] = point
+            self._liar.add(trial.trial_id, point)
 
     def _resume_done(self) -> None:
         if self._done:  # one call: one model fit
@@ -116,26 +117,16 @@ class SkoptSampler(BaseSampler):
             self.optimizer.rng = np.random.RandomState(seed)
             self._rng = random.Random(seed)
 
-    def _lie(self) -> float:
-        ys = [float(y) for y in self.optimizer.yi if math.isfinite(y)]
-        if not ys:
-            return 0.0
-        if self.liar == "cl_min":
-            return min(ys)
-        if self.liar == "cl_max":
-            return max(ys)
-        return sum(ys) / len(ys)
-
     # -- contract -------------------------------------------------------------------
 
     def _eager_sample(self) -> tuple[int, dict[str, Any]]:
         if not self.space.dimensions:
             point: list[Any] = []
-        elif self._pending:
+        elif self._liar:
             # ask() repeats its point until told: ask a scratch copy told constant lies
             scratch = self.optimizer.copy(random_state=self._rng.randrange(2**31))
-            pending = list(self._pending.values())
-            scratch.tell(pending, [self._lie()] * len(pending))
+            pending = self._liar.points()
+            scratch.tell(pending, [self._liar.lie(self.optimizer.yi)] * len(pending))
             point = scratch.ask()
         else:
             point = self.optimizer.ask()
@@ -145,14 +136,14 @@ class SkoptSampler(BaseSampler):
         config = self.tree.decode(params)
         trial_id = self.new_trial_id()
         self._points[trial_id] = point
-        self._pending[trial_id] = point
+        self._liar.add(trial_id, point)
         return trial_id, config
 
     def _drop(self) -> None:
         trial_id = self.locked_trial_id
         if trial_id is not None:
             self._points.pop(trial_id, None)
-            self._pending.pop(trial_id, None)
+            self._liar.discard(trial_id)
 
     def _update_trial(
         self, trial_id: int, metrics: dict[str, float | None] | None, state: TrialState
@@ -161,9 +152,9 @@ class SkoptSampler(BaseSampler):
         if point is None:
             return
         if state.is_pending:
-            self._pending[trial_id] = point
+            self._liar.add(trial_id, point)
             return
-        self._pending.pop(trial_id, None)
+        self._liar.discard(trial_id)
         if state == TrialState.COMPLETE and self.space.dimensions:
             self._tell([point], [self._y((metrics or {}).get(self.metric))])
 
