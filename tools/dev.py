@@ -12,6 +12,8 @@ Usage::
                                        # ablator tests again on Optuna 3.1.1 (ablator's pin)
     python tools/dev.py install        # only (re)install
     python tools/dev.py bench          # the benchmark suite (prints a Markdown table)
+    python tools/dev.py packages       # build every sdist and wheel, install the wheels into
+                                       # a fresh venv, smoke-test them (also the end of test)
 
 Everything goes into a virtual environment, ``.venv`` beside this repository's
 root (``HPOSAMPLER_VENV`` overrides the folder): the core distribution, every
@@ -143,14 +145,82 @@ def test_oldest_optuna() -> None:
     run([python, "-m", "pytest", *OLDEST_TESTS])
 
 
+#: What the installed wheels must register (``hposampler list --json``): sampler plugin
+#: distributions, the Ray executor and the PostgreSQL storage.
+SAMPLER_DISTRIBUTIONS = ("hposampler-grid", "hposampler-optuna", "hposampler-skopt",
+                         "hposampler-nevergrad", "hposampler-hyperopt")  # fmt: skip
+
+SMOKE_STUDY = """
+[study]
+name = "smoke"
+objective = "hposampler.problems:branin"
+trials = 12
+storage = "smoke.db"
+[sampler]
+name = "tpe"
+seed = 0
+[metrics]
+loss = "min"
+[search_space]
+x = { value_range = [-5.0, 10.0], value_type = "float" }
+y = { value_range = [0.0, 15.0], value_type = "float" }
+"""
+
+
+def packages(python: Path) -> None:
+    """Build every distribution's sdist and wheel, install the wheels (not editable) into
+    a fresh venv and smoke-test them: a packaging mistake fails here."""
+    import json
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="hposampler-packages-") as tmp:
+        folder = Path(tmp)
+        dist = folder / "dist"
+        for member in members():
+            run([python, "-m", "build", "--no-isolation", "--sdist", "--wheel",
+                 "--outdir", dist, member], stdout=subprocess.DEVNULL)  # fmt: skip
+        wheels = sorted(dist.glob("*.whl"))
+        sdists = sorted(dist.glob("*.tar.gz"))
+        if len(wheels) != len(members()) or len(sdists) != len(members()):
+            log(f"expected {len(members())} wheels and sdists, built {wheels} and {sdists}")
+            raise SystemExit(1)
+        fresh = folder / "venv"
+        venv.EnvBuilder(with_pip=True).create(fresh)
+        clean = bin_path("python", fresh)
+        log(f"installing the {len(wheels)} wheels into a fresh venv")
+        run([clean, "-m", "pip", "install", "--quiet", *wheels])
+        listed = subprocess.run(
+            [bin_path("hposampler", fresh), "list", "--json"], capture_output=True, text=True,
+            check=True, cwd=folder,
+        )  # fmt: skip
+        data = json.loads(listed.stdout)
+        found = {s["distribution"] for s in data["samplers"]}
+        missing = [d for d in SAMPLER_DISTRIBUTIONS if d not in found]
+        missing += [] if any(e["name"] == "ray" for e in data["executors"]) else ["ray executor"]
+        storages = {s["scheme"] for s in data["storages"]}
+        missing += [] if "postgresql" in storages else ["postgresql storage"]
+        if missing or data["failed"]:
+            log(f"installed wheels: missing {missing}, failed plugins {data['failed']}")
+            raise SystemExit(1)
+        run([clean, "-c", "import hydra_plugins.hposampler_sweeper"])
+        (folder / "smoke.toml").write_text(SMOKE_STUDY)
+        run([bin_path("hposampler", fresh), "run", folder / "smoke.toml"],
+            stdout=subprocess.DEVNULL)  # fmt: skip
+        if not (folder / "smoke.db").is_file():
+            log("the smoke study stored nothing beside its study file")
+            raise SystemExit(1)
+        log(f"packages: {len(wheels)} wheels and {len(sdists)} sdists built, installed and run")
+
+
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else "run"
     rest = argv[1:]
     if command in ("-h", "--help", "help"):
         print(__doc__)
         return 0
-    if command not in ("install", "run", "test", "bench"):
-        print(f"unknown command {command!r}; use install, run, test or bench", file=sys.stderr)
+    if command not in ("install", "run", "test", "bench", "packages"):
+        print(f"unknown command {command!r}; use install, run, test, bench or packages",
+              file=sys.stderr)  # fmt: skip
         return 2
     python = install()
     if command == "run":
@@ -180,6 +250,9 @@ def main(argv: list[str]) -> int:
         run([python, "-m", "pytest", *(rest or ["tests", *sources, "--doctest-modules"])])
         if not rest:
             test_oldest_optuna()
+            packages(python)
+    elif command == "packages":
+        packages(python)
     elif command == "bench":
         run([python, "tests/benchmarks/run_all.py", *rest])
     return 0
