@@ -305,3 +305,20 @@ def reports_slowly(config: dict[str, Any], trial: Any) -> float:
     time.sleep(0.4)
     trial.report(1, {"loss": config["x"] / 2})
     return float(config["x"]) / 2
+
+
+def steered(config: dict[str, Any], trial: Any) -> float:
+    """Sets a user attribute on every trial; trial 3 stops the study."""
+    trial.set_user_attr("where", os.getpid())
+    if trial.trial_id == 3:
+        trial.stop_study()
+    return float(config["x"])
+
+
+def interruptible() -> None:
+    """``preexec_fn`` for a child that a test interrupts with SIGINT: a shell that runs
+    the suite in the background (``cmd &``) makes its children ignore SIGINT, and
+    Python keeps an ignored SIGINT ignored, so restore the default first."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -17,6 +17,7 @@ import pytest
 
 from hposampler import SearchSpaceError, Study, TrialState
 from hposampler.errors import StorageError, StudyError
+from support import interruptible
 
 SPACE = 'x = { value_range = [0, 1], value_type = "float" }'
 
@@ -152,7 +153,8 @@ def test_the_first_ctrl_c_stops_a_threaded_run(tmp_path: Path) -> None:
     )
     path = write_study(tmp_path, "concurrency = 2", objective="slow:objective")
     proc = subprocess.Popen([sys.executable, "-m", "hposampler", "run", str(path)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=interruptible)  # fmt: skip
     db = tmp_path / "hposampler.db"
     deadline = time.monotonic() + 60
     while True:

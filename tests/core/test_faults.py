@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from hposampler import Study, TrialState
+from support import interruptible
 
 SPACE = {"x": {"value_range": [0.0, 1.0], "value_type": "float"}}
 
@@ -252,7 +253,7 @@ def _driver_with_two_trials_in_workers(
     env = {**os.environ, "PYTHONPATH": str(tests), "FAULT_DIR": str(tmp_path)}
     driver = subprocess.Popen(
         [sys.executable, "-m", "hposampler", "run", str(tmp_path / "study.toml")],
-        env=env, text=True, **popen,
+        env=env, text=True, preexec_fn=interruptible, **popen,
     )  # fmt: skip
     for _ in range(1500):  # until both objectives run (a guard, not a time limit)
         if len(list(tmp_path.glob("started-*"))) == 2:

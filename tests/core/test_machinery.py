@@ -174,7 +174,7 @@ def test_space_violation_accepts_everything_parse_accepts() -> None:
     space = {"group": {"inner": {"value_range": [0, 1], "value_type": "int"}, "c": "x"}}
     assert space_violation(space, {"group": {"inner": 1, "c": "x"}}) is None
     assert space_violation(space, {"group": {"inner": 2, "c": "x"}}) == (
-        "group.inner: value 2 is not in the search space"
+        "group.inner: value 2 is not in the search space: outside [0, 1]"
     )
     assert "keys" in (space_violation(space, {"group": {"inner": 1}}) or "")
 

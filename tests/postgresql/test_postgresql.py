@@ -358,3 +358,31 @@ def test_user_attributes_and_enqueued_trials_on_postgresql(postgres_url: str) ->
     assert records[0].config == {"x": 0.25}
     assert records[0].user_attrs == {"why": "baseline", "double": 0.5}
     assert all(r.user_attrs["double"] == r.config["x"] * 2 for r in records)
+
+
+def test_managing_studies_from_the_cli_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
+    from click.testing import CliRunner
+
+    from hposampler.cli import main
+
+    space = {"x": {"value_range": [0.0, 1.0]}}
+    for name in ("keep", "drop"):
+        Study.create(postgres_url, name, "random", space, {"loss": "min"}, seed=0).optimize(
+            lambda config: float(config["x"]), 4
+        )
+    runner = CliRunner()
+    listed = runner.invoke(main, ["studies", "--storage", postgres_url, "--json"])
+    assert listed.exit_code == 0, listed.output
+    rows = {row["name"]: row for row in json.loads(listed.output)}
+    assert set(rows) == {"keep", "drop"} and rows["keep"]["states"] == {"COMPLETE": 4}
+    queued = runner.invoke(main, ["enqueue", "keep", '{"x": 0.5}', "--storage", postgres_url])
+    assert queued.exit_code == 0 and "enqueued trial 4" in queued.output, queued.output
+    gone = runner.invoke(main, ["delete", "drop", "--storage", postgres_url, "--yes"])
+    assert gone.exit_code == 0, gone.output
+    copied = runner.invoke(main, ["copy", "keep", "--from", postgres_url,
+                                  "--to", str(tmp_path / "laptop.db")])  # fmt: skip
+    assert copied.exit_code == 0, copied.output
+    laptop = Study.load(tmp_path / "laptop.db", "keep").records()
+    assert laptop == Study.load(postgres_url, "keep").records()
+    assert laptop[4].state == TrialState.WAITING and laptop[4].config == {"x": 0.5}
+    assert make_storage(postgres_url).study_names() == ["keep"]

@@ -61,6 +61,17 @@ def test_trials_whose_worker_dies_are_retried_with_the_same_config(
     assert len(list(markers.iterdir())) == len(killed)
 
 
+def test_ray_tasks_set_user_attributes_and_stop_the_study(tmp_path: Path, local_ray: None) -> None:
+    study = Study.create(tmp_path / "r.db", "r", "random",
+                         {"x": {"value_range": [0, 1], "value_type": "float"}},
+                         {"loss": "min"}, seed=0)  # fmt: skip
+    study.optimize("support:steered", 40, concurrency=2, executor="ray")
+    records = study.records()
+    assert study.stopping and 4 <= len(records) <= 6  # trial 3, and those in flight with it
+    assert all(r.state == TrialState.COMPLETE for r in records)
+    assert all(r.user_attrs["where"] != os.getpid() for r in records)  # from the tasks
+
+
 def test_retries_are_bounded_by_max_retries(tmp_path: Path, local_ray: None) -> None:
     space = {"x": {"value_range": [0.6, 1], "value_type": "float"},
              "marker_dir": str(tmp_path)}  # fmt: skip
