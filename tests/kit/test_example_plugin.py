@@ -20,7 +20,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
          "--no-index", "--target", str(target), str(EXAMPLE)],
-        check=True, capture_output=True, text=True, timeout=300,
+        check=True, capture_output=True, text=True, timeout=1800,
     )  # fmt: skip
     return target
 
@@ -34,7 +34,7 @@ def _env(target: Path) -> dict[str, str]:
 def test_listed_with_its_distribution(installed: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "hposampler", "list", "--json"],
-        env=_env(installed), capture_output=True, text=True, check=True, timeout=120,
+        env=_env(installed), capture_output=True, text=True, check=True, timeout=1800,
     )  # fmt: skip
     data = json.loads(proc.stdout)
     [halton] = [s for s in data["samplers"] if s["name"] == "example:halton"]
@@ -46,7 +46,7 @@ def test_its_own_tests_pass_against_the_installed_copy(installed: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(EXAMPLE / "tests"),
          "--rootdir", str(EXAMPLE)],
-        env=_env(installed), capture_output=True, text=True, timeout=300, check=False,
+        env=_env(installed), capture_output=True, text=True, timeout=1800, check=False,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr
     from hposampler.testing import CHECKS
@@ -121,7 +121,7 @@ def test_the_example_plugin_reaches_optuna_ray_tune_and_hydra(installed: Path) -
     pytest.importorskip("hydra")
     proc = subprocess.run(
         [sys.executable, "-c", FRONTENDS], env=_env(installed), capture_output=True,
-        text=True, timeout=600, check=False,
+        text=True, timeout=1800, check=False,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
