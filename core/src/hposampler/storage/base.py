@@ -356,6 +356,14 @@ def _row(record: TrialRecord) -> tuple[Any, ...]:
     )
 
 
+def _stored_object(study: str, text: Any, what: str) -> dict[str, Any]:
+    """JSON text holding an object, read back for ``study``; :class:`StorageError` if not."""
+    data = _loads(text, f"study {study!r}: the stored {what}")
+    if not isinstance(data, dict):
+        raise StorageError(f"study {study!r}: the {what} must be a JSON object")
+    return data
+
+
 def parse_definition(name: str, text: Any) -> dict[str, Any]:
     """A study definition read back from a storage: JSON text holding an object.
 
@@ -364,10 +372,7 @@ def parse_definition(name: str, text: Any) -> dict[str, Any]:
     StorageError
         Naming the study.
     """
-    data = _loads(text, f"study {name!r}: the stored definition")
-    if not isinstance(data, dict):
-        raise StorageError(f"study {name!r}: definition must be a JSON object")
-    return data
+    return _stored_object(name, text, "definition")
 
 
 def parse_user_attrs(study: str, text: Any) -> dict[str, Any]:
@@ -378,10 +383,7 @@ def parse_user_attrs(study: str, text: Any) -> dict[str, Any]:
     StorageError
         Naming the study.
     """
-    data = _loads(text, f"study {study!r}: the stored user attributes")
-    if not isinstance(data, dict):
-        raise StorageError(f"study {study!r}: user attributes must be a JSON object")
-    return data
+    return _stored_object(study, text, "user attributes")
 
 
 def record_from_row(study: str, row: Sequence[Any]) -> TrialRecord:
