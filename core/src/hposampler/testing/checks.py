@@ -23,11 +23,12 @@ exhaustive samplers.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from ..errors import MetricsError
@@ -104,6 +105,17 @@ def quick_mode() -> bool:
 
 def _n(full: int, quick: int) -> int:
     return quick if quick_mode() else full
+
+
+@contextlib.contextmanager
+def _quick(on: bool) -> Iterator[None]:
+    """Quick mode inside the block when ``on`` (kept if it was on already)."""
+    global _QUICK
+    before, _QUICK = _QUICK, _QUICK or on
+    try:
+        yield
+    finally:
+        _QUICK = before
 
 
 _TWO = {"loss": "min", "score": "max"}
@@ -863,18 +875,14 @@ def check_sampler(
     list of str
         The checks skipped, with why (``"seed_determinism: the spec declares ..."``).
     """
-    global _QUICK
     subject_like: SamplerLike | Configured = Configured(sampler, options) if options else sampler
     skipped = []
-    before, _QUICK = _QUICK, _QUICK or quick
-    try:
+    with _quick(quick):
         for check in CHECKS:
             try:
                 run_check(check, subject_like, timeout)
             except CheckNotApplicable as exc:
                 skipped.append(f"{check.__name__.removeprefix('check_')}: {exc}")
-    finally:
-        _QUICK = before
     if search_space is not None:
         subject = _Subject(subject_like)
         metrics = dict(normalize_optim_metrics(optim_metrics) or _LOSS)
@@ -938,13 +946,10 @@ def _as_test(
     def run(sampler: Any) -> None:
         import pytest
 
-        global _QUICK
-        before, _QUICK = _QUICK, _QUICK or quick
-        try:
-            run_check(check, sampler, timeout)
-        except CheckNotApplicable as exc:
-            pytest.skip(f"{check.__name__.removeprefix('check_')}: {exc}")
-        finally:
-            _QUICK = before
+        with _quick(quick):
+            try:
+                run_check(check, sampler, timeout)
+            except CheckNotApplicable as exc:
+                pytest.skip(f"{check.__name__.removeprefix('check_')}: {exc}")
 
     return run
