@@ -14,9 +14,8 @@ from typing import Any
 import pluggy
 
 import hposampler
-from hposampler import hookspecs
-from hposampler.plugins import PluginInfo, PluginRegistry
-from hposampler.tree import CategoricalParam, ChoiceParam, IntParam, Param
+from hposampler.plugins import PluginInfo, PluginRegistry, hookspecs
+from hposampler.space.tree import CategoricalParam, ChoiceParam, IntParam, Param
 
 
 class UniformSampler(hposampler.BaseSampler):
@@ -82,9 +81,10 @@ def build_registry(*plugins: tuple[str, object], strict: bool = False) -> Plugin
     pm = pluggy.PluginManager("hposampler")
     pm.add_hookspecs(hookspecs)
     registry = PluginRegistry(pm, strict=strict)
-    from hposampler import executors, storage
+    from hposampler import storage
+    from hposampler.study import executors
 
-    registry.add(executors, PluginInfo("hposampler.executors", "hposampler.executors"))
+    registry.add(executors, PluginInfo("hposampler.study.executors", "hposampler.study.executors"))
     registry.add(storage, PluginInfo("hposampler.storage", "hposampler.storage"))
     for name, obj in plugins:
         registry.add(obj, PluginInfo(name, name, "test-dist", "0"))

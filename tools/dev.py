@@ -5,7 +5,8 @@ Usage::
 
     python tools/dev.py run            # install (if needed), then run the quickstart study
                                        # (--resume: a second run continues / shows it)
-    python tools/dev.py test [ARGS]    # install (if needed), then ruff, mypy, the docs build
+    python tools/dev.py test [ARGS]    # install (if needed), then ruff, mypy, lint-imports
+                                       # (the import contracts), the docs build
                                        # (warnings are errors) and pytest (ARGS replace the
                                        # default: tests/ plus the docstring examples); then,
                                        # without ARGS, the Optuna plugin's, the kit's and the
@@ -231,6 +232,8 @@ def main(argv: list[str]) -> int:
         run([bin_path("ruff"), "check", "."])
         run([bin_path("ruff"), "format", "--check", "."])
         run([bin_path("mypy"), *sources])
+        # the layers and independence contracts in pyproject.toml [tool.importlinter]
+        run([bin_path("lint-imports"), "--no-cache"])
         run(
             [
                 python,

@@ -20,7 +20,7 @@ END = "<!-- hooks-reference:end -->"
 
 
 def render() -> str:
-    from hposampler import hookspecs
+    from hposampler.plugins import hookspecs
 
     parts = [BEGIN, ""]
     for name, func in inspect.getmembers(hookspecs, inspect.isfunction):

@@ -55,7 +55,7 @@ def test_a_killed_report_relay_is_replaced_and_its_trials_rerun(
     import gc
     import threading
 
-    from hposampler.channels import ManagerChannels
+    from hposampler.study.channels import ManagerChannels
 
     monkeypatch.setenv("FAULT_DIR", str(tmp_path))
     db = tmp_path / "s.db"

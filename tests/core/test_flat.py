@@ -1,4 +1,4 @@
-"""hposampler.flat: the tree as flat dimensions, for array-based backends."""
+"""hposampler.space.flat: the tree as flat dimensions, for array-based backends."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hposampler.flat import FlatSpace
+from hposampler.space.flat import FlatSpace
+from hposampler.space.tree import compile_space
 from hposampler.testing import space_violation
-from hposampler.tree import compile_space
 
 SPACE = {
     "lr": {"value_range": [1e-5, 1e-1], "value_type": "float", "log": True},

@@ -17,10 +17,10 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from hposampler import HposamplerError, Study, TrialState, make_sampler, parse_search_space
-from hposampler.objective import split_result
+from hposampler.samplers.trial import Trial
 from hposampler.storage import TRIAL_COLUMNS, TrialRecord, record_from_row, record_to_row
-from hposampler.studyfile import load_study_file
-from hposampler.trial import Trial
+from hposampler.study.objective import split_result
+from hposampler.study.studyfile import load_study_file
 
 FUZZ = settings(max_examples=600, deadline=None, suppress_health_check=list(HealthCheck))
 

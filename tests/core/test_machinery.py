@@ -24,9 +24,9 @@ from hposampler import (
     make_sampler,
     parse_search_space,
 )
-from hposampler.spec import OptionSpec, infer_options
+from hposampler.plugins.specs import OptionSpec, infer_options
+from hposampler.space.tree import CategoricalParam, ChoiceParam, FloatParam, IntParam
 from hposampler.testing import space_violation
-from hposampler.tree import CategoricalParam, ChoiceParam, FloatParam, IntParam
 
 SPACE = {
     "x": {"value_range": [0, 1], "value_type": "float", "n_bins": 5},
@@ -144,12 +144,35 @@ def test_metrics_accept_any_real_number() -> None:
         sampler.update_trial(0, {"loss": np.array([1.0, 2.0])}, 1)
 
 
-def test_importing_the_contract_imports_no_plugin_registry() -> None:
+def test_importing_the_contract_discovers_no_plugins_and_builds_nothing_by_name() -> None:
     code = (
-        "import sys, hposampler.sampler, hposampler.tree, hposampler.space\n"
+        "import sys, hposampler.samplers, hposampler.space, hposampler.pruning\n"
+        "from hposampler.plugins import registry\n"
         "loaded = sorted(m for m in sys.modules if m.startswith('hposampler'))\n"
-        "assert 'hposampler.plugins' not in loaded and 'hposampler.selection' not in loaded, "
-        "loaded\n"
+        "assert registry._registry is None, 'plugins were discovered'\n"
+        "assert not [m for m in loaded if m.startswith('hposampler_')], loaded\n"
+        "for lookup in ('hposampler.selection', 'hposampler.study', 'hposampler.storage'):\n"
+        "    assert lookup not in loaded, (lookup, loaded)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [("hposampler.tree", "hposampler.space.tree"), ("hposampler.flat", "hposampler.space.flat"),
+     ("hposampler.spec", "hposampler.plugins.specs"), ("hposampler.runner", "hposampler.study.runner"),
+     ("hposampler.channels", "hposampler.study.channels")],
+)  # fmt: skip
+def test_old_module_paths_warn_and_are_the_moved_module(old: str, new: str) -> None:
+    code = (
+        "import importlib, warnings\n"
+        "with warnings.catch_warnings(record=True) as seen:\n"
+        "    warnings.simplefilter('always')\n"
+        f"    old = importlib.import_module({old!r})\n"
+        f"new = importlib.import_module({new!r})\n"
+        "assert old is new and new.__spec__.name == new.__name__, (old, new.__spec__)\n"
+        "[w] = [w for w in seen if issubclass(w.category, DeprecationWarning)]\n"
+        f"assert {old!r} + ' moved to ' + {new!r} in str(w.message), w.message\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
 
@@ -266,7 +289,7 @@ ops = st.lists(
 
 @given(ops)
 def test_compact_tables_behave_like_dicts(operations: list[tuple[str, int, TrialState]]) -> None:
-    from hposampler.tables import DenseIntMap, StateTable
+    from hposampler.samplers.tables import DenseIntMap, StateTable
 
     table, numbers, model = StateTable(), DenseIntMap(), {}
     for op, trial_id, state in operations:

@@ -41,7 +41,7 @@ def _axes_by_xlabel(figure: Any) -> dict[str, Any]:
 
 
 def test_no_global_setting_changes_and_math_ticks_render(tmp_path: Path) -> None:
-    from hposampler.plotting import plot_study
+    from hposampler.viz.plotting import plot_study
 
     before = dict(matplotlib.rcParams)
     backend = matplotlib.get_backend()
@@ -51,7 +51,7 @@ def test_no_global_setting_changes_and_math_ticks_render(tmp_path: Path) -> None
 
 
 def test_axes_follow_the_space(tmp_path: Path) -> None:
-    from hposampler.plotting import study_figure
+    from hposampler.viz.plotting import study_figure
 
     figure = study_figure(_study(tmp_path))
     figure.canvas.draw()
@@ -71,7 +71,7 @@ def test_axes_follow_the_space(tmp_path: Path) -> None:
 
 
 def test_several_metrics_get_a_pareto_panel(tmp_path: Path) -> None:
-    from hposampler.plotting import study_figure
+    from hposampler.viz.plotting import study_figure
 
     figure = study_figure(_study(tmp_path, {"loss": "min", "cost": "min"}))
     titles = [ax.get_title() for ax in figure.axes]

@@ -43,8 +43,8 @@ def register_samplers(register):
 
 LIST_JSON = """
 import json
-from hposampler.cli import _plugin_listing
-print(json.dumps(_plugin_listing()))
+from hposampler.cli.plugins import plugin_listing
+print(json.dumps(plugin_listing()))
 """
 
 

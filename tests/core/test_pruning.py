@@ -27,7 +27,7 @@ from hposampler import (
 )
 from hposampler.cli import main
 from hposampler.errors import StudyError
-from hposampler.objective import TrialHandle
+from hposampler.study.objective import TrialHandle
 from support import make_dist, run_py
 
 SPACE = {"x": {"value_range": [0.0, 1.0], "value_type": "float"}}
@@ -90,7 +90,7 @@ def test_one_and_two_argument_objectives_both_work(tmp_path: Path) -> None:
 def test_reports_reach_the_sampler_as_running_updates_with_their_step(tmp_path: Path) -> None:
     calls: list[tuple[int, Any, TrialState, int | None]] = []
     study = create(tmp_path)
-    from hposampler.runner import Runner
+    from hposampler.study.runner import Runner
 
     original = Runner.__init__
 
@@ -122,8 +122,8 @@ def test_a_pruner_plugin_from_an_installed_distribution_prunes_in_a_study(tmp_pa
         import json, sys
         sys.path.insert(0, {str(TESTS)!r})
         from hposampler import Study, available_pruners
-        from hposampler.cli import _plugin_listing
-        listed = [p for p in _plugin_listing()["pruners"] if p["name"] == "mine:above"]
+        from hposampler.cli.plugins import plugin_listing
+        listed = [p for p in plugin_listing()["pruners"] if p["name"] == "mine:above"]
         study = Study.create({str(tmp_path / "p.db")!r}, "p", "random",
                              {{"x": {{"value_range": [0.0, 1.0], "value_type": "float"}}}},
                              {{"loss": "min"}}, seed=1, pruner="above",

@@ -52,6 +52,25 @@ def test_two_plugins_claiming_one_scheme_are_named(tmp_path: Path, isolated_plug
     assert "first (test-dist 0)" in str(info.value) and "second (test-dist 0)" in str(info.value)
 
 
+class NotAStoragePlugin:
+    """Registers ``dict://`` whose factory returns a plain dict."""
+
+    @hposampler.hookimpl
+    def register_storages(self, register: Any) -> None:
+        register(StorageSpec("dict", lambda url: {"url": url}))
+
+
+def test_a_factory_returning_no_storage_is_refused_naming_the_plugin(
+    isolated_plugins: Any,
+) -> None:
+    isolated_plugins(("dict-plugin", NotAStoragePlugin()))
+    with pytest.raises(PluginError) as info:
+        make_storage("dict://anything")
+    message = str(info.value)
+    assert "dict://" in message and "dict-plugin (test-dist 0)" in message
+    assert "returned dict" in message and "Storage protocol" in message
+
+
 @pytest.mark.parametrize(
     ("url", "secret"),
     [

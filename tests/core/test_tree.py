@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hposampler import SearchSpaceError, compile_space
-from hposampler.tree import ChoiceParam, FloatParam, IntParam
+from hposampler.space.tree import ChoiceParam, FloatParam, IntParam
 
 SPACE = {
     "opt": {

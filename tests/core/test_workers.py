@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from hposampler import Study, TrialState
-from hposampler.runner import is_stale
 from hposampler.storage import TrialRecord
+from hposampler.study.runner import is_stale
 from workers import evaluations, running_by, study_file, wait_for, worker
 
 

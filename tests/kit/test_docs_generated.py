@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from hposampler import hookspecs
+from hposampler.plugins import hookspecs
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,5 +1,13 @@
 """hposampler: pluggable hyperparameter samplers behind ablator's sampler contract.
 
+The packages, from the bottom layer up (each imports only those beneath it;
+``lint-imports`` checks it, and docs/architecture.md draws it): ``errors``;
+``space`` (search spaces, the compiled tree); ``samplers`` (the sampler
+contract); ``pruning`` (the pruner contract); ``plugins`` (specs, hooks,
+discovery); ``storage``, ``selection`` and ``problems``; ``study``
+(studies and the runner); ``viz``, ``testing`` and ``compat``;
+``bench``; ``cli``.
+
 >>> from hposampler import make_sampler, TrialState
 >>> sampler = make_sampler("grid", {"lr": {"categorical_values": [0.1, 0.01]}}, seed=1)
 >>> trial_id, config, internal = sampler.eager_sample()
@@ -11,7 +19,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .errors import (
+from hposampler import _moved
+from hposampler.errors import (
     HposamplerError,
     MetricsError,
     MissingDependencyError,
@@ -22,17 +31,22 @@ from .errors import (
     UnknownSamplerError,
     UnknownTrialError,
 )
-from .hookspecs import hookimpl
-from .pruning import BasePruner, PrunerSpec, TrialPruned, available_pruners, make_pruner
-from .sampler import BaseSampler
-from .space import SearchSpace, parse_search_space
-from .spec import ExecutorSpec, OptionSpec, SamplerSpec
-from .tree import SpaceTree, compile_space
-from .trial import Trial, TrialState
+from hposampler.plugins.hookspecs import hookimpl
+from hposampler.plugins.specs import ExecutorSpec, OptionSpec, PrunerSpec, SamplerSpec
+from hposampler.pruning import BasePruner, TrialPruned
+from hposampler.samplers.base import BaseSampler
+from hposampler.samplers.trial import Trial, TrialState
+from hposampler.space.model import SearchSpace, parse_search_space
+from hposampler.space.tree import SpaceTree, compile_space
 
 if TYPE_CHECKING:
-    from .selection import SamplerConfig, available_samplers, get_sampler_spec, make_sampler
-    from .study import Study
+    from hposampler.selection import (
+        SamplerConfig,
+        available_samplers,
+        get_sampler_spec,
+        make_sampler,
+    )
+    from hposampler.study.study import Study
 
 __version__ = "0.1.0"
 
@@ -71,10 +85,14 @@ __all__ = [
 ]
 
 
+_moved.install()
+
 # Names whose modules load on first use: the plugin registry (selection) and the
-# study runner (sqlite3, executors). ``import hposampler.sampler`` loads neither.
+# study runner (sqlite3, executors). Importing the contract loads neither.
 _LAZY = {
     "SamplerConfig": "selection",
+    "available_pruners": "selection",
+    "make_pruner": "selection",
     "available_samplers": "selection",
     "get_sampler_spec": "selection",
     "make_sampler": "selection",

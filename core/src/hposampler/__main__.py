@@ -1,5 +1,5 @@
 """``python -m hposampler`` runs the command line."""
 
-from .cli import main
+from hposampler.cli import main
 
 main()

@@ -16,10 +16,10 @@ from typing import Any
 
 import attrs
 
-from .errors import StudyError
-from .problems import PROBLEMS
-from .selection import make_sampler
-from .trial import TrialState
+from hposampler.errors import StudyError
+from hposampler.problems import PROBLEMS
+from hposampler.samplers.trial import TrialState
+from hposampler.selection import make_sampler
 
 __all__ = ["BenchRun", "plot_bench", "run_bench", "summarize"]
 
@@ -116,7 +116,7 @@ def summarize(runs: Sequence[BenchRun]) -> list[dict[str, Any]]:
 
 def plot_bench(runs: Sequence[BenchRun], output: str | Path) -> Path:
     """Median best-so-far regret curves, one panel per problem."""
-    from .plotting import new_figure
+    from hposampler.viz.plotting import new_figure
 
     problems = list(dict.fromkeys(r.problem for r in runs))
     fig = new_figure(5 * len(problems), 3.8)

@@ -158,7 +158,7 @@ def learning_curve(config: dict[str, Any], trial: Any = None) -> float:
         if trial is not None:
             trial.report(epoch, loss)
             if trial.should_prune():
-                from .pruning import TrialPruned
+                from hposampler.pruning import TrialPruned
 
                 raise TrialPruned()
     return loss

@@ -1,6 +1,6 @@
 """Pruning: objectives report as they train, pruners stop poor trials early.
 
-An objective that takes a second argument gets a :class:`~hposampler.objective.TrialHandle`:
+An objective that takes a second argument gets a :class:`~hposampler.study.objective.TrialHandle`:
 ``trial.report(step, metrics)`` stores an intermediate result and
 ``trial.should_prune()`` asks the study's pruner whether to stop. Raising
 :class:`TrialPruned` ends the trial as pruned.
@@ -16,32 +16,13 @@ from the driver's view of every trial whatever the executor.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-import attrs
+from hposampler.errors import MetricsError
+from hposampler.samplers.trial import TrialState, metric_value
 
-from .errors import MetricsError, SamplerOptionsError
-from .spec import (
-    OptionSpec,
-    _check_aliases,
-    _check_name,
-    _default_options,
-    _options_tuple,
-    _str_tuple,
-    check_options,
-)
-from .trial import TrialState, metric_value
-
-__all__ = [
-    "BasePruner",
-    "PrunerSpec",
-    "TrialPruned",
-    "available_pruners",
-    "check_report",
-    "get_pruner_spec",
-    "make_pruner",
-]
+__all__ = ["BasePruner", "TrialPruned", "check_report"]
 
 
 class TrialPruned(Exception):
@@ -87,104 +68,6 @@ class BasePruner:
     def prune(self, trial_id: int) -> bool:
         """Whether the running trial ``trial_id`` should stop now."""
         return False
-
-
-@attrs.frozen
-class PrunerSpec:
-    """A pruner as a plugin registers it.
-
-    Parameters
-    ----------
-    name : str
-        Unique name, ``"family:algorithm"`` (e.g. ``"optuna:median"``).
-    factory : callable
-        Called as ``factory(optim_metrics=..., **options)``; returns a
-        :class:`BasePruner`.
-    aliases : tuple of str
-        Short names (``"median"``); must not clash with other pruners.
-    description : str
-        One line for ``hposampler list`` and the docs.
-    options : tuple of OptionSpec, optional
-        The options the factory accepts (inferred from its keyword parameters
-        when not given, as for samplers).
-    """
-
-    name: str = attrs.field(validator=_check_name)
-    factory: Callable[..., BasePruner] = attrs.field(validator=attrs.validators.is_callable())
-    aliases: tuple[str, ...] = attrs.field(
-        default=(), converter=_str_tuple, validator=_check_aliases
-    )
-    description: str = ""
-    options: tuple[OptionSpec, ...] = attrs.field(
-        default=attrs.Factory(_default_options, takes_self=True), converter=_options_tuple
-    )
-
-    def check_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
-        """Validate options against :attr:`options` (see :meth:`SamplerSpec.check_options`)."""
-        return check_options("pruner", self.name, self.options, options)
-
-
-def available_pruners() -> list[PrunerSpec]:
-    """Every installed pruner's spec, by name."""
-    from .plugins import get_registry
-
-    return [spec for _, (spec, _) in sorted(get_registry().pruners().items())]
-
-
-def get_pruner_spec(name: str) -> PrunerSpec:
-    """The spec of the pruner called ``name`` (or alias).
-
-    Raises
-    ------
-    UnknownSamplerError
-        With ``kind="pruner"``: close matches and the installed names.
-    """
-    from .plugins import get_registry
-
-    spec: PrunerSpec = get_registry().lookup("pruner", name)[0]
-    return spec
-
-
-def make_pruner(
-    name: str, optim_metrics: Mapping[str, str] | None = None, **options: Any
-) -> BasePruner:
-    """Build the pruner called ``name`` with validated ``options``.
-
-    Parameters
-    ----------
-    name : str
-        A pruner name or alias (``"median"``, ``"optuna:hyperband"``).
-    optim_metrics : dict, optional
-        The study's one metric and direction; default ``{"loss": "min"}``.
-    **options
-        The pruner's options (``hposampler list`` shows them).
-
-    Raises
-    ------
-    UnknownSamplerError
-        For an unknown name, with close matches.
-    SamplerOptionsError
-        For an unknown option or a value of the wrong type.
-    MetricsError
-        Unless there is exactly one metric.
-    """
-    from .sampler import normalize_optim_metrics
-
-    spec = get_pruner_spec(name)
-    checked = spec.check_options(options)
-    metrics = normalize_optim_metrics(optim_metrics or {"loss": "min"})
-    try:
-        pruner = spec.factory(optim_metrics=metrics, **checked)
-    except (MetricsError, SamplerOptionsError):
-        raise
-    except (TypeError, ValueError) as exc:  # the library refused an option's value
-        raise SamplerOptionsError(f"pruner {spec.name!r}: {exc}") from None
-    if not isinstance(pruner, BasePruner):
-        raise SamplerOptionsError(
-            f"pruner {spec.name!r}: its factory returned {type(pruner).__name__}, not a "
-            "hposampler.pruning.BasePruner"
-        )
-    return pruner
 
 
 def check_report(

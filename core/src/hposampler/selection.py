@@ -1,36 +1,48 @@
-"""Choosing a sampler by name: :func:`make_sampler`, :class:`SamplerConfig`."""
+"""Building samplers and pruners by name from the installed plugins.
+
+:func:`make_sampler` (and :class:`SamplerConfig`, the same choice as data) and
+:func:`make_pruner` look a backend up in the plugin registry, check its options
+against its spec and build it. This module sits above the plugin registry and the
+sampler and pruner contracts; studies, the kit and the ablator layer build on it.
+"""
 
 from __future__ import annotations
 
 import importlib.util
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 import cattrs
 
-from ._convert import converter, describe, leaves
-from .errors import (
+from hposampler._convert import converter, describe, leaves
+from hposampler.errors import (
     MetricsError,
     MissingDependencyError,
     PluginError,
     SamplerOptionsError,
     SearchSpaceError,
 )
-from .plugins import PluginInfo, get_registry
-from .sampler import BaseSampler, check_constraints, check_seed, normalize_optim_metrics
-from .space import dump_search_space, parse_search_space
-from .spec import SamplerSpec
-
-if TYPE_CHECKING:
-    from .pruning import BasePruner
-from .tree import compile_space
-from .trial import Trial
+from hposampler.plugins.registry import PluginInfo, get_registry
+from hposampler.plugins.specs import PrunerSpec, SamplerSpec
+from hposampler.pruning import BasePruner
+from hposampler.samplers.base import (
+    BaseSampler,
+    check_constraints,
+    check_seed,
+    normalize_optim_metrics,
+)
+from hposampler.samplers.trial import Trial
+from hposampler.space.model import dump_search_space, parse_search_space
+from hposampler.space.tree import compile_space
 
 __all__ = [
     "SamplerConfig",
+    "available_pruners",
     "available_samplers",
+    "get_pruner_spec",
     "get_sampler_spec",
+    "make_pruner",
     "make_sampler",
     "sampler_plugin",
 ]
@@ -318,11 +330,9 @@ class SamplerConfig:
         }
 
     def create_pruner(self) -> BasePruner | None:
-        """Build the pruner (``None`` without one); see :func:`hposampler.pruning.make_pruner`."""
+        """Build the pruner (``None`` without one); see :func:`make_pruner`."""
         if self.pruner is None:
             return None
-        from .pruning import make_pruner
-
         return make_pruner(self.pruner, self.optim_metrics, **self.pruner_options)
 
     def create(
@@ -349,3 +359,60 @@ class SamplerConfig:
 
 def _seed(seed: Any) -> None:
     check_seed(seed)
+
+
+def available_pruners() -> list[PrunerSpec]:
+    """Every installed pruner's spec, by name."""
+    return [spec for _, (spec, _) in sorted(get_registry().pruners().items())]
+
+
+def get_pruner_spec(name: str) -> PrunerSpec:
+    """The spec of the pruner called ``name`` (or alias).
+
+    Raises
+    ------
+    UnknownSamplerError
+        With ``kind="pruner"``: close matches and the installed names.
+    """
+    spec: PrunerSpec = get_registry().lookup("pruner", name)[0]
+    return spec
+
+
+def make_pruner(
+    name: str, optim_metrics: Mapping[str, str] | None = None, **options: Any
+) -> BasePruner:
+    """Build the pruner called ``name`` with validated ``options``.
+
+    Parameters
+    ----------
+    name : str
+        A pruner name or alias (``"median"``, ``"optuna:hyperband"``).
+    optim_metrics : dict, optional
+        The study's one metric and direction; default ``{"loss": "min"}``.
+    **options
+        The pruner's options (``hposampler list`` shows them).
+
+    Raises
+    ------
+    UnknownSamplerError
+        For an unknown name, with close matches.
+    SamplerOptionsError
+        For an unknown option or a value of the wrong type.
+    MetricsError
+        Unless there is exactly one metric.
+    """
+    spec = get_pruner_spec(name)
+    checked = spec.check_options(options)
+    metrics = normalize_optim_metrics(optim_metrics or {"loss": "min"})
+    try:
+        pruner = spec.factory(optim_metrics=metrics, **checked)
+    except (MetricsError, SamplerOptionsError):
+        raise
+    except (TypeError, ValueError) as exc:  # the library refused an option's value
+        raise SamplerOptionsError(f"pruner {spec.name!r}: {exc}") from None
+    if not isinstance(pruner, BasePruner):
+        raise SamplerOptionsError(
+            f"pruner {spec.name!r}: its factory returned {type(pruner).__name__}, not a "
+            "hposampler.BasePruner"
+        )
+    return pruner

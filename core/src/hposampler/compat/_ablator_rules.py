@@ -26,9 +26,9 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..errors import AblatorSearchSpaceError
-from ..space import SearchSpace, parse_search_space
-from ..tree import CategoricalParam, FloatParam, IntParam, SpaceTree, compile_space
+from hposampler.errors import AblatorSearchSpaceError
+from hposampler.space.model import SearchSpace, parse_search_space
+from hposampler.space.tree import CategoricalParam, FloatParam, IntParam, SpaceTree, compile_space
 
 __all__ = ["EMPTY_KEY", "OptEncoding", "ablator_name", "grid_space", "optuna_space", "parse"]
 

@@ -39,16 +39,7 @@ from typing import Any
 
 import attrs
 
-from ..errors import (
-    AblatorMetricsError,
-    AblatorSearchAlgoError,
-    AblatorUnknownTrialError,
-    SearchSpaceError,
-    UnknownSamplerError,
-)
-from ..sampler import BaseSampler
-from ..trial import Trial, TrialState
-from ._ablator_rules import (
+from hposampler.compat._ablator_rules import (
     EMPTY_KEY,
     OptEncoding,
     backend_space,
@@ -56,6 +47,15 @@ from ._ablator_rules import (
     optuna_space,
     parse,
 )
+from hposampler.errors import (
+    AblatorMetricsError,
+    AblatorSearchAlgoError,
+    AblatorUnknownTrialError,
+    SearchSpaceError,
+    UnknownSamplerError,
+)
+from hposampler.samplers.base import BaseSampler
+from hposampler.samplers.trial import Trial, TrialState
 
 __all__ = ["BaseSampler", "GridSampler", "OptunaSampler"]
 
@@ -183,7 +183,7 @@ class OptunaSampler(_Delegating):
         trials: Iterable[Any] | None = None,
         seed: int | None = None,
     ) -> None:
-        from ..selection import get_sampler_spec, make_sampler
+        from hposampler.selection import get_sampler_spec, make_sampler
 
         name = getattr(search_algo, "value", search_algo)
         if not optim_metrics:
@@ -354,7 +354,7 @@ class GridSampler(_Delegating):
         configs: Iterable[Mapping[str, Any]] | None = None,
         seed: int | None = None,
     ) -> None:
-        from ..selection import make_sampler
+        from hposampler.selection import make_sampler
 
         parsed = parse(search_space)
         given = [dict(c) for c in configs or []]

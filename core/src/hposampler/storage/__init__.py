@@ -6,7 +6,12 @@ plugin registered for that scheme through the ``register_storages`` hook (for
 instance ``postgresql://user:pass@host:5432/db``). :func:`make_storage` does the
 choosing; ``Study.create`` and ``Study.load`` accept the same strings.
 
-This module is itself a plugin of the core: it registers the ``sqlite`` scheme.
+This package is itself a plugin of the core: it registers the ``sqlite`` scheme.
+It sits above the plugin registry (it looks storages up by scheme) and imports
+the sampler contract's trial types; the study layer builds on it.
+
+Modules: :mod:`~hposampler.storage.base` (the record, the protocol and the row
+codec every storage shares) and :mod:`~hposampler.storage.sqlite`.
 """
 
 from __future__ import annotations
@@ -15,12 +20,14 @@ import difflib
 import os
 from collections.abc import Callable
 
-from ..hookspecs import hookimpl
-from .base import (
+from hposampler.errors import PluginError, StudyError, UnknownSamplerError
+from hposampler.plugins.hookspecs import hookimpl
+from hposampler.plugins.registry import get_registry
+from hposampler.plugins.specs import StorageSpec
+from hposampler.storage.base import (
     CLAIM_COLUMNS,
     TRIAL_COLUMNS,
     Storage,
-    StorageSpec,
     TrialRecord,
     claim_key,
     dumps,
@@ -30,7 +37,7 @@ from .base import (
     record_from_row,
     record_to_row,
 )
-from .sqlite import SCHEMA_VERSION, SQLiteStorage, resolve_sqlite_path
+from hposampler.storage.sqlite import SCHEMA_VERSION, SQLiteStorage, resolve_sqlite_path
 
 __all__ = [
     "CLAIM_COLUMNS",
@@ -92,9 +99,6 @@ def make_storage(storage: str | os.PathLike[str] | Storage, read_only: bool = Fa
     StudyError
         For an argument that is neither a path, a URL nor a storage.
     """
-    from ..errors import StudyError, UnknownSamplerError
-    from ..plugins import get_registry
-
     if isinstance(storage, Storage):
         return storage
     if not isinstance(storage, (str, os.PathLike)):
@@ -114,4 +118,11 @@ def make_storage(storage: str | os.PathLike[str] | Storage, read_only: bool = Fa
             [f"{s}://" for s in difflib.get_close_matches(scheme, known)],
             kind="storage",
         )  # fmt: skip
-    return storages[scheme][0].factory(text)
+    made = storages[scheme][0].factory(text)
+    if not isinstance(made, Storage):
+        raise PluginError(
+            f"the storage plugin for {scheme}:// ({storages[scheme][1].label}) returned "
+            f"{type(made).__name__}, which does not follow the hposampler.storage.Storage "
+            "protocol"
+        )
+    return made

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
-from ..errors import StorageError
-from ..trial import Trial, TrialState, metric_value
+from hposampler.errors import StorageError
+from hposampler.samplers.trial import Trial, TrialState, metric_value
 
 __all__ = [
     "CLAIM_COLUMNS",
@@ -27,7 +27,6 @@ __all__ = [
     "MAX_TRIAL_ID",
     "TRIAL_COLUMNS",
     "Storage",
-    "StorageSpec",
     "TrialRecord",
     "claim_key",
     "dumps",
@@ -204,29 +203,6 @@ class Storage(Protocol):
     def close(self) -> None:
         """Release the connection."""
         ...
-
-
-@attrs.frozen
-class StorageSpec:
-    """A kind of storage as a plugin registers it, chosen by URL scheme.
-
-    Parameters
-    ----------
-    scheme : str
-        The URL scheme (``"postgresql"`` for ``postgresql://user@host/db``).
-    factory : callable
-        ``factory(url) -> Storage``; raises :class:`~hposampler.errors.StudyError`
-        or :class:`~hposampler.errors.StorageError` with a clear message.
-    aliases : tuple of str
-        Other schemes meaning the same (``"postgres"``).
-    description : str
-        One line for ``hposampler list``.
-    """
-
-    scheme: str
-    factory: Callable[[str], Storage] = attrs.field(validator=attrs.validators.is_callable())
-    aliases: tuple[str, ...] = ()
-    description: str = ""
 
 
 #: The largest trial id accepted on load (ids are dense; JSON-safe integers).

@@ -32,9 +32,9 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..errors import StorageError, StudyError
-from ..trial import TrialState
-from .base import (
+from hposampler.errors import StorageError, StudyError
+from hposampler.samplers.trial import TrialState
+from hposampler.storage.base import (
     CLAIM_COLUMNS,
     TRIAL_COLUMNS,
     TrialRecord,

@@ -7,7 +7,7 @@
   (needs ``hypothesis``).
 """
 
-from .checks import (
+from hposampler.testing.checks import (
     CALL_TIMEOUT,
     CHECK_TIMEOUT,
     CHECKS,
@@ -23,7 +23,7 @@ from .checks import (
     run_check,
     space_violation,
 )
-from .pruners import check_pruner
+from hposampler.testing.pruners import check_pruner
 
 __all__ = [
     "CALL_TIMEOUT",

@@ -31,13 +31,13 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from ..errors import MetricsError
-from ..sampler import BaseSampler, normalize_optim_metrics
-from ..selection import get_sampler_spec
-from ..space import parse_search_space
-from ..spec import SamplerSpec
-from ..tree import compile_space
-from ..trial import Trial, TrialState
+from hposampler.errors import MetricsError
+from hposampler.plugins.specs import SamplerSpec
+from hposampler.samplers.base import BaseSampler, normalize_optim_metrics
+from hposampler.samplers.trial import Trial, TrialState
+from hposampler.selection import get_sampler_spec
+from hposampler.space.model import parse_search_space
+from hposampler.space.tree import compile_space
 
 __all__ = [
     "CHECKS",
@@ -171,7 +171,7 @@ class _Subject:
         trials: Iterable[Trial] | None = None,
         seed: int | None = 0,
     ) -> BaseSampler:
-        from ..selection import make_sampler
+        from hposampler.selection import make_sampler
 
         metrics = dict(_LOSS if metrics is None else metrics)
         watch = _WATCH
@@ -230,7 +230,7 @@ def space_violation(space: Mapping[str, Any], config: Mapping[str, Any]) -> str 
     """Why ``config`` is not a config of ``space`` (path and reason), or ``None``.
 
     The same check samplers use when they resume (:meth:`SpaceTree.violation
-    <hposampler.tree.SpaceTree.violation>`), so anything ``parse_search_space``
+    <hposampler.space.tree.SpaceTree.violation>`), so anything ``parse_search_space``
     accepts, nested plain-dict groups included, is checked the same way.
     """
     return compile_space(space).violation(config)
@@ -303,7 +303,7 @@ def check_dense_ids_and_drop(sampler: SamplerLike) -> None:
 
 def check_lock_discipline(sampler: SamplerLike) -> None:
     """Sampling twice without ``unlock`` and dropping while unlocked raise SamplerLockedError."""
-    from ..errors import SamplerLockedError
+    from hposampler.errors import SamplerLockedError
 
     subject = _Subject(sampler)
     built = subject.build(subject.spaces()["int"])
@@ -452,12 +452,12 @@ def check_concurrent_distinct(sampler: SamplerLike) -> None:
         _check(len(set(pending)) == len(pending), "concurrent_distinct", subject,
                f"after {done} trials with results, 4 pending trials were not all different: "
                f"{pending}; a model-based backend must see pending trials (a constant liar: "
-               "hposampler.pending.ConstantLiar)")  # fmt: skip
+               "hposampler.samplers.pending.ConstantLiar)")  # fmt: skip
 
 
 def check_multi_objective(sampler: SamplerLike) -> None:
     """Two metrics are accepted if and only if the spec declares ``multi_objective``."""
-    from ..selection import make_sampler
+    from hposampler.selection import make_sampler
 
     subject = _Subject(sampler)
     space = subject.spaces()["log_float"]

@@ -14,8 +14,9 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from ..pruning import BasePruner, make_pruner
-from ..trial import TrialState
+from hposampler.pruning import BasePruner
+from hposampler.samplers.trial import TrialState
+from hposampler.selection import make_pruner
 
 __all__ = ["check_pruner"]
 

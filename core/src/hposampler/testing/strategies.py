@@ -14,7 +14,14 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from ..tree import CategoricalParam, ChoiceParam, FloatParam, IntParam, Param, SpaceTree
+from hposampler.space.tree import (
+    CategoricalParam,
+    ChoiceParam,
+    FloatParam,
+    IntParam,
+    Param,
+    SpaceTree,
+)
 
 __all__ = ["draw_params", "json_constants", "range_spaces", "search_spaces", "space_dicts"]
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from hposampler import SearchSpaceError
-from hposampler.tree import (
+from hposampler.space.tree import (
     Choice,
     Constant,
     Group,

@@ -1,6 +1,6 @@
 """hposampler's space as a flat hyperopt space (one label per dimension).
 
-Built on :class:`hposampler.flat.FlatSpace` (every branch's parameters are
+Built on :class:`hposampler.space.flat.FlatSpace` (every branch's parameters are
 labels; inactive ones are ignored when decoding):
 
 * ``float`` -> ``hp.uniform`` (``hp.loguniform`` when ``log``);
@@ -16,8 +16,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from hposampler.flat import Dimension, FlatSpace
-from hposampler.tree import SpaceTree
+from hposampler.space.flat import Dimension, FlatSpace
+from hposampler.space.tree import SpaceTree
 
 __all__ = ["PLACEHOLDER", "HyperoptSpace"]
 
@@ -40,7 +40,7 @@ def _label(dim: Dimension) -> Any:
 
 
 class HyperoptSpace(FlatSpace):
-    """A :class:`~hposampler.flat.FlatSpace` with its hyperopt space."""
+    """A :class:`~hposampler.space.flat.FlatSpace` with its hyperopt space."""
 
     def __init__(self, tree: SpaceTree) -> None:
         from hyperopt import hp

@@ -1,6 +1,6 @@
 """hposampler's space as a nevergrad ``Dict`` parametrization.
 
-Built on :class:`hposampler.flat.FlatSpace` (every branch's parameters are
+Built on :class:`hposampler.space.flat.FlatSpace` (every branch's parameters are
 dimensions; inactive ones are ignored when decoding):
 
 * ``float`` -> ``Scalar`` (``Log`` when ``log``); ``int`` -> the same with
@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from hposampler.flat import Dimension, FlatSpace
-from hposampler.tree import SpaceTree
+from hposampler.space.flat import Dimension, FlatSpace
+from hposampler.space.tree import SpaceTree
 
 __all__ = ["PLACEHOLDER", "NevergradSpace"]
 
@@ -39,7 +39,7 @@ def _entry(dim: Dimension) -> Any:
 
 
 class NevergradSpace(FlatSpace):
-    """A :class:`~hposampler.flat.FlatSpace` with its nevergrad parametrization."""
+    """A :class:`~hposampler.space.flat.FlatSpace` with its nevergrad parametrization."""
 
     def __init__(self, tree: SpaceTree) -> None:
         import nevergrad as ng

@@ -30,7 +30,7 @@ from optuna.distributions import (
     IntDistribution,
 )
 
-from hposampler.tree import CategoricalParam, ChoiceParam, FloatParam, IntParam, Param
+from hposampler.space.tree import CategoricalParam, ChoiceParam, FloatParam, IntParam, Param
 
 __all__ = ["Mapping", "mapping_for", "suggest"]
 

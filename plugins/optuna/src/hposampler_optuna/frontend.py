@@ -35,7 +35,7 @@ from optuna.trial import FrozenTrial
 from optuna.trial import TrialState as OptunaState
 
 from hposampler import SearchSpaceError, Trial, TrialState, get_sampler_spec, make_sampler
-from hposampler.tree import CategoricalParam, ChoiceParam, IntParam, compile_space
+from hposampler.space.tree import CategoricalParam, ChoiceParam, IntParam, compile_space
 
 __all__ = ["HposamplerSampler", "space_from_distributions"]
 

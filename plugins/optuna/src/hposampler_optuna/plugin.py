@@ -8,7 +8,7 @@ from typing import Any
 
 from hposampler import OptionSpec, SamplerOptionsError, SamplerSpec, hookimpl
 from hposampler.errors import MissingDependencyError
-from hposampler.spec import PythonObject
+from hposampler.plugins.specs import PythonObject
 
 #: The first Optuna release whose class a backend needs, where that is newer than
 #: 3.1.1, the oldest Optuna this plugin supports (ablator pins it): NSGA-III, the GP
@@ -253,7 +253,7 @@ def _factory(
                 kwargs["constraints_func"] = constraints_reader(told, len(constraints))
 
         def make(seed: int | None) -> Any:
-            from .sampler import quiet_experimental
+            from .common import quiet_experimental
 
             with quiet_experimental():  # the user chose this sampler knowingly
                 return cls(seed=seed, **kwargs)
@@ -341,15 +341,15 @@ def _pruner_factory(algorithm: str, class_name: str) -> Callable[..., Any]:
     def build(*, optim_metrics: Any, **options: Any) -> Any:
         import optuna
 
+        from .common import quiet_experimental
         from .pruners import OptunaPruner
-        from .sampler import quiet_experimental
 
         cls = optuna_class(optuna.pruners, class_name, f"pruner 'optuna:{algorithm}'")
         if class_name == "PatientPruner":
             wrapped = options.pop("wrapped", None)
             inner = None
             if wrapped is not None:
-                from hposampler.pruning import make_pruner
+                from hposampler import make_pruner
 
                 built = make_pruner(wrapped, optim_metrics)
                 inner = getattr(built, "optuna_pruner", None)
@@ -372,7 +372,7 @@ def register_pruners(register: Callable[[Any], None]) -> None:
     """Register Optuna's pruners: ``optuna:median`` (``median``), ``optuna:percentile``,
     ``optuna:successive_halving`` (``asha``, ``sha``), ``optuna:hyperband``
     (``hyperband``), ``optuna:threshold``, ``optuna:wilcoxon`` and ``optuna:patient``."""
-    from hposampler.pruning import PrunerSpec
+    from hposampler import PrunerSpec
 
     for algorithm, class_name, aliases, description, options in PRUNERS:
         register(

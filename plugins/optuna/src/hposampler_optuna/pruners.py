@@ -18,12 +18,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from hposampler.pruning import BasePruner
-from hposampler.trial import TrialState
+from hposampler.samplers.trial import TrialState
 
-__all__ = ["STUDY_NAME", "OptunaPruner"]
+from .common import STUDY_NAME, quiet_optuna
 
-#: The study name of the mirror and of samplers that share a pruner (Hyperband brackets).
-STUDY_NAME = "hposampler"
+__all__ = ["OptunaPruner"]
 
 
 class OptunaPruner(BasePruner):
@@ -41,9 +40,7 @@ class OptunaPruner(BasePruner):
         super().__init__(optim_metrics)
         import optuna
 
-        from .sampler import _quiet_optuna
-
-        _quiet_optuna()
+        quiet_optuna()
         self.optuna_pruner = pruner
         self.storage = optuna.storages.InMemoryStorage()
         self.study = optuna.create_study(

@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING, Any
 import optuna
 
 from hposampler.errors import MissingDependencyError
+from hposampler.samplers.trial import TrialState
 from hposampler.study import flatten_config
-from hposampler.trial import TrialState
 
 from .view import to_optuna
 

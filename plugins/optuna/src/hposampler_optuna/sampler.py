@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
-import threading
-import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal
 
 import optuna
@@ -15,30 +12,17 @@ from optuna.distributions import distribution_to_json
 from optuna.trial import TrialState as OptunaState
 
 from hposampler import BaseSampler, SearchSpaceError, Trial, TrialState
-from hposampler.tables import DenseIntMap
-from hposampler.tree import Param
+from hposampler.samplers.tables import DenseIntMap
+from hposampler.space.tree import Param
 
+from .common import STUDY_NAME, quiet_optuna
 from .distributions import Mapping as ParamMapping
 from .distributions import mapping_for, suggest
-from .pruners import STUDY_NAME
 
 __all__ = ["OptunaSampler", "constraints_reader"]
 
 #: Where Optuna's samplers keep a trial's constraint values (``optuna.samplers._base``).
 _CONSTRAINTS_KEY = "constraints"
-
-_quiet_lock = threading.Lock()
-_quieted = False
-
-
-def _quiet_optuna() -> None:
-    """Optuna logs every finished trial at INFO; keep its default handler at WARNING once."""
-    global _quieted
-    with _quiet_lock:
-        if not _quieted and optuna.logging.get_verbosity() == optuna.logging.INFO:
-            optuna.logging.set_verbosity(optuna.logging.WARNING)
-        _quieted = True
-
 
 _tell_without_copy: Callable[..., Any] | None
 try:  # Study.tell deep-copies the finished trial to return it; we need no copy back
@@ -110,7 +94,7 @@ class OptunaSampler(BaseSampler):
         )  # fmt: skip
         #: Constraint values by Optuna trial number, read by the sampler's constraints_func.
         self.constraint_values = {} if constraint_values is None else constraint_values
-        _quiet_optuna()
+        quiet_optuna()
         self._make = make_sampler
         self.optuna_sampler = make_sampler(seed)
         directions: list[Literal["minimize", "maximize"]] = [
@@ -413,11 +397,3 @@ def constraints_reader(
 def _is_qmc_counter(key: str) -> bool:
     """QMC's sample counter key: ``qmc:<hash>`` (Optuna >= 3.2) or ``"... last sample id"``."""
     return key.startswith("qmc:") or key.endswith("'s last sample id")
-
-
-@contextlib.contextmanager
-def quiet_experimental() -> Iterator[None]:
-    """Silence Optuna's ExperimentalWarning while building a sampler the user asked for."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        yield

@@ -51,8 +51,8 @@ from optuna.trial import FrozenTrial
 from optuna.trial import TrialState as OptunaState
 
 from hposampler.errors import StudyError
-from hposampler.storage import TrialRecord
-from hposampler.tree import (
+from hposampler.samplers.trial import TrialState
+from hposampler.space.tree import (
     CategoricalParam,
     ChoiceParam,
     FloatParam,
@@ -60,9 +60,9 @@ from hposampler.tree import (
     compile_space,
     config_key,
 )
-from hposampler.trial import TrialState
+from hposampler.storage import TrialRecord
 
-from .sampler import _quiet_optuna
+from .common import quiet_optuna
 
 if TYPE_CHECKING:
     from hposampler import Study
@@ -260,7 +260,7 @@ def to_optuna(study: Study, records: Iterable[TrialRecord] | None = None) -> opt
     tree = compile_space(study.config.search_space)
     dists = distributions_of(study.config.search_space)
     rows = study.records() if records is None else list(records)
-    _quiet_optuna()
+    quiet_optuna()
     view = optuna.create_study(study_name=study.name, directions=directions)
     constraints = study.config.constraints
     view.add_trials([_frozen(r, metrics, tree, dists, constraints) for r in rows])

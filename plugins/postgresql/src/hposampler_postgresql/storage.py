@@ -39,6 +39,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import psycopg
 
 from hposampler.errors import StorageError, StudyError
+from hposampler.samplers.trial import TrialState
 from hposampler.storage import (
     CLAIM_COLUMNS,
     TRIAL_COLUMNS,
@@ -51,7 +52,6 @@ from hposampler.storage import (
     record_from_row,
     record_to_row,
 )
-from hposampler.trial import TrialState
 
 __all__ = ["RECONNECT_WAIT", "SCHEMA_VERSION", "PostgresStorage"]
 

@@ -3,7 +3,7 @@
 A task's ``trial.report(...)`` / ``trial.should_prune()`` calls the actor's
 ``call``, which waits until the driver replies. A bridge thread in the driver
 long-polls the actor for requests (``next``), hands them to the runner's
-:class:`hposampler.channels.Hub` and sends each answer back (``reply``). The
+:class:`hposampler.study.channels.Hub` and sends each answer back (``reply``). The
 actor is created when the first trial that takes a handle is submitted.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 
 import ray
 
-from hposampler.channels import Hub, Reply
+from hposampler.study.channels import Hub, Reply
 
 __all__ = ["RayChannels"]
 
@@ -61,7 +61,7 @@ class _RayChannel:
 
 
 class RayChannels:
-    """:class:`hposampler.channels.Channels` for Ray tasks."""
+    """:class:`hposampler.study.channels.Channels` for Ray tasks."""
 
     def __init__(self, hub: Hub) -> None:
         self.hub = hub

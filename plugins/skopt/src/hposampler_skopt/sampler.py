@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from hposampler import BaseSampler, Trial, TrialState
-from hposampler.pending import STRATEGIES, ConstantLiar
+from hposampler.samplers.pending import STRATEGIES, ConstantLiar
 
 from . import shims
 from .space import SkoptSpace

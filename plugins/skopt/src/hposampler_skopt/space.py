@@ -1,6 +1,6 @@
 """hposampler's space as a fixed-dimensional skopt space.
 
-Built on :class:`hposampler.flat.FlatSpace` (every branch's parameters are
+Built on :class:`hposampler.space.flat.FlatSpace` (every branch's parameters are
 dimensions; inactive ones are ignored when decoding; single values are fixed):
 
 * ``float`` -> ``Real`` (log-uniform prior when ``log``); ``int`` -> ``Integer``
@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from hposampler.flat import Dimension, FlatSpace
-from hposampler.tree import SpaceTree
+from hposampler.space.flat import Dimension, FlatSpace
+from hposampler.space.tree import SpaceTree
 
 __all__ = ["SkoptSpace"]
 

@@ -10,8 +10,8 @@ import contextlib
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from .storage import TrialRecord
-from .trial import TrialState
+from hposampler.samplers.trial import TrialState
+from hposampler.storage import TrialRecord
 
 __all__ = ["ProgressCallback", "progress_bar"]
 

@@ -30,15 +30,12 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import pluggy
 
-from . import hookspecs
-from .errors import PluginError, UnknownSamplerError
-from .spec import ExecutorSpec, SamplerSpec
+from hposampler.errors import PluginError, UnknownSamplerError
+from hposampler.plugins import hookspecs
+from hposampler.plugins.specs import ExecutorSpec, PrunerSpec, SamplerSpec, StorageSpec
 
 if TYPE_CHECKING:
     from importlib import metadata
-
-    from .pruning import PrunerSpec
-    from .storage import StorageSpec
 
 __all__ = [
     "BUNDLED",
@@ -60,7 +57,7 @@ ENV_DISABLE = "HPOSAMPLER_DISABLE_PLUGINS"
 ENV_EXTRA = "HPOSAMPLER_PLUGINS"
 
 # Modules of the core that are plugins too (registered before entry points).
-_BUILTIN_PLUGINS = ("hposampler.executors", "hposampler.storage")
+_BUILTIN_PLUGINS = ("hposampler.study.executors", "hposampler.storage")
 
 
 @attrs.frozen
@@ -250,7 +247,7 @@ class PluginRegistry:
             name = self.pm.get_name(plugin) if plugin is not None else "?"
             raise PluginError(
                 f"plugin {name!r} implements a hook hposampler does not define: {exc}; "
-                "check the function names against hposampler.hookspecs"
+                "check the function names against hposampler.plugins.hookspecs"
             ) from exc
 
     # -- collecting registrations ----------------------------------------------------
@@ -356,8 +353,6 @@ class PluginRegistry:
 
     def pruners(self) -> dict[str, tuple[PrunerSpec, PluginInfo]]:
         """Registered pruners by name, with their plugins (clashing names are skipped)."""
-        from .pruning import PrunerSpec
-
         with self._lock:
             if self._pruners is None:
                 found: dict[str, tuple[PrunerSpec, PluginInfo]] = {}
@@ -418,8 +413,6 @@ class PluginRegistry:
 
     def storages(self) -> dict[str, tuple[StorageSpec, PluginInfo]]:
         """Registered storages by URL scheme (aliases included), with their plugins."""
-        from .storage import StorageSpec
-
         with self._lock:
             if self._storages is None:
                 found: dict[str, tuple[StorageSpec, PluginInfo]] = {}

@@ -1,4 +1,14 @@
-"""What a plugin registers: :class:`SamplerSpec`, :class:`OptionSpec`, :class:`ExecutorSpec`."""
+"""What a plugin registers: one spec per plugin kind, and the options they take.
+
+:class:`SamplerSpec`, :class:`PrunerSpec`, :class:`ExecutorSpec` and
+:class:`StorageSpec` are what the ``register_*`` hooks receive;
+:class:`OptionSpec` describes one option of a factory (:func:`infer_options`
+reads them from its signature) and :func:`check_options` validates given options.
+
+The specs sit beneath the hook specifications and the registry: this module
+imports the sampler and pruner contracts (the types factories return) and nothing
+that looks plugins up.
+"""
 
 from __future__ import annotations
 
@@ -8,21 +18,23 @@ import re
 import types
 import typing
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
-from .errors import SamplerOptionsError
-
-if TYPE_CHECKING:
-    from .sampler import BaseSampler
+from hposampler.errors import SamplerOptionsError
+from hposampler.pruning import BasePruner
+from hposampler.samplers.base import BaseSampler
 
 __all__ = [
     "CAPABILITIES",
     "ExecutorSpec",
     "OptionSpec",
+    "PrunerSpec",
     "PythonObject",
     "SamplerSpec",
+    "StorageSpec",
+    "check_options",
     "infer_options",
 ]
 
@@ -309,7 +321,7 @@ class ExecutorSpec:
         Unique name used by ``Study.optimize(executor=...)``.
     factory : callable
         Called as ``factory(max_workers=..., **options)``; returns a
-        :class:`~hposampler.executors.Executor`.
+        :class:`~hposampler.study.executors.Executor`.
     description : str
         One line for ``hposampler list``.
     options : tuple of OptionSpec
@@ -343,3 +355,62 @@ def check_options(
             )
         out[key] = spec.check(value, owner)
     return out
+
+
+@attrs.frozen
+class PrunerSpec:
+    """A pruner as a plugin registers it.
+
+    Parameters
+    ----------
+    name : str
+        Unique name, ``"family:algorithm"`` (e.g. ``"optuna:median"``).
+    factory : callable
+        Called as ``factory(optim_metrics=..., **options)``; returns a
+        :class:`BasePruner`.
+    aliases : tuple of str
+        Short names (``"median"``); must not clash with other pruners.
+    description : str
+        One line for ``hposampler list`` and the docs.
+    options : tuple of OptionSpec, optional
+        The options the factory accepts (inferred from its keyword parameters
+        when not given, as for samplers).
+    """
+
+    name: str = attrs.field(validator=_check_name)
+    factory: Callable[..., BasePruner] = attrs.field(validator=attrs.validators.is_callable())
+    aliases: tuple[str, ...] = attrs.field(
+        default=(), converter=_str_tuple, validator=_check_aliases
+    )
+    description: str = ""
+    options: tuple[OptionSpec, ...] = attrs.field(
+        default=attrs.Factory(_default_options, takes_self=True), converter=_options_tuple
+    )
+
+    def check_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        """Validate options against :attr:`options` (see :meth:`SamplerSpec.check_options`)."""
+        return check_options("pruner", self.name, self.options, options)
+
+
+@attrs.frozen
+class StorageSpec:
+    """A kind of storage as a plugin registers it, chosen by URL scheme.
+
+    Parameters
+    ----------
+    scheme : str
+        The URL scheme (``"postgresql"`` for ``postgresql://user@host/db``).
+    factory : callable
+        ``factory(url)``, returning an object that follows the
+        :class:`~hposampler.storage.Storage` protocol; raises :class:`~hposampler.errors.StudyError`
+        or :class:`~hposampler.errors.StorageError` with a clear message.
+    aliases : tuple of str
+        Other schemes meaning the same (``"postgres"``).
+    description : str
+        One line for ``hposampler list``.
+    """
+
+    scheme: str
+    factory: Callable[[str], Any] = attrs.field(validator=attrs.validators.is_callable())
+    aliases: tuple[str, ...] = ()
+    description: str = ""

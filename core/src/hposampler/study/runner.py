@@ -38,11 +38,17 @@ import traceback
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures.process import BrokenProcessPool
-from typing import TYPE_CHECKING, Any
+from typing import Any, Generic, Protocol, TypeVar
 
-from .channels import ChannelLost, Channels, Hub, Reply
-from .errors import HposamplerError, MetricsError, StudyError
-from .objective import (
+from hposampler.errors import HposamplerError, MetricsError, StudyError
+from hposampler.pruning import BasePruner, TrialPruned, check_report
+from hposampler.samplers.base import BaseSampler
+from hposampler.samplers.tables import StateTable
+from hposampler.samplers.trial import TrialState
+from hposampler.selection import SamplerConfig
+from hposampler.storage import Storage, TrialRecord
+from hposampler.study.channels import ChannelLost, Channels, Hub, Reply
+from hposampler.study.objective import (
     Objective,
     TrialHandle,
     run_objective,
@@ -50,14 +56,6 @@ from .objective import (
     take_constraints,
     wants_trial,
 )
-from .pruning import BasePruner, TrialPruned, check_report
-from .sampler import BaseSampler
-from .storage import TrialRecord
-from .tables import StateTable
-from .trial import TrialState
-
-if TYPE_CHECKING:
-    from .study import Study
 
 __all__ = [
     "HEARTBEAT_INTERVAL",
@@ -66,13 +64,50 @@ __all__ = [
     "STALE_AFTER",
     "Callback",
     "Runner",
+    "RunnerStudy",
     "driver_id",
     "is_stale",
 ]
 
 logger = logging.getLogger("hposampler.study")
 
-Callback = Callable[["Study", TrialRecord], None]
+
+class RunnerStudy(Protocol):
+    """What a :class:`Runner` needs of the study it runs; :class:`~hposampler.Study` has it.
+
+    The runner sits beneath the study: it is told about the study through this
+    protocol and never imports it.
+    """
+
+    @property
+    def name(self) -> str:
+        """The study's name in its storage."""
+        ...
+
+    @property
+    def storage(self) -> Storage:
+        """Where the study's trials are stored."""
+        ...
+
+    @property
+    def config(self) -> SamplerConfig:
+        """The study's sampler, metrics and constraints."""
+        ...
+
+    @property
+    def stopping(self) -> bool:
+        """Whether a stop was asked for (no new trial starts)."""
+        ...
+
+    def stop(self) -> None:
+        """Ask the runner to start no new trial."""
+        ...
+
+
+S = TypeVar("S", bound=RunnerStudy)
+
+#: ``callback(study, record)``, called after each trial is stored as finished.
+Callback = Callable[[S, TrialRecord], None]
 
 #: Attempts at a trial whose executor keeps losing it (dead workers) before it is FAIL;
 #: an executor with a ``max_attempts`` attribute overrides it.
@@ -168,7 +203,7 @@ def is_stale(record: TrialRecord, now: float, interval: float = HEARTBEAT_INTERV
 class _DirectChannel:
     """Requests of an objective that runs in the runner's thread: answered at once."""
 
-    def __init__(self, runner: Runner) -> None:
+    def __init__(self, runner: Runner[Any]) -> None:
         self.runner = runner
 
     def call(self, message: tuple[Any, ...]) -> Reply:
@@ -178,13 +213,13 @@ class _DirectChannel:
         return replies[0]
 
 
-class Runner:
+class Runner(Generic[S]):
     """One :meth:`Study.optimize` call: scheduling, retries, sharing and settling trials.
 
     Parameters
     ----------
-    study : Study
-        The study (its storage and definition).
+    study : RunnerStudy
+        The study (its name, storage, definition and stop flag).
     sampler : BaseSampler
         The sampler, already resumed from ``records``.
     objective : callable
@@ -197,7 +232,7 @@ class Runner:
 
     def __init__(
         self,
-        study: Study,
+        study: S,
         sampler: BaseSampler,
         objective: Objective,
         records: Sequence[TrialRecord],
@@ -205,7 +240,7 @@ class Runner:
         revision: int = 0,
         catch: tuple[type[BaseException], ...] = (Exception,),
         skip_duplicates: bool = False,
-        callbacks: Sequence[Callback] = (),
+        callbacks: Sequence[Callback[S]] = (),
         max_attempts: int = MAX_ATTEMPTS,
         heartbeat_interval: float = HEARTBEAT_INTERVAL,
         trial_timeout: float | None = None,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .errors import StudyError
+from hposampler.errors import StudyError
 
 __all__ = ["MAX_NAME_LENGTH", "count", "seconds", "study_name", "user_attr", "user_attrs"]
 

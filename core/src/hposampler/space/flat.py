@@ -18,7 +18,7 @@ store it as a trial's internal state and check it on load with :meth:`FlatSpace.
 
 Examples
 --------
->>> from hposampler.tree import compile_space
+>>> from hposampler.space.tree import compile_space
 >>> flat = FlatSpace(compile_space({
 ...     "lr": {"value_range": [1e-4, 1e-1], "value_type": "float", "log": True},
 ...     "act": {"categorical_values": ["relu", "tanh"]},
@@ -37,7 +37,14 @@ from typing import Any, Literal, TypeGuard
 
 import attrs
 
-from .tree import CategoricalParam, ChoiceParam, FloatParam, IntParam, Param, SpaceTree
+from hposampler.space.tree import (
+    CategoricalParam,
+    ChoiceParam,
+    FloatParam,
+    IntParam,
+    Param,
+    SpaceTree,
+)
 
 __all__ = ["Dimension", "FlatSpace"]
 

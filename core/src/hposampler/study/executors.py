@@ -3,7 +3,7 @@
 An executor is anything with the :class:`concurrent.futures.Executor` interface
 (``submit(fn, *args) -> Future`` and ``shutdown(wait=..., cancel_futures=...)``).
 An executor that carries trial reports (``trial.report`` / ``trial.should_prune``)
-also has ``channels(hub)``, returning :class:`hposampler.channels.Channels`.
+also has ``channels(hub)``, returning :class:`hposampler.study.channels.Channels`.
 Plugins add executors through the ``register_executors`` hook; this module is
 itself such a plugin, registered by the core.
 """
@@ -23,9 +23,9 @@ from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from .channels import Channels, Hub, LocalChannels, ManagerChannels
-from .hookspecs import hookimpl
-from .spec import ExecutorSpec, OptionSpec
+from hposampler.plugins.hookspecs import hookimpl
+from hposampler.plugins.specs import ExecutorSpec, OptionSpec
+from hposampler.study.channels import Channels, Hub, LocalChannels, ManagerChannels
 
 __all__ = ["executor_spec", "make_executor"]
 
@@ -269,8 +269,8 @@ def executor_spec(name: str, options: dict[str, Any] | None = None) -> ExecutorS
     """
     import difflib
 
-    from .errors import UnknownSamplerError
-    from .plugins import get_registry
+    from hposampler.errors import UnknownSamplerError
+    from hposampler.plugins.registry import get_registry
 
     executors = get_registry().executors()
     if not isinstance(name, str) or name not in executors:

@@ -17,11 +17,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import MissingDependencyError, StudyError
-from .trial import TrialState
+from hposampler.errors import MissingDependencyError, StudyError
+from hposampler.samplers.trial import TrialState
 
 if TYPE_CHECKING:
-    from .study import Study
+    from hposampler.study.study import Study
 
 __all__ = ["cut", "new_figure", "plot_study", "study_figure"]
 
@@ -58,7 +58,7 @@ def _label(value: Any) -> str:
 
 def _param_kinds(study: Study) -> dict[str, Any]:
     """Dotted config key -> compiled parameter (the first branch's, for shared keys)."""
-    from .tree import ChoiceParam, compile_space, config_key
+    from hposampler.space.tree import ChoiceParam, compile_space, config_key
 
     kinds: dict[str, Any] = {}
     for name, param in compile_space(study.config.search_space).params.items():
@@ -84,8 +84,8 @@ def study_figure(study: Study, metric: str | None = None) -> Any:
     """
     from matplotlib.ticker import MaxNLocator
 
-    from .study import _flatten
-    from .tree import CategoricalParam, FloatParam, IntParam
+    from hposampler.space.tree import CategoricalParam, FloatParam, IntParam
+    from hposampler.study.study import flatten_config
 
     metrics = study.optim_metrics
     name = metric or next(iter(metrics))
@@ -100,11 +100,11 @@ def study_figure(study: Study, metric: str | None = None) -> Any:
         if value is None or not math.isfinite(value):
             continue
         if record.state == TrialState.COMPLETE and not study.feasible(record):
-            infeasible.append((record.trial_id, value, _flatten(record.config)))
+            infeasible.append((record.trial_id, value, flatten_config(record.config)))
         elif record.state == TrialState.COMPLETE:
-            points.append((record.trial_id, value, _flatten(record.config)))
+            points.append((record.trial_id, value, flatten_config(record.config)))
         elif record.state.is_pruned:
-            pruned.append((record.trial_id, value, _flatten(record.config)))
+            pruned.append((record.trial_id, value, flatten_config(record.config)))
     if not points and not infeasible:
         raise StudyError(f"study {study.name!r} has no completed trial to plot")
     kinds = _param_kinds(study)
@@ -211,7 +211,7 @@ def study_figure(study: Study, metric: str | None = None) -> Any:
 
 def _categories(kind: Any, seen: Sequence[Any]) -> list[Any]:
     """The categorical axis: the space's choices in order, else the values seen."""
-    from .tree import CategoricalParam
+    from hposampler.space.tree import CategoricalParam
 
     if isinstance(kind, CategoricalParam):
         return list(kind.choices)

@@ -1,7 +1,7 @@
 """Channels from running objectives back to the study runner (reports, pruning questions).
 
 A running objective calls ``trial.report(...)`` and ``trial.should_prune()`` on
-its :class:`~hposampler.objective.TrialHandle`; each is one request to the
+its :class:`~hposampler.study.objective.TrialHandle`; each is one request to the
 runner, which answers it in the driver thread (where the storage, the sampler
 and the pruner live) and replies. The request blocks until then, so a report
 is stored before ``report`` returns and ``should_prune`` answers from the
@@ -15,7 +15,7 @@ driver's view of every trial.
 
 Executors offer channels with a ``channels(hub)`` method returning an object
 with ``for_trial(trial_id) -> channel`` and ``close()`` (see
-:mod:`hposampler.executors`; the Ray plugin provides its own).
+:mod:`hposampler.study.executors`; the Ray plugin provides its own).
 """
 
 from __future__ import annotations

@@ -12,8 +12,8 @@ from typing import Any
 import attrs
 import cattrs
 
-from ._convert import converter, describe
-from .errors import MetricsError, StorageError
+from hposampler._convert import converter, describe
+from hposampler.errors import MetricsError, StorageError
 
 __all__ = ["Trial", "TrialState"]
 

@@ -1,23 +1,15 @@
-"""The compiled parameter tree every backend shares.
+"""The parameters and nodes of a compiled search space, and membership.
 
-:func:`compile_space` turns a search-space mapping into a tree of nodes:
+* :class:`FloatParam`, :class:`IntParam`, :class:`CategoricalParam` and
+  :class:`ChoiceParam` are the tunable parameters (:data:`Param`): each is the one
+  definition of its values, grid and unit-interval encoding.
+* :class:`Leaf`, :class:`Constant`, :class:`Group` and :class:`Choice` are the
+  nodes (:data:`Node`) a search space compiles into.
+* :func:`node_contains` says whether a value could have been sampled from a node.
 
-* :class:`Leaf` holds one tunable :data:`Param` (a float or int range, or a
-  categorical),
-* :class:`Constant` holds a value copied into every config,
-* :class:`Group` holds named children (a dict in the config),
-* :class:`Choice` holds the alternatives of ``subspaces``; which branch is active
-  is itself a parameter (a :class:`ChoiceParam`), so model-based backends learn it.
-
-Every parameter has a stable, unique, readable name: its path in the search space,
-e.g. ``train_config.optimizer_config.subspaces[1].lr``. Same name means same
-distribution, across runs and across samplers.
-
-Backends sample *define-by-run* with :meth:`SpaceTree.sample`, which asks a
-callback for the value of each *active* parameter in a fixed order, and turn
-stored parameters back into configs with :meth:`SpaceTree.decode`.
-:meth:`SpaceTree.encode` is the inverse (used to resume from configs that another
-sampler produced).
+This module builds on :mod:`hposampler.space.values` only; the space model
+(:mod:`hposampler.space.model`) compiles into these nodes and the tree
+(:mod:`hposampler.space.tree`) walks them.
 """
 
 from __future__ import annotations
@@ -25,15 +17,13 @@ from __future__ import annotations
 import bisect
 import copy
 import math
-import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
 import attrs
 
-from .errors import SearchSpaceError
-from .space import SearchSpace, grid_points, json_equal, parse_search_space
+from hposampler.space.values import grid_points, json_equal
 
 __all__ = [
     "CategoricalParam",
@@ -44,11 +34,12 @@ __all__ = [
     "Group",
     "IntParam",
     "Leaf",
+    "NoMatch",
     "Node",
     "Param",
-    "SpaceTree",
-    "compile_node",
-    "compile_space",
+    "copy_value",
+    "encode",
+    "encode_all",
     "node_contains",
 ]
 
@@ -340,241 +331,16 @@ class Choice:
 Node = Leaf | Constant | Group | Choice
 
 
-class _NoMatch(Exception):
+class NoMatch(Exception):
     def __init__(self, path: str, reason: str) -> None:
         super().__init__(reason)
         self.path = path
         self.reason = reason
 
 
-def _copy(value: Any) -> Any:
+def copy_value(value: Any) -> Any:
     """A config's own copy of a value: containers are copied, immutable scalars shared."""
     return copy.deepcopy(value) if isinstance(value, (list, dict)) else value
-
-
-def _compile_value(value: Any, path: str) -> Node:
-    if isinstance(value, SearchSpace):
-        return _compile_space(value, path)
-    if isinstance(value, dict):
-        return Group(tuple((k, _compile_value(v, f"{path}.{k}")) for k, v in value.items()))
-    return Constant(value)
-
-
-def _compile_space(space: SearchSpace, path: str) -> Node:
-    if space.value_range is not None:
-        low, high = space.value_range
-        if space.value_type == "int":
-            return Leaf(IntParam(path, int(low), int(high), space.log, space.n_bins))
-        return Leaf(FloatParam(path, float(low), float(high), space.log, space.n_bins))
-    if space.categorical_values is not None:
-        return Leaf(CategoricalParam(path, tuple(space.categorical_values)))
-    if space.subspaces is not None:
-        branches = tuple(
-            _compile_space(b, f"{path}.subspaces[{i}]") for i, b in enumerate(space.subspaces)
-        )
-        return Choice(ChoiceParam(path, len(branches)), branches)
-    return _compile_value(space.sub_configuration, path)
-
-
-def _node_size(node: Node) -> int | None:
-    if isinstance(node, Leaf):
-        grid = node.param.grid()
-        return None if grid is None else len(grid)
-    if isinstance(node, Constant):
-        return 1
-    if isinstance(node, Group):
-        total = 1
-        for _, child in node.items:
-            size = _node_size(child)
-            if size is None:
-                return None
-            total *= size
-        return total
-    sizes = [_node_size(b) for b in node.branches]
-    if any(s is None for s in sizes):
-        return None
-    return sum(s for s in sizes if s is not None)
-
-
-class SpaceTree:
-    """A search space compiled into parameters and nodes; see the module docs.
-
-    Attributes
-    ----------
-    search_space : dict
-        The parsed search-space mapping the tree was compiled from.
-    root : Group
-        The top-level node; its keys are the search space's keys, as written.
-    params : dict of str to Param
-        Every parameter (active in some config) by name, in depth-first order.
-    """
-
-    def __init__(self, search_space: Mapping[str, Any]) -> None:
-        self.search_space = parse_search_space(search_space)
-        self.root = Group(tuple((k, _compile_value(v, k)) for k, v in self.search_space.items()))
-        self.params: dict[str, Param] = {}
-        for param in self._walk_params(self.root):
-            if param.name in self.params:
-                raise SearchSpaceError(
-                    param.name,
-                    "two parameters share this path (a dotted top-level key repeats a "
-                    "nested one); rename one of them",
-                )
-            self.params[param.name] = param
-
-    def _walk_params(self, node: Node) -> Iterator[Param]:
-        if isinstance(node, Leaf):
-            yield node.param
-        elif isinstance(node, Group):
-            for _, child in node.items:
-                yield from self._walk_params(child)
-        elif isinstance(node, Choice):
-            yield node.param
-            for branch in node.branches:
-                yield from self._walk_params(branch)
-
-    @property
-    def is_conditional(self) -> bool:
-        """Whether the space has ``subspaces`` (some parameters are active only sometimes)."""
-        return any(isinstance(p, ChoiceParam) for p in self.params.values())
-
-    @property
-    def is_finite(self) -> bool:
-        """Whether every parameter has finitely many values (ranges need ``n_bins``)."""
-        return _node_size(self.root) is not None
-
-    def grid_size(self, node: Node | None = None) -> int:
-        """Exact number of grid points of ``node`` (default: the whole space).
-
-        Products over groups, sums over choice branches; a Python int, never
-        materialised.
-
-        Raises
-        ------
-        SearchSpaceError
-            Naming the first range without ``n_bins``.
-        """
-        target = self.root if node is None else node
-        size = _node_size(target)
-        if size is None:
-            for param in self._walk_params(target):
-                if isinstance(param, (FloatParam, IntParam)) and param.n_bins is None:
-                    raise SearchSpaceError(
-                        param.name,
-                        "value_range needs n_bins to be enumerated on a grid; add "
-                        '"n_bins": <number of points>',
-                    )
-        return int(size or 0)
-
-    def sample(self, suggest: Callable[[Param], Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Build one config by asking ``suggest`` for each active parameter, define-by-run.
-
-        Parameters
-        ----------
-        suggest : callable
-            Called with each active parameter in a fixed depth-first order; returns
-            its value (for a :class:`ChoiceParam`, the branch index).
-
-        Returns
-        -------
-        params : dict
-            The active parameters' values by name.
-        config : dict
-            The nested config in ablator's shape.
-        """
-        params: dict[str, Any] = {}
-
-        def walk(node: Node) -> Any:
-            if isinstance(node, Leaf):
-                value = suggest(node.param)
-                params[node.param.name] = value
-                return _copy(value)
-            if isinstance(node, Constant):
-                return _copy(node.value)
-            if isinstance(node, Group):
-                return {key: walk(child) for key, child in node.items}
-            index = suggest(node.param)
-            if not node.param.contains(index):
-                raise SearchSpaceError(
-                    node.param.name,
-                    f"branch index {index!r} is not in 0..{node.param.n_branches - 1}",
-                )
-            params[node.param.name] = index
-            return walk(node.branches[index])
-
-        config = walk(self.root)
-        return params, config
-
-    def decode(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        """Turn parameter values (by name) into a config; inactive extras are ignored.
-
-        Raises
-        ------
-        SearchSpaceError
-            If an active parameter is missing or out of its range.
-        """
-
-        def lookup(param: Param) -> Any:
-            if param.name not in params:
-                raise SearchSpaceError(param.name, "parameter missing from the sampled values")
-            value = params[param.name]
-            if not param.contains(value):
-                raise SearchSpaceError(
-                    param.name, f"value {value!r} is outside the parameter's range"
-                )
-            return value
-
-        return self.sample(lookup)[1]
-
-    def active_params(self, params: Mapping[str, Any]) -> list[str]:
-        """Names of the parameters active for ``params`` (in sampling order)."""
-        return list(self.sample(lambda p: params[p.name])[0])
-
-    def encode(
-        self, config: Mapping[str, Any], branches: Mapping[str, Any] | None = None
-    ) -> dict[str, Any]:
-        """Inverse of :meth:`decode`: the active parameters of a config.
-
-        Grid values are matched up to float round-off and returned as the exact
-        grid point; for ``subspaces`` the first branch that matches is chosen,
-        unless ``branches`` (``{choice parameter name: branch index}``, e.g. the
-        params a backend sampled) names one that matches.
-
-        Raises
-        ------
-        SearchSpaceError
-            Naming the first path whose value is not in the space.
-        """
-        params: dict[str, Any] = {}
-        try:
-            _encode(self.root, config, "", params, branches or {})
-        except _NoMatch as exc:
-            raise SearchSpaceError(exc.path, exc.reason) from None
-        return params
-
-    def encodings(self, config: Mapping[str, Any], limit: int = 64) -> list[dict[str, Any]]:
-        """Every way ``config`` encodes (overlapping ``subspaces`` branches), at most ``limit``.
-
-        The first is :meth:`encode`'s. A grid uses the others to tell apart two
-        points that give the same config.
-
-        Raises
-        ------
-        SearchSpaceError
-            If ``config`` is not in the space.
-        """
-        try:
-            return _encode_all(self.root, config, "", limit)
-        except _NoMatch as exc:
-            raise SearchSpaceError(exc.path, exc.reason) from None
-
-    def violation(self, config: Any) -> str | None:
-        """Why ``config`` is not a config of this space (path and reason), or ``None``."""
-        try:
-            _encode(self.root, config, "", {})
-        except _NoMatch as exc:
-            return f"{exc.path}: {exc.reason}" if exc.path else exc.reason
-        return None
 
 
 def _outside(param: Param, value: Any) -> str:
@@ -595,38 +361,38 @@ def _outside(param: Param, value: Any) -> str:
     return f"value {value!r} is not in the search space"
 
 
-def _encode(
+def encode(
     node: Node,
     value: Any,
     path: str,
     params: dict[str, Any],
     branches: Mapping[str, Any] = MappingProxyType({}),
 ) -> None:
-    """Collect the parameters of ``value`` under ``node``; ``_NoMatch`` if it is not in it.
+    """Collect the parameters of ``value`` under ``node``; ``NoMatch`` if it is not in it.
 
     ``branches`` gives the branch to try first at a choice (by its parameter name).
     """
     if isinstance(node, Leaf):
         param = node.param
         if not param.contains(value):
-            raise _NoMatch(param.name, _outside(param, value))
+            raise NoMatch(param.name, _outside(param, value))
         params[param.name] = param.canonical(value)
     elif isinstance(node, Constant):
         if not json_equal(value, node.value):
-            raise _NoMatch(path, f"value {value!r} differs from the constant {node.value!r}")
+            raise NoMatch(path, f"value {value!r} differs from the constant {node.value!r}")
     elif isinstance(node, Group):
         if not isinstance(value, Mapping):
-            raise _NoMatch(path, f"expected a dict, got {value!r}")
+            raise NoMatch(path, f"expected a dict, got {value!r}")
         keys = [k for k, _ in node.items]
         if set(value) != set(keys):
-            raise _NoMatch(
+            raise NoMatch(
                 path or "<config>",
                 f"keys {sorted(map(str, value))} differ from the search space's {sorted(keys)}",
             )
         for key, child in node.items:
-            _encode(child, value[key], f"{path}.{key}" if path else key, params, branches)
+            encode(child, value[key], f"{path}.{key}" if path else key, params, branches)
     else:
-        last: _NoMatch | None = None
+        last: NoMatch | None = None
         order = list(range(len(node.branches)))
         preferred = branches.get(node.param.name)
         if preferred in order:
@@ -635,69 +401,49 @@ def _encode(
         for index in order:
             attempt: dict[str, Any] = {}
             try:
-                _encode(node.branches[index], value, node.param.name, attempt, branches)
-            except _NoMatch as exc:
+                encode(node.branches[index], value, node.param.name, attempt, branches)
+            except NoMatch as exc:
                 last = exc
                 continue
             params[node.param.name] = index
             params.update(attempt)
             return
-        raise _NoMatch(
+        raise NoMatch(
             node.param.name,
             f"value {value!r} matches none of the subspaces"
             + (f" ({last.path}: {last.reason})" if last else ""),
         )
 
 
-def _encode_all(node: Node, value: Any, path: str, limit: int) -> list[dict[str, Any]]:
-    """Every parameter set of ``value`` under ``node`` (``_NoMatch`` if none), in
+def encode_all(node: Node, value: Any, path: str, limit: int) -> list[dict[str, Any]]:
+    """Every parameter set of ``value`` under ``node`` (``NoMatch`` if none), in
     :func:`_encode`'s order of preference, at most ``limit``."""
     if isinstance(node, Choice):
         out: list[dict[str, Any]] = []
         for index, branch in enumerate(node.branches):
             try:
-                subs = _encode_all(branch, value, node.param.name, limit)
-            except _NoMatch:
+                subs = encode_all(branch, value, node.param.name, limit)
+            except NoMatch:
                 continue
             out += [{node.param.name: index, **sub} for sub in subs]
         if not out:
-            _encode(node, value, path, {})  # raises the reason
+            encode(node, value, path, {})  # raises the reason
         return out[:limit]
     one: dict[str, Any] = {}
-    _encode(node, value, path, one)  # validates the whole subtree
+    encode(node, value, path, one)  # validates the whole subtree
     if not isinstance(node, Group):
         return [one]
     results: list[dict[str, Any]] = [{}]
     for key, child in node.items:
-        subs = _encode_all(child, value[key], f"{path}.{key}" if path else key, limit)
+        subs = encode_all(child, value[key], f"{path}.{key}" if path else key, limit)
         results = [{**r, **sub} for r in results for sub in subs][:limit]
     return results
-
-
-_BRANCH_SEGMENT = re.compile(r"\.subspaces\[\d+\]")
-
-
-def config_key(param_name: str) -> str:
-    """The dotted config key of a compiled parameter: ``opt.subspaces[1].lr`` -> ``opt.lr``."""
-    return _BRANCH_SEGMENT.sub("", param_name)
-
-
-def compile_node(space: SearchSpace, path: str = "") -> Node:
-    """Compile one :class:`~hposampler.SearchSpace` (parameters named from ``path``)."""
-    return _compile_space(space, path)
 
 
 def node_contains(node: Node, value: Any) -> bool:
     """Whether ``value`` could have been sampled from ``node``."""
     try:
-        _encode(node, value, "", {})
-    except _NoMatch:
+        encode(node, value, "", {})
+    except NoMatch:
         return False
     return True
-
-
-def compile_space(search_space: Mapping[str, Any] | SpaceTree) -> SpaceTree:
-    """Parse and compile a search-space mapping (a :class:`SpaceTree` is returned as is)."""
-    if isinstance(search_space, SpaceTree):
-        return search_space
-    return SpaceTree(search_space)

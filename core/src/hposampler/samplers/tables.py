@@ -12,7 +12,7 @@ from __future__ import annotations
 from array import array
 from collections.abc import Iterator
 
-from .trial import TrialState
+from hposampler.samplers.trial import TrialState
 
 __all__ = ["DenseIntMap", "StateTable"]
 

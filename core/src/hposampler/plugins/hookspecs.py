@@ -11,16 +11,13 @@ Every hook here is documented in ``docs/plugins.md``; a test keeps the two in st
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pluggy
 
-if TYPE_CHECKING:
-    from .pruning import PrunerSpec
-    from .sampler import BaseSampler
-    from .spec import ExecutorSpec, SamplerSpec
-    from .storage import StorageSpec
-    from .trial import TrialState
+from hposampler.plugins.specs import ExecutorSpec, PrunerSpec, SamplerSpec, StorageSpec
+from hposampler.samplers.base import BaseSampler
+from hposampler.samplers.trial import TrialState
 
 __all__ = ["hookimpl", "hookspec"]
 
@@ -51,7 +48,7 @@ def register_executors(register: Callable[[ExecutorSpec], None]) -> None:
     """Register executors (ways to run objectives) this plugin provides.
 
     Called once, when executors are first needed. Call ``register`` once per
-    executor with an :class:`~hposampler.spec.ExecutorSpec`. The core registers
+    executor with an :class:`~hposampler.plugins.specs.ExecutorSpec`. The core registers
     ``thread`` and ``process`` this way.
 
     Parameters
@@ -67,7 +64,7 @@ def register_pruners(register: Callable[[PrunerSpec], None]) -> None:
 
     Called once, when pruners are first needed (a study with a pruner, or
     ``hposampler list``). Call ``register`` once per pruner with a
-    :class:`~hposampler.pruning.PrunerSpec`; its factory returns a
+    :class:`~hposampler.PrunerSpec`; its factory returns a
     :class:`~hposampler.pruning.BasePruner`. Import heavy libraries in the
     factory, not here. A later plugin's clashing name or alias is ignored.
 

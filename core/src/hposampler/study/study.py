@@ -13,7 +13,7 @@ before the runner acts on it:
 RUNNING trials of a dead run (its process gone, or its heartbeat stale) are
 taken over by the next :meth:`Study.optimize`, which re-runs them first with the
 same id and config. Several processes may optimize one study at once
-(:mod:`hposampler.runner` explains how they share it).
+(:mod:`hposampler.study.runner` explains how they share it).
 """
 
 from __future__ import annotations
@@ -21,28 +21,34 @@ from __future__ import annotations
 import logging
 import math
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from . import arguments
-from .errors import MetricsError, SamplerOptionsError, StorageError, StudyError
-from .executors import make_executor
-from .objective import Objective, TrialHandle, import_problem, load_objective, run_objective
-from .runner import (
+from hposampler.errors import MetricsError, SamplerOptionsError, StorageError, StudyError
+from hposampler.samplers.base import normalize_optim_metrics
+from hposampler.samplers.trial import Trial, TrialState
+from hposampler.selection import SamplerConfig, get_sampler_spec
+from hposampler.space.tree import SpaceTree, compile_space
+from hposampler.storage import Storage, TrialRecord, make_storage
+from hposampler.study import arguments
+from hposampler.study.executors import make_executor
+from hposampler.study.objective import (
+    Objective,
+    TrialHandle,
+    import_problem,
+    load_objective,
+    run_objective,
+)
+from hposampler.study.runner import (
     HEARTBEAT_INTERVAL,
     MAX_ATTEMPTS,
     MAX_CONSECUTIVE_DUPLICATES,
-    Callback,
     Runner,
 )
-from .sampler import normalize_optim_metrics
-from .selection import SamplerConfig, get_sampler_spec
-from .storage import Storage, TrialRecord, make_storage
-from .tree import SpaceTree, compile_space
-from .trial import Trial, TrialState
 
 __all__ = [
     "MAX_ATTEMPTS",
+    "Callback",
     "MAX_CONSECUTIVE_DUPLICATES",
     "Objective",
     "Study",
@@ -54,6 +60,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger("hposampler.study")
+
+#: ``callback(study, record)``: what ``Study.optimize(callbacks=...)`` calls after each trial.
+Callback = Callable[["Study", TrialRecord], None]
 
 #: What ``Study.create`` / ``Study.load`` accept as a storage.
 StorageLike = str | os.PathLike[str] | Storage
@@ -223,7 +232,7 @@ class Study:
         StorageError
             If the stored definition is not valid.
         """
-        from .errors import HposamplerError
+        from hposampler.errors import HposamplerError
 
         name = arguments.study_name(name)
         store = make_storage(storage, read_only=read_only)
@@ -508,7 +517,7 @@ class Study:
                 for name in self.config.constraints:
                     row[f"constraints.{name}"] = final.get(name)
                 row["feasible"] = self.feasible(record)
-            for key, value in _flatten(record.config).items():
+            for key, value in flatten_config(record.config).items():
                 row[f"params.{key}"] = value
             for key, value in record.extra.items():
                 row[f"extra.{key}"] = value
@@ -553,7 +562,7 @@ class Study:
         ----------
         objective : callable or str
             ``objective(config)`` or ``objective(config, trial)`` (``trial`` is a
-            :class:`~hposampler.objective.TrialHandle`) returns a float (single
+            :class:`~hposampler.study.objective.TrialHandle`) returns a float (single
             metric) or a dict holding every optimised metric (other keys are stored
             as extras). A string ``"module:function"`` is imported. Through the
             handle, ``trial.report(step, metrics)`` stores intermediate results and
@@ -606,7 +615,7 @@ class Study:
         says so.
         """
         if progress:
-            from .progress import progress_bar
+            from hposampler.study.progress import progress_bar
 
             done = sum(1 for r in self.records() if r.state.is_finished)
             with progress_bar(self.optim_metrics, n_trials, done) as bar:
@@ -712,9 +721,6 @@ def flatten_config(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any
         else:
             out[path] = value
     return out
-
-
-_flatten = flatten_config  # the name the core's modules use
 
 
 def study_summary(records: Iterable[TrialRecord]) -> dict[str, int]:

@@ -44,8 +44,8 @@ from typing import Any
 
 import attrs
 
-from . import arguments
-from .errors import StudyError
+from hposampler.errors import StudyError
+from hposampler.study import arguments
 
 if sys.version_info >= (3, 11):
     import tomllib

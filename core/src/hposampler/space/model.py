@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import difflib
 import enum
-import functools
 import json
 import math
 from collections.abc import Mapping
@@ -43,11 +42,27 @@ from typing import Any, Literal
 
 import attrs
 
-from .errors import SearchSpaceError
+from hposampler._convert import converter
+from hposampler.errors import SearchSpaceError
+from hposampler.space.params import (
+    CategoricalParam,
+    Choice,
+    ChoiceParam,
+    Constant,
+    FloatParam,
+    Group,
+    IntParam,
+    Leaf,
+    Node,
+    node_contains,
+)
+from hposampler.space.values import json_equal, json_key
 
 __all__ = [
     "SearchSpace",
     "SearchSpaceLike",
+    "compile_node",
+    "compile_value",
     "dump_search_space",
     "is_search_space_dict",
     "json_equal",
@@ -62,17 +77,6 @@ _KIND_FIELDS = ("value_range", "categorical_values", "subspaces", "sub_configura
 _FIELDS = (*_KIND_FIELDS, "value_type", "n_bins", "log")
 # a dict with any of these keys is read as a search space, not a nested dict constant
 _MARKER_FIELDS = frozenset((*_KIND_FIELDS, "value_type", "n_bins"))
-
-
-def _json_key(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, allow_nan=True)
-
-
-def json_equal(a: Any, b: Any) -> bool:
-    """Compare two JSON values keeping their types (``1``, ``1.0`` and ``True`` differ)."""
-    if type(a) is type(b) and isinstance(a, (str, int, float)) and not isinstance(a, bool):
-        return bool(a == b)
-    return _json_key(a) == _json_key(b)
 
 
 def _check_json_value(value: Any, path: str) -> None:
@@ -353,7 +357,7 @@ class SearchSpace:
         normalised = []
         for i, value in enumerate(values):
             _check_json_value(value, f"categorical_values[{i}]")
-            key = _json_key(value)
+            key = json_key(value)
             if key in seen:
                 raise SearchSpaceError("", f"categorical_values has {value!r} twice")
             seen.add(key)
@@ -403,10 +407,8 @@ class SearchSpace:
         Floats use linspace (geomspace when ``log``) with exact end points; ints
         are the distinct rounded points. ``None`` for a continuous range and for
         ``subspaces`` / ``sub_configuration``. Answered by the compiled parameter
-        (:mod:`hposampler.tree`), the one definition every backend uses.
+        (:mod:`hposampler.space.params`), the one definition every backend uses.
         """
-        from .tree import Leaf, compile_node
-
         node = compile_node(self)
         return node.param.grid() if isinstance(node, Leaf) else None
 
@@ -418,12 +420,10 @@ class SearchSpace:
         value of any branch; sub-configurations need the exact keys. Answered by
         the compiled tree, exactly as samplers check configs when they resume.
         """
-        from .tree import compile_node, node_contains
-
         return node_contains(compile_node(self), value)
 
     def __hash__(self) -> int:
-        return hash(_json_key(self.to_dict()))
+        return hash(json_key(self.to_dict()))
 
     def paths(self, prefix: str = "") -> list[str]:
         """Paths of the tunable parameters inside this space.
@@ -462,32 +462,34 @@ class SearchSpace:
         return out
 
 
-@functools.lru_cache(maxsize=4096)
-def grid_points(
-    low: float, high: float, n: int, *, log: bool = False, integer: bool = False
-) -> tuple[Any, ...]:
-    """``n`` evenly spaced points from ``low`` to ``high`` (geometric when ``log``).
+def compile_value(value: Any, path: str) -> Node:
+    """Compile a parsed search-space value (a space, a dict of them, or a constant)."""
+    if isinstance(value, SearchSpace):
+        return _compile_space(value, path)
+    if isinstance(value, dict):
+        return Group(tuple((k, compile_value(v, f"{path}.{k}")) for k, v in value.items()))
+    return Constant(value)
 
-    End points are exact. With ``integer`` the points are rounded and duplicates
-    removed, so an int grid may have fewer than ``n`` points.
-    """
-    if n == 1 or low == high:
-        points: list[float] = [float(low)]
-    elif log:
-        a, b = math.log(low), math.log(high)
-        points = [math.exp(a + (b - a) * i / (n - 1)) for i in range(n)]
-        points[0], points[-1] = float(low), float(high)
-    else:
-        points = [low + (high - low) * i / (n - 1) for i in range(n)]
-        points[0], points[-1] = float(low), float(high)
-    if not integer:
-        return tuple(points)
-    out: list[int] = []
-    for p in points:
-        v = round(p)
-        if not out or out[-1] != v:
-            out.append(v)
-    return tuple(out)
+
+def _compile_space(space: SearchSpace, path: str) -> Node:
+    if space.value_range is not None:
+        low, high = space.value_range
+        if space.value_type == "int":
+            return Leaf(IntParam(path, int(low), int(high), space.log, space.n_bins))
+        return Leaf(FloatParam(path, float(low), float(high), space.log, space.n_bins))
+    if space.categorical_values is not None:
+        return Leaf(CategoricalParam(path, tuple(space.categorical_values)))
+    if space.subspaces is not None:
+        branches = tuple(
+            _compile_space(b, f"{path}.subspaces[{i}]") for i, b in enumerate(space.subspaces)
+        )
+        return Choice(ChoiceParam(path, len(branches)), branches)
+    return compile_value(space.sub_configuration, path)
+
+
+def compile_node(space: SearchSpace, path: str = "") -> Node:
+    """Compile one :class:`~hposampler.SearchSpace` (parameters named from ``path``)."""
+    return _compile_space(space, path)
 
 
 def _value_paths(value: Any, prefix: str) -> list[str]:
@@ -605,8 +607,6 @@ def search_space_paths(search_space: Mapping[str, Any]) -> list[str]:
 
 
 def _register_cattrs_hooks() -> None:
-    from ._convert import converter
-
     converter.register_structure_hook(
         SearchSpace,
         lambda data, _: data if isinstance(data, SearchSpace) else _structure_value_strict(data),

@@ -24,7 +24,7 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from .errors import SamplerOptionsError
+from hposampler.errors import SamplerOptionsError
 
 __all__ = ["STRATEGIES", "ConstantLiar"]
 

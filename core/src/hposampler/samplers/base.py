@@ -30,16 +30,16 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal, final
 
-from .errors import (
+from hposampler.errors import (
     MetricsError,
     SamplerLockedError,
     SamplerOptionsError,
     SearchSpaceError,
     UnknownTrialError,
 )
-from .tables import StateTable
-from .tree import SpaceTree, compile_space
-from .trial import Trial, TrialState, metric_value
+from hposampler.samplers.tables import StateTable
+from hposampler.samplers.trial import Trial, TrialState, metric_value
+from hposampler.space.tree import SpaceTree, compile_space
 
 __all__ = ["BaseSampler", "Direction", "check_seed", "normalize_optim_metrics"]
 

@@ -23,8 +23,8 @@ from typing import Any
 
 import attrs
 
-from .errors import MetricsError, StudyError
-from .trial import metric_value, short_repr
+from hposampler.errors import MetricsError, StudyError
+from hposampler.samplers.trial import metric_value, short_repr
 
 #: The most characters of JSON an objective's extras may take: well below what a
 #: storage reads back per column (``hposampler.storage.base.MAX_JSON_CHARS``), so a
@@ -128,7 +128,7 @@ class TrialHandle:
             If ``key`` is not a string or ``value`` is not JSON (numbers, strings,
             booleans, ``None``, lists and dicts of them).
         """
-        from .arguments import user_attr
+        from hposampler.study.arguments import user_attr
 
         self._call("user_attr", self.trial_id, *user_attr(key, value))
 

@@ -1,0 +1,29 @@
+"""The ``hposampler`` command line: the command group and one module per command group.
+
+:mod:`~hposampler.cli.base` holds the group and what every command shares;
+:mod:`~hposampler.cli.display` how studies are shown. The commands:
+:mod:`~hposampler.cli.run` (``run``), :mod:`~hposampler.cli.reading` (``show``,
+``studies``, ``export``), :mod:`~hposampler.cli.manage` (``delete``, ``enqueue``,
+``copy``), :mod:`~hposampler.cli.seeing` (``report``, ``dashboard``, ``plot``),
+:mod:`~hposampler.cli.plugins` (``list``) and :mod:`~hposampler.cli.bench`.
+
+The command line is the top layer: it may import every other part of hposampler,
+and nothing imports it. Commands import what they use when they run, so
+``hposampler --help`` starts without loading studies, storage or plugins.
+"""
+
+from __future__ import annotations
+
+from hposampler.cli.base import main
+from hposampler.cli.bench import bench
+from hposampler.cli.manage import copy, delete, enqueue
+from hposampler.cli.plugins import list_cmd
+from hposampler.cli.reading import export, show, studies
+from hposampler.cli.run import run
+from hposampler.cli.seeing import dashboard, plot, report
+
+for _command in (bench, copy, dashboard, delete, enqueue, export, list_cmd, plot, report, run,
+                 show, studies):  # fmt: skip
+    main.add_command(_command)
+
+__all__ = ["main"]

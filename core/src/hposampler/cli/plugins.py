@@ -1,0 +1,160 @@
+"""``hposampler list``: the installed samplers, pruners, executors and storages."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from hposampler.cli.base import (
+    make_console,
+    user_errors,
+)
+
+
+def plugin_listing() -> dict[str, Any]:
+    from hposampler.plugins.registry import get_registry
+
+    registry = get_registry()
+    samplers = []
+    for name, (spec, info) in sorted(registry.samplers().items()):
+        samplers.append(
+            {
+                "name": name,
+                "aliases": list(spec.aliases),
+                "description": spec.description,
+                "plugin": info.name,
+                "distribution": info.distribution,
+                "version": info.version,
+                "capabilities": spec.capabilities,
+                "max_pending": spec.max_pending,
+                "options": [
+                    {"name": o.name, "default": _jsonable(o.default), "doc": o.doc}
+                    for o in spec.options
+                ],
+                "requires": list(spec.requires),
+            }
+        )
+    executors = [
+        {"name": name, "description": spec.description, "plugin": info.name}
+        for name, (spec, info) in sorted(registry.executors().items())
+    ]
+    storages = [
+        {"scheme": scheme, "description": spec.description, "plugin": info.name}
+        for scheme, (spec, info) in sorted(registry.storages().items())
+        if scheme == spec.scheme
+    ]
+    aliases_of: dict[str, list[str]] = {}
+    for alias, target in sorted(registry.pruner_aliases().items()):
+        aliases_of.setdefault(target, []).append(alias)
+    pruners = [
+        {
+            "name": name,
+            "aliases": aliases_of.get(name, []),
+            "description": spec.description,
+            "plugin": info.name,
+            "distribution": info.distribution,
+            "version": info.version,
+            "options": [
+                {"name": o.name, "default": _jsonable(o.default), "doc": o.doc}
+                for o in spec.options
+            ],
+        }
+        for name, (spec, info) in sorted(registry.pruners().items())
+    ]
+    return {
+        "samplers": samplers,
+        "pruners": pruners,
+        "executors": executors,
+        "storages": storages,
+        "failed": [
+            {
+                "plugin": f.name,
+                "distribution": f.distribution,
+                "version": f.version,
+                "stage": f.stage,
+                "error": f.error,
+            }
+            for f in registry.failures
+        ],
+        "disabled": [{"plugin": d.name, "distribution": d.distribution} for d in registry.disabled],
+        "clashes": [
+            {
+                "kind": c.kind,
+                "value": c.value,
+                "kept": c.kept,
+                "kept_distribution": c.kept_plugin.distribution,
+                "ignored": c.dropped,
+                "ignored_distribution": c.dropped_plugin.distribution,
+                "message": str(c),
+            }
+            for c in registry.clashes
+        ],
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return repr(value)
+    return value
+
+
+@click.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@user_errors
+def list_cmd(as_json: bool) -> None:
+    """List installed samplers, pruners, executors, storages, and plugins that failed or are
+    disabled."""
+    listing = plugin_listing()
+    if as_json:
+        click.echo(json.dumps(listing, indent=2))
+        return
+    from rich.table import Table
+
+    console = make_console()
+    if not listing["samplers"]:
+        console.print(
+            "[yellow]No samplers are installed.[/] Install a plugin distribution, e.g. "
+            "`pip install hposampler-grid hposampler-optuna`, or see docs/plugins.md to "
+            "write one."
+        )
+    else:
+        table = Table(title="Samplers", title_justify="left")
+        longest = max(len(s["name"]) for s in listing["samplers"])
+        table.add_column("name", no_wrap=True, min_width=longest)  # names are never cut
+        for col in ("aliases", "plugin", "capabilities", "description"):
+            table.add_column(col, overflow="fold")
+        for s in listing["samplers"]:
+            caps = ", ".join(k for k, v in s["capabilities"].items() if v)
+            dist = f"{s['distribution']} {s['version']}" if s["distribution"] else s["plugin"]
+            table.add_row(s["name"], ", ".join(s["aliases"]), dist, caps, s["description"])
+        console.print(table)
+    if listing["pruners"]:
+        table = Table(title="Pruners", title_justify="left")
+        longest = max(len(p["name"]) for p in listing["pruners"])
+        table.add_column("name", no_wrap=True, min_width=longest)
+        for col in ("aliases", "plugin", "options", "description"):
+            table.add_column(col, overflow="fold")
+        for p in listing["pruners"]:
+            dist = f"{p['distribution']} {p['version']}" if p["distribution"] else p["plugin"]
+            options = ", ".join(o["name"] for o in p["options"])
+            table.add_row(p["name"], ", ".join(p["aliases"]), dist, options, p["description"])
+        console.print(table)
+    ex = ", ".join(e["name"] for e in listing["executors"])
+    console.print(f"Executors: {ex or 'none'}")
+    schemes = ", ".join(f"{s['scheme']}://" for s in listing["storages"])
+    console.print(f"Storages: {schemes or 'none'}", highlight=False)
+    for f in listing["failed"]:
+        dist = f" ({f['distribution']} {f['version']})" if f["distribution"] else ""
+        console.print(
+            f"[red]Failed plugin[/] {f['plugin']}{dist}: could not {f['stage']}: {f['error']}",
+            markup=True,
+            highlight=False,
+        )
+    for c in listing["clashes"]:
+        console.print(f"[yellow]Clash:[/] {c['message']}", markup=True, highlight=False)
+    for d in listing["disabled"]:
+        console.print(f"[dim]Disabled plugin {d['plugin']} (HPOSAMPLER_DISABLE_PLUGINS)[/]")

@@ -1,0 +1,197 @@
+"""``hposampler run``: create or resume a study from a study file and run it."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+import threading
+import time
+from typing import Any
+
+import click
+
+from hposampler.cli.base import (
+    make_console,
+    user_errors,
+)
+from hposampler.cli.display import (
+    print_best,
+)
+
+#: ``hposampler run``'s exit code when every trial failed (2 is a user error, 130 Ctrl-C).
+EXIT_ALL_FAILED = 3
+
+
+@click.command()
+@click.argument("study_file", type=click.Path(dir_okay=False))
+@click.option("--trials", type=click.IntRange(min=0), help="Total finished trials to reach.")
+@click.option("--resume", is_flag=True, help="Continue the study if it exists (else create it).")
+@click.option(
+    "--storage",
+    help="SQLite file, sqlite:///path or a storage URL such as "
+    "postgresql://user:pass@host:5432/db (default: the study file's, or hposampler.db).",
+)
+@click.option("--executor", help="thread, process, or a plugin's executor (e.g. ray).")
+@click.option("--concurrency", type=click.IntRange(min=1), help="Maximum trials in flight.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Seconds after which no new trial starts (overrides the study file's timeout).",
+)
+@click.option(
+    "--executor-option",
+    "executor_option",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Executor option (repeatable); VALUE is read as JSON, else as a string.",
+)
+@click.option(
+    "--ray-address",
+    help="Ray cluster to join ('auto', 'ray://host:10001'); same as --executor-option address=...",
+)
+@click.option("--debug", is_flag=True, help="Show full tracebacks for errors.")
+@user_errors
+def run(
+    study_file: str,
+    trials: int | None,
+    resume: bool,
+    storage: str | None,
+    executor: str | None,
+    concurrency: int | None,
+    timeout: float | None,
+    executor_option: tuple[str, ...],
+    ray_address: str | None,
+    debug: bool,
+) -> None:
+    """Run (or resume) the study described by STUDY_FILE (TOML).
+
+    \b
+    Trials are stored in SQLite as they change state; after a crash,
+    `hposampler run STUDY_FILE --resume` re-runs the interrupted trials and
+    continues until the study has its total number of finished trials.
+
+    \b
+    Exit codes: 0 done, 2 bad input (one line on stderr), 3 every trial
+    failed, 130 interrupted (Ctrl-C; running trials are stored WAITING).
+    """
+    from hposampler.samplers.trial import TrialState
+    from hposampler.study import arguments
+    from hposampler.study.executors import executor_spec
+    from hposampler.study.progress import progress_bar
+    from hposampler.study.study import Study, load_objective
+    from hposampler.study.studyfile import load_study_file
+
+    spec = load_study_file(study_file)
+    executor_options = {**spec.executor_options, **_parse_options(executor_option)}
+    if ray_address is not None:
+        executor_options["address"] = ray_address
+        executor = executor or "ray"
+    folder = str(spec.path.resolve().parent)
+    if folder not in sys.path:  # objectives beside the study file are importable, but a
+        sys.path.append(folder)  # module there never shadows an installed one (optuna.py)
+    objective = load_objective(spec.objective)
+    # everything is checked before the study is stored: a refused run stores nothing
+    executor_spec(executor or spec.executor, executor_options)
+    arguments.count(concurrency or spec.concurrency, "concurrency", minimum=1)
+    if trials is not None:
+        arguments.count(trials, "--trials")
+    study = Study.create(
+        storage or spec.storage,
+        spec.name,
+        spec.sampler,
+        spec.search_space,
+        spec.metrics,
+        seed=spec.seed,
+        sampler_options=spec.options,
+        load_if_exists=resume,
+        pruner=spec.pruner,
+        pruner_options=spec.pruner_options,
+        constraints=spec.constraints,
+    )
+    if study.created:  # a study file's [[enqueue]] configs go in once: by whoever created it
+        for config in spec.enqueue:
+            study.enqueue(config)
+    total = spec.trials if trials is None else trials
+    metrics = study.optim_metrics
+    console = make_console()
+    console.print(
+        f"study [bold]{spec.name}[/] in {study.storage.url}: sampler {study.config.sampler}, "
+        + (f"pruner {study.config.pruner}, " if study.config.pruner else "")
+        + f"{total} trials, executor {executor or spec.executor}, "
+        f"concurrency {concurrency or spec.concurrency}",
+        highlight=False,
+    )
+    done_before = sum(1 for r in study.records() if r.state.is_finished)
+    with progress_bar(metrics, total, done_before, console) as on_trial:
+        optimize = functools.partial(
+            study.optimize,
+            objective,
+            total,
+            concurrency=concurrency or spec.concurrency,
+            executor=executor or spec.executor,
+            timeout=spec.timeout if timeout is None else timeout,
+            trial_timeout=spec.trial_timeout,
+            skip_duplicates=spec.skip_duplicates,
+            callbacks=[on_trial],
+            executor_options=executor_options,
+        )
+        try:
+            optimize()
+        except KeyboardInterrupt:
+            on_trial.stop()
+            console.print(
+                "[yellow]interrupted:[/] running trials are stored WAITING; "
+                "`hposampler run STUDY_FILE --resume` re-runs them",
+                highlight=False,
+            )
+            print_best(study, console, spec.objective)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            # the first Ctrl-C ends the run: objectives still running in threads are
+            # abandoned (their trials are WAITING), not waited for at interpreter exit;
+            # with nothing left running (worker processes are stopped), exit normally so
+            # that multiprocessing releases what it holds
+            others = [
+                t for t in threading.enumerate()
+                if t is not threading.main_thread() and not t.daemon
+            ]  # fmt: skip
+            deadline = time.monotonic() + 1.0  # threads that are just ending (pool managers)
+            for thread in others:
+                thread.join(max(0.0, deadline - time.monotonic()))
+            if any(t.is_alive() for t in others):
+                os._exit(130)
+            sys.exit(130)
+    if study.stopping:
+        console.print(
+            "[yellow]stopped[/] by the objective or a callback (trial.stop_study() / "
+            "Study.stop()); `hposampler run STUDY_FILE --resume` goes on",
+            highlight=False,
+        )
+    print_best(study, console, spec.objective)
+    records = study.records()
+    failed = (TrialState.FAIL, TrialState.FAIL_RECOVERABLE)
+    if records and all(r.state in failed for r in records):
+        click.secho(
+            f"error: every trial of study {spec.name!r} failed; "
+            f"`hposampler show {spec.name} --storage {study.storage.url}` shows the errors",
+            fg="red",
+            err=True,
+        )
+        sys.exit(EXIT_ALL_FAILED)
+
+
+def _parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:
+    from hposampler.errors import StudyError
+
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key:
+            raise StudyError(f"--executor-option {pair!r} must look like KEY=VALUE")
+        try:
+            out[key] = json.loads(text)
+        except ValueError:
+            out[key] = text
+    return out

@@ -1,0 +1,52 @@
+"""Studies and the runner: what runs trials, stores them and resumes them.
+
+:mod:`~hposampler.study.arguments`
+    Checks of the arguments users give a study (API and CLI share them).
+:mod:`~hposampler.study.channels`
+    How a running objective's requests (reports, pruning questions, attributes)
+    reach the runner, whatever the executor.
+:mod:`~hposampler.study.executors`
+    The ``thread`` and ``process`` executors (a built-in plugin) and choosing one.
+:mod:`~hposampler.study.objective`
+    The objective a trial runs and its :class:`TrialHandle`.
+:mod:`~hposampler.study.runner`
+    The scheduler behind ``Study.optimize``; told about the study through the
+    :class:`~hposampler.study.runner.RunnerStudy` protocol.
+:mod:`~hposampler.study.study`
+    :class:`Study`: create, load, optimize, steer and read a study.
+:mod:`~hposampler.study.studyfile`
+    Study files (TOML) for ``hposampler run``.
+:mod:`~hposampler.study.progress`
+    The progress bar ``optimize(progress=True)`` and the CLI show.
+
+This package builds on storage, selection, pruning, the plugin registry, the
+sampler contract and search spaces; the views (:mod:`hposampler.viz`), the
+benchmark and the command line build on it.
+"""
+
+from __future__ import annotations
+
+from hposampler.study.objective import Objective, TrialHandle, load_objective, run_objective
+from hposampler.study.study import (
+    MAX_ATTEMPTS,
+    MAX_CONSECUTIVE_DUPLICATES,
+    Callback,
+    Study,
+    flatten_config,
+    is_feasible,
+    study_summary,
+)
+
+__all__ = [
+    "MAX_ATTEMPTS",
+    "MAX_CONSECUTIVE_DUPLICATES",
+    "Callback",
+    "Objective",
+    "Study",
+    "TrialHandle",
+    "flatten_config",
+    "is_feasible",
+    "load_objective",
+    "run_objective",
+    "study_summary",
+]
