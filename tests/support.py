@@ -308,10 +308,12 @@ def reports_slowly(config: dict[str, Any], trial: Any) -> float:
 
 
 def steered(config: dict[str, Any], trial: Any) -> float:
-    """Sets a user attribute on every trial; trial 3 stops the study."""
+    """Sets a user attribute on every trial; trial 3 stops the study and records
+    when the stop was acknowledged (``stopped_at``, Unix time)."""
     trial.set_user_attr("where", os.getpid())
     if trial.trial_id == 3:
         trial.stop_study()
+        trial.set_user_attr("stopped_at", time.time())
     return float(config["x"])
 
 
