@@ -18,6 +18,12 @@ settings.register_profile(
 settings.register_profile("dev", max_examples=100, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
+# Ray starts its workers at niceness 15, so that the driver and raylet stay responsive.
+# On a machine that is busy with other work, nice-15 workers get almost no CPU: a Tune
+# test that takes 5 s idle took 8 min at load 10. The tests' local clusters (and the
+# subprocesses they start, which inherit this) run their workers at normal priority.
+os.environ.setdefault("RAY_worker_niceness", "0")
+
 
 @pytest.fixture
 def isolated_plugins() -> Iterator[Any]:
