@@ -296,13 +296,17 @@ def sleeps(config: dict[str, Any]) -> float:
 
 
 def reports_slowly(config: dict[str, Any], trial: Any) -> float:
-    """Report, mark ``$FAULT_DIR/<id>.<attempt>`` (the first report is stored), report again."""
-    import time
+    """Report, mark ``$FAULT_DIR/<id>.<attempt>`` (the first report is stored), wait until
+    the test has written ``$FAULT_DIR/relay-killed`` (at most 10 min), report again.
 
-    trial.report(0, {"loss": config["x"]})
+    Waiting for the test, rather than sleeping a while, keeps a trial in flight across the
+    relay's death however slowly a loaded machine runs the test's side."""
     folder = Path(os.environ["FAULT_DIR"])
+    trial.report(0, {"loss": config["x"]})
     (folder / f"{trial.trial_id}.{len(list(folder.glob(f'{trial.trial_id}.*')))}").touch()
-    time.sleep(0.4)
+    deadline = time.monotonic() + 600
+    while not (folder / "relay-killed").exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
     trial.report(1, {"loss": config["x"] / 2})
     return float(config["x"]) / 2
 

@@ -66,23 +66,61 @@ def test_a_killed_report_relay_is_replaced_and_its_trials_rerun(
         )
     )
     run.start()
-    deadline = time.monotonic() + 120
-    while not list(tmp_path.glob("*.0")):  # a trial has reported once and is still running
+    deadline = time.monotonic() + 600  # a guard against a hang, not a speed limit
+    while not (marks := list(tmp_path.glob("*.0"))):  # a trial reported once and waits
         assert time.monotonic() < deadline and run.is_alive(), "no trial reported"
         time.sleep(0.02)
+    waiting = int(marks[0].stem)
     relays = [o for o in gc.get_objects() if isinstance(o, ManagerChannels) and o._manager]
     assert len(relays) == 1
     os.kill(relays[0]._manager._process.pid, signal.SIGKILL)  # the OOM killer's pick
-    run.join(timeout=300)
+    (tmp_path / "relay-killed").touch()  # the waiting trials report again, to a dead relay
+    run.join(timeout=600)
     assert not run.is_alive()
     records = Study.load(db, "s").records()
     assert [r.trial_id for r in records] == list(range(8))
     assert all(r.state == TrialState.COMPLETE for r in records)
     assert all(r.final_metrics == {"loss": r.config["x"] / 2} for r in records)
     assert all(r.intermediate[-1][0] == 1 for r in records)
-    rerun = [r for r in records if r.attempts > 1]
-    assert rerun, "the trial in flight when the relay died runs again"
-    assert all(len(list(tmp_path.glob(f"{r.trial_id}.*"))) == r.attempts for r in records)
+    assert records[waiting].attempts == 2, "the trial in flight when the relay died runs again"
+    # one mark per attempt whose first report got through: every last attempt's did; a
+    # trial whose first report was in the relay when it died was rerun without a mark
+    marked = {r.trial_id: len(list(tmp_path.glob(f"{r.trial_id}.*"))) for r in records}
+    assert all(1 <= marked[r.trial_id] <= r.attempts for r in records)
+    assert sum(r.attempts for r in records) <= 8 + 2  # only the trials in flight then
+
+
+def test_a_reply_to_a_request_whose_relay_died_is_dropped_not_raised() -> None:
+    """The request is in the runner's hands when the relay dies: answering it must not
+    break the runner, and the trial that asked gets ChannelLost (and is rerun)."""
+    import threading
+
+    from hposampler.study.channels import ChannelLost, Hub, ManagerChannels
+
+    hub = Hub()
+    channels = ManagerChannels(hub)
+    channel = channels.for_trial(0)
+    outcome: list[BaseException] = []
+
+    def ask() -> None:
+        try:
+            channel.call(("user_attr", 0, "k", 1))
+        except BaseException as exc:
+            outcome.append(exc)
+
+    asker = threading.Thread(target=ask)
+    asker.start()
+    hub.wake.result(timeout=600)  # a guard against a hang, not a speed limit
+    [(message, reply)] = hub.drain()
+    assert message == ("user_attr", 0, "k", 1)
+    process = channels._manager._process
+    os.kill(process.pid, signal.SIGKILL)
+    process.join(timeout=600)
+    reply(("ok", None))  # the relay is gone: dropped, not raised
+    asker.join(timeout=600)
+    assert len(outcome) == 1 and isinstance(outcome[0], ChannelLost)
+    assert "relaying reports to the runner is gone" in str(outcome[0])
+    channels.close()
 
 
 def nested(depth: int) -> list[object]:

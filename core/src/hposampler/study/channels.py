@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import functools
 import queue
 import threading
 from collections.abc import Callable
@@ -93,7 +94,8 @@ class Hub:
         return self._wake
 
     def post(self, message: tuple[Any, ...], reply: Callable[[Reply], None]) -> None:
-        """Queue a request (any thread); ``reply`` is called with the answer."""
+        """Queue a request (any thread); ``reply`` is called with the answer and must
+        not raise (a reply path that can break swallows the break itself)."""
         self._queue.put((message, reply))
         with self._lock:
             if not self._wake.done():
@@ -162,6 +164,13 @@ class _QueueChannel:
         return reply
 
 
+def _put_unless_gone(replies: Any, reply: Reply) -> None:
+    """Send a reply through the manager; if the manager died since the request came,
+    drop it: the waiting trial gets :class:`ChannelLost` from its dead queue instead."""
+    with contextlib.suppress(*_GONE):
+        replies.put(reply)
+
+
 class ManagerChannels:
     """:class:`Channels` for worker processes, through a manager process's queues.
 
@@ -202,7 +211,7 @@ class ManagerChannels:
             trial_id, message = item
             replies = self._replies.get(trial_id)
             if replies is not None:
-                self.hub.post(message, replies.put)
+                self.hub.post(message, functools.partial(_put_unless_gone, replies))
 
     def for_trial(self, trial_id: int) -> Channel:
         with self._lock:
