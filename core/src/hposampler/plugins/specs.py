@@ -163,7 +163,7 @@ def _options_tuple(value: Any) -> tuple[OptionSpec, ...]:
 
 #: Keywords every factory receives from the core; never options.
 STANDARD_KEYWORDS = frozenset(
-    {"optim_metrics", "trials", "seed", "budget", "concurrency", "pruner"}
+    {"optim_metrics", "trials", "seed", "budget", "concurrency", "pruner", "constraints"}
 )
 _SIMPLE_TYPES = (bool, int, float, str, dict, list, tuple)
 
@@ -321,7 +321,8 @@ class ExecutorSpec:
         Unique name used by ``Study.optimize(executor=...)``.
     factory : callable
         Called as ``factory(max_workers=..., **options)``; returns a
-        :class:`~hposampler.study.executors.Executor`.
+        :class:`~hposampler.study.executors.Executor` (or a plain
+        :class:`concurrent.futures.Executor`, which gets default capabilities).
     description : str
         One line for ``hposampler list``.
     options : tuple of OptionSpec

@@ -6,7 +6,9 @@
     How a running objective's requests (reports, pruning questions, attributes)
     reach the runner, whatever the executor.
 :mod:`~hposampler.study.executors`
-    The ``thread`` and ``process`` executors (a built-in plugin) and choosing one.
+    The :class:`Executor` contract (a protocol with an :class:`ExecutorCapabilities`
+    record), the ``thread`` and ``process`` executors (a built-in plugin) and
+    choosing one.
 :mod:`~hposampler.study.objective`
     The objective a trial runs and its :class:`TrialHandle`.
 :mod:`~hposampler.study.runner`
@@ -26,6 +28,7 @@ benchmark and the command line build on it.
 
 from __future__ import annotations
 
+from hposampler.study.executors import Executor, ExecutorCapabilities
 from hposampler.study.objective import Objective, TrialHandle, load_objective, run_objective
 from hposampler.study.study import (
     MAX_ATTEMPTS,
@@ -41,6 +44,8 @@ __all__ = [
     "MAX_ATTEMPTS",
     "MAX_CONSECUTIVE_DUPLICATES",
     "Callback",
+    "Executor",
+    "ExecutorCapabilities",
     "Objective",
     "Study",
     "TrialHandle",

@@ -1,9 +1,13 @@
-"""Executors: where objectives run. The core's ``thread`` and ``process`` executors.
+"""Executors: where objectives run. The :class:`Executor` contract, ``thread`` and ``process``.
 
-An executor is anything with the :class:`concurrent.futures.Executor` interface
-(``submit(fn, *args) -> Future`` and ``shutdown(wait=..., cancel_futures=...)``).
-An executor that carries trial reports (``trial.report`` / ``trial.should_prune``)
-also has ``channels(hub)``, returning :class:`hposampler.study.channels.Channels`.
+An executor is a :class:`concurrent.futures.Executor` (``submit(fn, *args) ->
+Future`` and ``shutdown(wait=..., cancel_futures=...)``) that also states what
+the runner may rely on in an :class:`ExecutorCapabilities` record, carries
+trial reports through :meth:`Executor.channels`, and can stop at once
+(:meth:`Executor.terminate`). :class:`Executor` is that contract as a protocol;
+:func:`make_executor` gives any plain ``concurrent.futures.Executor`` a
+plugin returns the default capabilities (no reports, stopped by ``shutdown``).
+
 Plugins add executors through the ``register_executors`` hook; this module is
 itself such a plugin, registered by the core.
 """
@@ -21,15 +25,121 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
+import attrs
+
+from hposampler.errors import PluginError
 from hposampler.plugins.hookspecs import hookimpl
 from hposampler.plugins.specs import ExecutorSpec, OptionSpec
 from hposampler.study.channels import Channels, Hub, LocalChannels, ManagerChannels
 
-__all__ = ["executor_spec", "make_executor"]
+__all__ = [
+    "MAX_ATTEMPTS",
+    "Executor",
+    "ExecutorCapabilities",
+    "PlainExecutor",
+    "executor_spec",
+    "make_executor",
+]
 
 logger = logging.getLogger("hposampler.executors")
+
+
+#: Attempts at a trial whose executor keeps losing it (dead workers) before it is FAIL,
+#: unless the executor's capabilities say otherwise.
+MAX_ATTEMPTS = 3
+
+
+@attrs.frozen
+class ExecutorCapabilities:
+    """What the runner may rely on when it hands trials to an executor.
+
+    Attributes
+    ----------
+    inline : bool
+        Running a trial in the runner's own thread is equivalent to running it
+        here (threads of the calling process): at ``concurrency=1`` with short
+        trials the runner then skips the hand-off.
+    imports_objective : bool
+        Workers import the objective by its module and name (processes, remote
+        machines): the runner refuses an objective they cannot import before the
+        first trial.
+    interrupts_trials : bool
+        The executor interrupts an objective past ``trial_timeout`` where it runs,
+        so the runner gives it a grace period before abandoning the trial.
+    max_attempts : int
+        Attempts at a trial the executor keeps losing (a dead worker or node)
+        before the runner marks it FAIL.
+    """
+
+    inline: bool = False
+    imports_objective: bool = False
+    interrupts_trials: bool = False
+    max_attempts: int = attrs.field(default=MAX_ATTEMPTS, validator=attrs.validators.ge(1))
+
+
+@runtime_checkable
+class Executor(Protocol):
+    """Where objectives run: the contract between the runner and an executor plugin.
+
+    A :class:`concurrent.futures.Executor` plus a :class:`ExecutorCapabilities`
+    record, report channels and an immediate stop.
+    """
+
+    #: What the runner may rely on.
+    capabilities: ExecutorCapabilities
+
+    def submit(
+        self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
+    ) -> concurrent.futures.Future[Any]:
+        """Run ``fn(*args)`` somewhere; its future holds the result or the error."""
+        ...
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Release the workers (after the running calls when ``wait``)."""
+        ...
+
+    def channels(self, hub: Hub) -> Channels | None:
+        """Channels that carry running objectives' requests (``trial.report``,
+        ``trial.should_prune``) to ``hub``; ``None`` when it carries none."""
+        ...
+
+    def terminate(self) -> None:
+        """Stop now, running objectives included (the run was interrupted)."""
+        ...
+
+
+class PlainExecutor(concurrent.futures.Executor):
+    """A plain :class:`concurrent.futures.Executor` seen as an :class:`Executor`.
+
+    It gets the default capabilities, carries no reports (objectives that take
+    a trial handle can still run; ``trial.report`` then says it is not attached)
+    and is terminated by ``shutdown(wait=False, cancel_futures=True)``.
+    """
+
+    capabilities = ExecutorCapabilities()
+
+    def __init__(self, inner: concurrent.futures.Executor) -> None:
+        self.inner = inner
+
+    def submit(
+        self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
+    ) -> concurrent.futures.Future[Any]:
+        """Submit to the wrapped executor."""
+        return self.inner.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Shut the wrapped executor down."""
+        self.inner.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+    def channels(self, hub: Hub) -> Channels | None:
+        """None: a plain executor carries no reports."""
+        return None
+
+    def terminate(self) -> None:
+        """Cancel what has not started; do not wait for what runs."""
+        self.inner.shutdown(wait=False, cancel_futures=True)
 
 
 #: Spare threads of the thread executor: a trial abandoned after ``trial_timeout``
@@ -52,11 +162,15 @@ class ThreadExecutor(concurrent.futures.Executor):
 
     #: The runner may run a trial in its own thread instead (one trial at a time, no
     #: time limit: nothing a thread of this executor would add).
-    inline = True
+    capabilities = ExecutorCapabilities(inline=True)
 
     def channels(self, hub: Hub) -> Channels:
         """Reports reach the runner in-process."""
         return LocalChannels(hub)
+
+    def terminate(self) -> None:
+        """Cancel queued trials; daemon threads running objectives are left to end."""
+        self.shutdown(wait=False, cancel_futures=True)
 
     def __init__(self, max_workers: int) -> None:
         self._max_workers = max_workers
@@ -126,7 +240,7 @@ class ThreadExecutor(concurrent.futures.Executor):
                 thread.join()
 
 
-def _thread_executor(max_workers: int) -> concurrent.futures.Executor:
+def _thread_executor(max_workers: int) -> Executor:
     # the runner keeps at most max_workers trials in flight itself; the spare threads
     # stand in for trials abandoned after trial_timeout
     return ThreadExecutor(max_workers + SPARE_THREADS)
@@ -142,10 +256,9 @@ class ProcessExecutor(concurrent.futures.Executor):
     Ctrl-C: the driver handles it, and the pool shuts down cleanly.
     """
 
-    #: The runner checks before the first trial that workers can import the objective.
-    imports_objective = True
-    #: Objectives run in a worker's main thread, where ``trial_timeout`` interrupts them.
-    interrupts_trials = True
+    #: Workers import the objective by name (checked before the first trial), and run it
+    #: in their main thread, where ``trial_timeout`` interrupts it.
+    capabilities = ExecutorCapabilities(imports_objective=True, interrupts_trials=True)
 
     def __init__(self, max_workers: int, mp_context: Any) -> None:
         self._max_workers = max_workers
@@ -226,7 +339,7 @@ def _ignore_sigint() -> None:
     threading.Thread(target=watch, name="hposampler-orphan-check", daemon=True).start()
 
 
-def _process_executor(max_workers: int, start_method: str = "spawn") -> concurrent.futures.Executor:
+def _process_executor(max_workers: int, start_method: str = "spawn") -> Executor:
     return ProcessExecutor(max_workers, multiprocessing.get_context(start_method))
 
 
@@ -281,11 +394,31 @@ def executor_spec(name: str, options: dict[str, Any] | None = None) -> ExecutorS
     return spec
 
 
-def make_executor(name: str, max_workers: int, **options: Any) -> concurrent.futures.Executor:
+def make_executor(name: str, max_workers: int, **options: Any) -> Executor:
     """Build the executor called ``name`` with at most ``max_workers`` trials at once.
 
-    Raises what :func:`executor_spec` raises for an unknown name or bad options.
+    A plain :class:`concurrent.futures.Executor` from a plugin is wrapped in a
+    :class:`PlainExecutor` (default capabilities, no reports).
+
+    Raises
+    ------
+    UnknownSamplerError
+        What :func:`executor_spec` raises for an unknown name.
+    SamplerOptionsError
+        For unknown or mistyped options.
+    PluginError
+        When the plugin's factory returns something that is not an executor.
     """
     spec = executor_spec(name, options)
-    executor: concurrent.futures.Executor = spec.factory(max_workers=max_workers, **options)
-    return executor
+    built = spec.factory(max_workers=max_workers, **options)
+    if isinstance(built, Executor) and isinstance(
+        getattr(built, "capabilities", None), ExecutorCapabilities
+    ):
+        return built
+    if isinstance(built, concurrent.futures.Executor):
+        return PlainExecutor(built)
+    raise PluginError(
+        f"executor {name!r}: its factory returned {type(built).__name__}, not an executor; "
+        "return a concurrent.futures.Executor (with an ExecutorCapabilities record as "
+        "`capabilities`, `channels(hub)` and `terminate()` for the full contract)"
+    )

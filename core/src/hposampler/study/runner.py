@@ -48,6 +48,7 @@ from hposampler.samplers.trial import TrialState
 from hposampler.selection import SamplerConfig
 from hposampler.storage import Storage, TrialRecord
 from hposampler.study.channels import ChannelLost, Channels, Hub, Reply
+from hposampler.study.executors import MAX_ATTEMPTS, Executor
 from hposampler.study.objective import (
     Objective,
     TrialHandle,
@@ -108,10 +109,6 @@ S = TypeVar("S", bound=RunnerStudy)
 
 #: ``callback(study, record)``, called after each trial is stored as finished.
 Callback = Callable[[S, TrialRecord], None]
-
-#: Attempts at a trial whose executor keeps losing it (dead workers) before it is FAIL;
-#: an executor with a ``max_attempts`` attribute overrides it.
-MAX_ATTEMPTS = 3
 
 #: Stop after this many duplicates in a row with ``skip_duplicates`` (the space is used up).
 MAX_CONSECUTIVE_DUPLICATES = 100
@@ -634,7 +631,7 @@ class Runner(Generic[S]):
 
     def loop(
         self,
-        pool: concurrent.futures.Executor,
+        pool: Executor,
         n_trials: int,
         concurrency: int,
         timeout: float | None,
@@ -644,9 +641,7 @@ class Runner(Generic[S]):
         in_flight: dict[concurrent.futures.Future[Any], int] = {}  # -> trial id (self.running)
         late: dict[concurrent.futures.Future[Any], float] = {}  # trial_timeout deadlines
         next_beat = time.monotonic() + self.interval
-        channels: Channels | None = None
-        if self.pass_trial and hasattr(pool, "channels"):
-            channels = pool.channels(self.hub)
+        channels: Channels | None = pool.channels(self.hub) if self.pass_trial else None
 
         def retire(future: concurrent.futures.Future[Any]) -> TrialRecord:
             """Take a trial out of flight (its channel too); its last record."""
@@ -658,9 +653,7 @@ class Runner(Generic[S]):
         self.n_trials = n_trials
         # one trial at a time, on threads, without a time limit: once trials prove short,
         # run them here instead (no hand-off to a thread and back, see INLINE_UNDER)
-        may_inline = (
-            concurrency == 1 and self.trial_timeout is None and getattr(pool, "inline", False)
-        )
+        may_inline = concurrency == 1 and self.trial_timeout is None and pool.capabilities.inline
         direct = _DirectChannel(self)
         _LIVE_DRIVERS.add(self.driver)
         self.take_over_stale()
@@ -696,7 +689,7 @@ class Runner(Generic[S]):
                     self.running[record.trial_id] = record
                     if self.trial_timeout is not None:
                         # a worker process interrupts the objective itself; give it time
-                        grace = TIMEOUT_GRACE if getattr(pool, "interrupts_trials", False) else 0
+                        grace = TIMEOUT_GRACE if pool.capabilities.interrupts_trials else 0
                         late[future] = time.monotonic() + self.trial_timeout + grace
                 waiting_on_others = (
                     not in_flight

@@ -652,12 +652,12 @@ class Study:
             pruner=pruner,
         )  # fmt: skip
         pool = make_executor(executor, concurrency, **dict(executor_options or {}))
-        if getattr(pool, "imports_objective", False):
+        if pool.capabilities.imports_objective:
             _check_importable(objective, executor)
         run = Runner(
             self, sampler, objective, records, revision=revision, catch=catch,
             skip_duplicates=skip_duplicates, callbacks=callbacks,
-            max_attempts=int(getattr(pool, "max_attempts", MAX_ATTEMPTS)),
+            max_attempts=pool.capabilities.max_attempts,
             heartbeat_interval=heartbeat_interval, trial_timeout=trial_timeout,
             pruner=pruner,
         )  # fmt: skip
@@ -668,11 +668,7 @@ class Study:
             # Ctrl-C (or an error): the running trials are stored WAITING already; do not
             # wait for their objectives, whose results would be ignored anyway (worker
             # processes are stopped: they ignore Ctrl-C and would run on)
-            terminate = getattr(pool, "terminate", None)
-            if terminate is not None:
-                terminate()
-            else:
-                pool.shutdown(wait=False, cancel_futures=True)
+            pool.terminate()
             raise
         pool.shutdown(wait=not run.abandoned)  # never wait for an abandoned objective
 

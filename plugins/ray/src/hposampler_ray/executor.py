@@ -10,6 +10,8 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from hposampler.study import ExecutorCapabilities
+
 __all__ = ["RayExecutor"]
 
 
@@ -34,7 +36,7 @@ class RayExecutor(concurrent.futures.Executor):
         Custom resources per trial, e.g. ``{"large_memory": 1}``.
     max_retries : int
         How many times a trial whose worker or node died is re-run before it
-        is marked FAIL (the study reads :attr:`max_attempts`).
+        is marked FAIL (``capabilities.max_attempts`` tells the study).
     local_num_cpus : int, optional
         CPUs of a local Ray started here (default: all of the machine's).
     """
@@ -54,7 +56,11 @@ class RayExecutor(concurrent.futures.Executor):
         if max_retries < 0:
             raise ValueError(f"max_retries must be >= 0, got {max_retries}")
         self.max_workers = max_workers
-        self.max_attempts = max_retries + 1
+        #: Ray workers import the objective by name; a lost trial is tried
+        #: ``max_retries + 1`` times in all.
+        self.capabilities = ExecutorCapabilities(
+            imports_objective=True, max_attempts=max_retries + 1
+        )
         self._owns_ray = False
         if not ray.is_initialized():
             if address is None:
@@ -96,6 +102,10 @@ class RayExecutor(concurrent.futures.Executor):
         from .channels import RayChannels
 
         return RayChannels(hub)
+
+    def terminate(self) -> None:
+        """Cancel every task in flight now and stop a local Ray this executor started."""
+        self.shutdown(wait=False, cancel_futures=True)
 
     def _forget(self, future: concurrent.futures.Future[Any]) -> None:
         with self._lock:
