@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import UniformPlugin, quadratic
 
 import hposampler
 from hposampler.errors import PluginError
 from hposampler.study import Executor, ExecutorCapabilities
 from hposampler.study.executors import PlainExecutor, make_executor
+from support import UniformPlugin, quadratic
 
 SPACE = {"x": {"value_range": [0.0, 1.0], "value_type": "float"}}
 
@@ -56,9 +56,7 @@ def test_capabilities_refuse_fewer_than_one_attempt() -> None:
         ExecutorCapabilities(max_attempts=0)
 
 
-def test_a_plain_executor_from_a_plugin_runs_a_study(
-    isolated_plugins: Any, tmp_path: Path
-) -> None:
+def test_a_plain_executor_from_a_plugin_runs_a_study(isolated_plugins: Any, tmp_path: Path) -> None:
     pool = _PlainPool()
     isolated_plugins(("uniform-plugin", UniformPlugin()), ("plain-pool", pool))
     built = make_executor("plain", 1)
