@@ -19,7 +19,7 @@ def results_table(
 ) -> Any:
     from rich.table import Table
 
-    from hposampler.study.study import flatten_config, is_feasible
+    from hposampler.study.results import flatten_config, is_feasible
 
     table = Table(title=title, title_justify="left")
     table.add_column("trial", justify="right")
@@ -78,7 +78,7 @@ def known_optimum(study: Any, objective: Any) -> float | None:
 
 
 def print_best(study: Any, console: Any, objective: Any = None) -> None:
-    from hposampler.study.study import study_summary
+    from hposampler.study.results import study_summary
 
     records = study.records()
     metrics = study.optim_metrics

@@ -90,7 +90,8 @@ def studies(storage: str, as_json: bool) -> None:
 
     from hposampler.samplers.trial import TrialState
     from hposampler.storage import make_storage
-    from hposampler.study.study import Study, study_summary
+    from hposampler.study.results import study_summary
+    from hposampler.study.study import Study
 
     store = make_storage(storage, read_only=True)
     rows = []

@@ -11,11 +11,24 @@
     choosing one.
 :mod:`~hposampler.study.objective`
     The objective a trial runs and its :class:`TrialHandle`.
+:mod:`~hposampler.study.messages`
+    The typed records between objectives and the runner (requests, replies,
+    :class:`~hposampler.study.messages.Outcome`).
+:mod:`~hposampler.study.ledger`
+    One worker's account of a study in its storage (sync, takeover,
+    compare-and-set, settling); told about the study through the
+    :class:`~hposampler.study.ledger.RunnerStudy` protocol.
 :mod:`~hposampler.study.runner`
-    The scheduler behind ``Study.optimize``; told about the study through the
-    :class:`~hposampler.study.runner.RunnerStudy` protocol.
+    The dispatcher ``Study.optimize`` runs on a ledger (trials in flight,
+    deadlines, retries).
+:mod:`~hposampler.study.records`
+    Reading a study's trials: validated once, then incrementally.
+:mod:`~hposampler.study.optimizing`, :mod:`~hposampler.study.asktell`
+    ``Study.optimize`` around the runner; ``Study.ask`` / ``Study.tell``.
+:mod:`~hposampler.study.steering`, :mod:`~hposampler.study.results`
+    Enqueuing and copying; the best trial, the Pareto front, export rows.
 :mod:`~hposampler.study.study`
-    :class:`Study`: create, load, optimize, steer and read a study.
+    :class:`Study`: create, load, optimize, ask and tell, steer and read a study.
 :mod:`~hposampler.study.studyfile`
     Study files (TOML) for ``hposampler run``.
 :mod:`~hposampler.study.progress`

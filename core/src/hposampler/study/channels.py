@@ -28,6 +28,8 @@ import threading
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from hposampler.study.messages import Reply, Request
+
 __all__ = [
     "Channel",
     "ChannelLost",
@@ -37,9 +39,6 @@ __all__ = [
     "ManagerChannels",
     "Reply",
 ]
-
-#: A reply: ``("ok", value)`` or ``("error", message)`` (raised as ``MetricsError``).
-Reply = tuple[str, Any]
 
 
 class ChannelLost(BaseException):
@@ -57,7 +56,7 @@ _GONE = (EOFError, OSError)  # a proxy whose manager process died (ConnectionErr
 class Channel(Protocol):
     """What a trial handle sends its requests through."""
 
-    def call(self, message: tuple[Any, ...]) -> Reply:
+    def call(self, message: Request) -> Reply:
         """Send ``message`` to the runner and wait for its reply."""
         ...
 
@@ -82,7 +81,7 @@ class Hub:
     """The runner's end: requests from objectives, waiting to be answered in the driver."""
 
     def __init__(self) -> None:
-        self._queue: queue.SimpleQueue[tuple[tuple[Any, ...], Callable[[Reply], None]]] = (
+        self._queue: queue.SimpleQueue[tuple[Request, Callable[[Reply], None]]] = (
             queue.SimpleQueue()
         )
         self._lock = threading.Lock()
@@ -93,7 +92,7 @@ class Hub:
         """A future that completes when a request is waiting (wait on it with the trials)."""
         return self._wake
 
-    def post(self, message: tuple[Any, ...], reply: Callable[[Reply], None]) -> None:
+    def post(self, message: Request, reply: Callable[[Reply], None]) -> None:
         """Queue a request (any thread); ``reply`` is called with the answer and must
         not raise (a reply path that can break swallows the break itself)."""
         self._queue.put((message, reply))
@@ -101,7 +100,7 @@ class Hub:
             if not self._wake.done():
                 self._wake.set_result(None)
 
-    def drain(self) -> list[tuple[tuple[Any, ...], Callable[[Reply], None]]]:
+    def drain(self) -> list[tuple[Request, Callable[[Reply], None]]]:
         """Take every waiting request (driver thread) and re-arm :attr:`wake`."""
         with self._lock:
             if self._wake.done():
@@ -120,7 +119,7 @@ class LocalChannel:
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
 
-    def call(self, message: tuple[Any, ...]) -> Reply:
+    def call(self, message: Request) -> Reply:
         """Post ``message`` and wait for the runner's reply."""
         answer: concurrent.futures.Future[Reply] = concurrent.futures.Future()
         self.hub.post(message, answer.set_result)
@@ -152,7 +151,7 @@ class _QueueChannel:
         self.replies = replies
         self.trial_id = trial_id
 
-    def call(self, message: tuple[Any, ...]) -> Reply:
+    def call(self, message: Request) -> Reply:
         try:
             self.requests.put((self.trial_id, message))
             reply: Reply = self.replies.get()

@@ -25,6 +25,15 @@ import attrs
 
 from hposampler.errors import MetricsError, StudyError
 from hposampler.samplers.trial import metric_value, short_repr
+from hposampler.study.messages import (
+    Outcome,
+    Report,
+    Request,
+    SetUserAttr,
+    ShouldPrune,
+    StopStudy,
+    raise_reply,
+)
 
 #: The most characters of JSON an objective's extras may take: well below what a
 #: storage reads back per column (``hposampler.storage.base.MAX_JSON_CHARS``), so a
@@ -81,7 +90,7 @@ class TrialHandle:
     attempt: int = 1
     channel: Any = attrs.field(default=None, eq=False, repr=False)
 
-    def _call(self, *message: Any) -> Any:
+    def _call(self, message: Request) -> Any:
         if self.channel is None:
             raise StudyError(
                 "this trial handle is not attached to a running study: report(), "
@@ -89,10 +98,7 @@ class TrialHandle:
                 "Study.optimize (or `hposampler run`), with an executor that carries "
                 "reports (thread, process, ray)"
             )
-        status, value = self.channel.call(message)
-        if status == "error":
-            raise MetricsError(value)
-        return value
+        return raise_reply(self.channel.call(message))
 
     def report(self, step: int, metrics: Any) -> None:
         """Store an intermediate result of this trial (e.g. after an epoch).
@@ -117,7 +123,7 @@ class TrialHandle:
         ``update_trial(..., RUNNING)`` and the pruner as one more point of this
         trial's learning curve.
         """
-        self._call("report", self.trial_id, step, metrics)
+        self._call(Report(self.trial_id, step, metrics))
 
     def set_user_attr(self, key: str, value: Any) -> None:
         """Attach a JSON value to this trial under ``key`` (stored before this returns).
@@ -130,7 +136,7 @@ class TrialHandle:
         """
         from hposampler.study.arguments import user_attr
 
-        self._call("user_attr", self.trial_id, *user_attr(key, value))
+        self._call(SetUserAttr(self.trial_id, *user_attr(key, value)))
 
     def stop_study(self) -> None:
         """Stop the study after the running trials: ``Study.stop()`` from an objective.
@@ -138,7 +144,7 @@ class TrialHandle:
         Works from every executor (threads, processes, Ray): the request reaches the
         runner, which starts no new trial; running ones finish and are stored.
         """
-        self._call("stop", self.trial_id)
+        self._call(StopStudy(self.trial_id))
 
     def should_prune(self) -> bool:
         """Whether the study's pruner says this trial should stop now.
@@ -147,7 +153,7 @@ class TrialHandle:
         :class:`hposampler.TrialPruned`; the trial then ends in
         ``PRUNED_POOR_PERFORMANCE``.
         """
-        return bool(self._call("should_prune", self.trial_id))
+        return bool(self._call(ShouldPrune(self.trial_id)))
 
 
 class ObjectiveExit(RuntimeError):
@@ -270,10 +276,10 @@ def run_objective(
     trial: TrialHandle,
     pass_trial: bool = False,
     timeout: float | None = None,
-) -> tuple[bool, Any, str, str]:
+) -> Outcome:
     """Run the objective on a trial in a worker; never raises an ``Exception``.
 
-    Returns ``(ok, result_or_exception, traceback_text, worker)``. Executors call
+    Returns the :class:`~hposampler.study.messages.Outcome`. Executors call
     this so that the traceback is captured where it happened. With ``timeout``,
     a worker process interrupts the objective with :class:`TrialTimeout`.
     """
@@ -281,16 +287,16 @@ def run_objective(
     try:
         with _alarm(timeout):
             if pass_trial:
-                return True, objective(trial.config, trial), "", worker
-            return True, objective(trial.config), "", worker
+                return Outcome(True, objective(trial.config, trial), "", worker)
+            return Outcome(True, objective(trial.config), "", worker)
     except Exception as exc:
-        return False, exc, traceback.format_exc(), worker
+        return Outcome(False, exc, traceback.format_exc(), worker)
     except SystemExit as exc:  # sys.exit() in an objective fails the trial, not the study
         error = ObjectiveExit(
             f"the objective called sys.exit({exc.code!r}); raise an exception to fail a "
             "trial instead"
         )
-        return False, error, traceback.format_exc() + f"{error}\n", worker
+        return Outcome(False, error, traceback.format_exc() + f"{error}\n", worker)
 
 
 def take_constraints(extra: dict[str, Any], names: Sequence[str]) -> dict[str, float | None]:

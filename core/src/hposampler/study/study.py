@@ -19,42 +19,44 @@ same id and config. Several processes may optimize one study at once
 from __future__ import annotations
 
 import logging
-import math
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from hposampler.errors import MetricsError, SamplerOptionsError, StorageError, StudyError
+import attrs
+
+from hposampler.errors import (
+    HposamplerError,
+    MetricsError,
+    SamplerOptionsError,
+    StorageError,
+    StudyError,
+)
 from hposampler.samplers.base import normalize_optim_metrics
 from hposampler.samplers.trial import Trial, TrialState
-from hposampler.selection import SamplerConfig, get_sampler_spec
+from hposampler.selection import SamplerConfig
 from hposampler.space.tree import SpaceTree, compile_space
 from hposampler.storage import Storage, TrialRecord, make_storage
-from hposampler.study import arguments
-from hposampler.study.executors import make_executor
-from hposampler.study.objective import (
-    Objective,
-    TrialHandle,
-    import_problem,
-    load_objective,
-    run_objective,
-)
-from hposampler.study.runner import (
-    HEARTBEAT_INTERVAL,
-    MAX_ATTEMPTS,
-    MAX_CONSECUTIVE_DUPLICATES,
-    Runner,
-)
+from hposampler.study import arguments, optimizing, results
+from hposampler.study.asktell import AskTell
+from hposampler.study.ledger import ASKER, Ledger, driver_id
+from hposampler.study.objective import Objective, TrialHandle, load_objective, run_objective
+from hposampler.study.optimizing import RunOptions
+from hposampler.study.records import RecordReader
+from hposampler.study.results import flatten_config, is_feasible, study_summary
+from hposampler.study.runner import HEARTBEAT_INTERVAL, MAX_ATTEMPTS, MAX_CONSECUTIVE_DUPLICATES
+from hposampler.study.steering import complete_config, copy_trials
 
 __all__ = [
     "MAX_ATTEMPTS",
-    "Callback",
     "MAX_CONSECUTIVE_DUPLICATES",
+    "Callback",
     "Objective",
     "Study",
     "TrialHandle",
-    "load_objective",
+    "flatten_config",
     "is_feasible",
+    "load_objective",
     "run_objective",
     "study_summary",
 ]
@@ -74,10 +76,6 @@ def _options_dict(options: Any, what: str) -> dict[str, Any]:
             f"{what} must be a dict of option names to values, got {options!r}"
         )
     return dict(options or {})
-
-
-def _dominates(a: list[float], b: list[float]) -> bool:
-    return all(x <= y for x, y in zip(a, b)) and any(x < y for x, y in zip(a, b))
 
 
 class Study:
@@ -101,6 +99,8 @@ class Study:
         self.config = config
         self._compiled: SpaceTree | None = None
         self._stop = False
+        self._asktell = AskTell(self, self._ask_ledger)
+        self._reader = RecordReader(storage, name, self._tree)
         #: Whether this object's :meth:`create` call stored the study (``False`` when it
         #: loaded an existing one): e.g. to enqueue first configs exactly once.
         self.created = False
@@ -232,8 +232,6 @@ class Study:
         StorageError
             If the stored definition is not valid.
         """
-        from hposampler.errors import HposamplerError
-
         name = arguments.study_name(name)
         store = make_storage(storage, read_only=read_only)
         data = store.load_definition(name)
@@ -254,31 +252,14 @@ class Study:
         the rows must fit the study: trial ids are 0, 1, 2, ... without a gap (as
         workers reserve them) and every config is a config of the stored search
         space. A row that does not fit was edited or damaged outside hposampler.
+        Rows are read once: later calls load only the rows written since.
 
         Raises
         ------
         StorageError
             Naming the study, the trial and the column of the first misfit.
         """
-        records = self.storage.load_trials(self.name)
-        tree = self._tree()
-        for position, record in enumerate(records):
-            if record.trial_id != position:
-                raise StorageError(
-                    f"study {self.name!r}, trial {record.trial_id}: column trial_id does not "
-                    f"follow the ids before it (expected {position}; workers number trials "
-                    "0, 1, 2, ... without gaps), so the rows were edited or damaged; restore "
-                    "a backup, or export the good trials and start a new study"
-                )
-            problem = tree.violation(record.config)
-            if problem is not None:
-                raise StorageError(
-                    f"study {self.name!r}, trial {record.trial_id}: column config is not a "
-                    f"config of the stored search space ({problem}), so the row was edited "
-                    "or damaged; restore a backup, or export the good trials and start a "
-                    "new study"
-                )
-        return records
+        return self._reader.read()
 
     # -- steering -------------------------------------------------------------------
 
@@ -322,24 +303,10 @@ class Study:
             For a config that is not (and cannot be completed into) a config of
             the space, naming the key and the reason; for non-JSON user attributes.
         """
-        import random
-
-        if not isinstance(config, Mapping):
-            raise StudyError(f"enqueue() takes a config dict, got {type(config).__name__}")
+        full = complete_config(self._tree(), config, self.name)
         attrs_checked = arguments.user_attrs(user_attrs)
-        tree = self._tree()
-        full = dict(config)
-        if tree.violation(full) is not None:
-            drawn = tree.sample(lambda param: param.from_unit(random.random()))[1]
-            full = _overlay(drawn, full)
-        problem = tree.violation(full)
-        if problem is not None:
-            raise StudyError(
-                f"study {self.name!r}: cannot enqueue {dict(config)!r}: {problem}; give a "
-                "config of the study's search space (keys left out are drawn at random)"
-            )
         for _ in range(100):  # another process may take the id first
-            trial_id = len(self.storage.load_trials(self.name))
+            trial_id = len(self.records())  # only the rows written since the last read
             record = TrialRecord(trial_id, TrialState.WAITING, full, user_attrs=attrs_checked)
             if self.storage.create_trial(self.name, record):
                 return trial_id
@@ -380,26 +347,9 @@ class Study:
         """
         target = make_storage(storage)
         new_name = arguments.study_name(self.name if name is None else name)
-        records = self.records()
-        attrs_now = self.user_attrs
+        records, attrs_now = self.records(), self.user_attrs
         target.create_study(new_name, self.config.to_dict())
-        try:
-            for record in records:
-                if record.state == TrialState.RUNNING:
-                    record = record.evolve(state=TrialState.WAITING, driver=None,
-                                           heartbeat_at=None)  # fmt: skip
-                if not target.create_trial(new_name, record):
-                    raise StudyError(
-                        f"copying study {self.name!r}: trial {record.trial_id} was written "
-                        f"to the copy {new_name!r} by someone else; copy again"
-                    )
-            for key, value in attrs_now.items():
-                target.set_user_attr(new_name, key, value)
-        except BaseException:
-            delete = getattr(target, "delete_study", None)
-            if delete is not None:
-                delete(new_name)
-            raise
+        copy_trials(records, attrs_now, target, self.name, new_name)
         return Study(target, new_name, self.config)
 
     def _tree(self) -> SpaceTree:
@@ -427,23 +377,6 @@ class Study:
         value does not). Always true in a study without constraints."""
         return is_feasible(record, self.config.constraints)
 
-    def _scored(self) -> list[tuple[TrialRecord, list[float]]]:
-        """Feasible COMPLETE trials with their objective vectors, all to minimise."""
-        out = []
-        for record in self.records():
-            final = record.final_metrics
-            if record.state != TrialState.COMPLETE or not final or not self.feasible(record):
-                continue
-            vector = []
-            for name, direction in self.config.optim_metrics.items():
-                value = final.get(name)
-                if value is None or math.isnan(value):  # None is the worst: not a result
-                    break
-                vector.append(value if direction == "min" else -value)
-            else:
-                out.append((record, vector))
-        return out
-
     @property
     def best_trial(self) -> TrialRecord:
         """The best COMPLETE trial of a single-objective study (with constraints: the
@@ -456,33 +389,13 @@ class Study:
         StudyError
             If no (feasible) trial has completed with a finite value.
         """
-        if len(self.config.optim_metrics) != 1:
-            raise MetricsError(
-                f"study {self.name!r} has {len(self.config.optim_metrics)} metrics; "
-                "use best_trials for the Pareto front"
-            )
-        scored = self._scored()
-        if not scored:
-            if self.config.constraints and any(
-                r.state == TrialState.COMPLETE for r in self.records()
-            ):
-                raise StudyError(
-                    f"study {self.name!r} has no feasible trial yet (constraints "
-                    f"{', '.join(self.config.constraints)} must all be <= 0)"
-                )
-            raise StudyError(f"study {self.name!r} has no completed trial yet")
-        return min(scored, key=lambda item: (item[1][0], item[0].trial_id))[0]
+        return results.best_trial(self.name, self.records(), self.config)
 
     @property
     def best_trials(self) -> list[TrialRecord]:
         """The Pareto front: COMPLETE trials no other trial dominates (any number of metrics);
         with constraints, among the feasible trials only."""
-        scored = self._scored()
-        return [
-            record
-            for record, vector in scored
-            if not any(_dominates(other, vector) for _, other in scored)
-        ]
+        return results.best_trials(self.records(), self.config)
 
     def to_records(self, full_errors: bool = False) -> list[dict[str, Any]]:
         """Flat rows for export: id, state, ``started_at`` / ``finished_at`` (ISO 8601,
@@ -492,46 +405,100 @@ class Study:
         ``error`` is the last line of a failure; ``full_errors=True`` adds the whole
         stored traceback as ``traceback``.
         """
-        import datetime
+        return results.export_rows(self.records(), self.config, full_errors)
 
-        def iso(stamp: float | None) -> str | None:
-            if stamp is None:
-                return None
-            return datetime.datetime.fromtimestamp(stamp, tz=datetime.timezone.utc).isoformat()
+    # -- ask and tell ---------------------------------------------------------------
 
-        rows = []
-        for record in self.records():
-            row: dict[str, Any] = {
-                "trial_id": record.trial_id,
-                "state": record.state.name,
-                "started_at": iso(record.started_at),
-                "finished_at": iso(record.finished_at),
-                "duration_s": record.duration,
-                "attempts": record.attempts,
-                "worker": record.worker,
-            }
-            final = record.final_metrics or {}
-            for name in self.config.optim_metrics:
-                row[name] = final.get(name)
-            if self.config.constraints:
-                for name in self.config.constraints:
-                    row[f"constraints.{name}"] = final.get(name)
-                row["feasible"] = self.feasible(record)
-            for key, value in flatten_config(record.config).items():
-                row[f"params.{key}"] = value
-            for key, value in record.extra.items():
-                row[f"extra.{key}"] = value
-            for key, value in record.user_attrs.items():
-                row[f"user_attrs.{key}"] = value
-            lines = (record.error or "").strip().splitlines()
-            row["error"] = lines[-1] if lines else None
-            if full_errors:
-                row["traceback"] = record.error
-            if record.intermediate:
-                row["last_step"] = record.last_step
-                row["intermediate"] = [[step, dict(m)] for step, m in record.intermediate]
-            rows.append(row)
-        return rows
+    def ask(self) -> TrialHandle:
+        """The next trial to evaluate in your own loop; tell its result with :meth:`tell`.
+
+        A WAITING trial (enqueued, or taken over from a dead worker) comes first;
+        otherwise the sampler proposes one, having learnt every stored trial (its
+        sampler is built from them on the first ``ask``, and learns other
+        workers' results as ``optimize`` does). The trial is stored RUNNING before
+        this returns, so it counts in the study like a running trial of any
+        worker, and ``optimize`` workers sharing the study see it as pending.
+
+        The handle works as an objective's: ``trial.report(step, metrics)``,
+        ``trial.should_prune()`` (the study's pruner), ``trial.set_user_attr``.
+
+        Returns
+        -------
+        TrialHandle
+            ``trial_id``, ``config`` (the nested config), ``attempt``.
+
+        Raises
+        ------
+        StopIteration
+            When the sampler has nothing more to propose (a grid with
+            ``exhausted="stop"`` used up), as ``eager_sample`` does.
+
+        Notes
+        -----
+        A trial asked and never told is taken over by another worker (re-run with
+        the same id and config) once this study object is gone: on this machine,
+        when its process has ended (or, in this process, the study object was
+        garbage-collected); seen from other machines (a server storage), when it
+        has not been used for ``STALE_AFTER`` heartbeat intervals (30 s): this
+        object stamps heartbeats on its trials at each ``ask``, ``tell`` and
+        ``trial.report``.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> db = pathlib.Path(tempfile.mkdtemp()) / "ask.db"
+        >>> study = Study.create(db, "demo", "random", {"x": {"value_range": [0.0, 1.0]}},
+        ...                      {"loss": "min"}, seed=0)
+        >>> trial = study.ask()
+        >>> record = study.tell(trial, (trial.config["x"] - 0.3) ** 2)
+        >>> record.state.name, record.trial_id
+        ('COMPLETE', 0)
+        """
+        return self._asktell.ask()
+
+    def tell(
+        self, trial: TrialHandle | int, result: Any = None, *, state: TrialState | None = None
+    ) -> TrialRecord:
+        """Store the result of a trial from :meth:`ask` (of this or any other process).
+
+        Parameters
+        ----------
+        trial : TrialHandle or int
+            The handle :meth:`ask` gave, or its ``trial_id``.
+        result : float or dict, optional
+            What an objective would return: a number (one optimised metric) or a
+            dict holding every optimised metric (other keys are stored as extras;
+            constraint values among them).
+        state : TrialState, optional
+            ``COMPLETE`` (the default with a result), ``FAIL`` or ``PRUNED`` (no
+            result: a pruned trial keeps its last report).
+
+        Returns
+        -------
+        TrialRecord
+            The stored trial.
+
+        Raises
+        ------
+        MetricsError
+            For a result that is not the study's metrics; nothing is stored, so
+            the trial can be told again.
+        StudyError
+            For a trial that is not running: told already, never asked, or taken
+            over by another worker because its asker looked dead (the message
+            says which); for a state other than those above.
+        """
+        return self._asktell.tell(trial, result, state)
+
+    def _ask_ledger(self) -> Ledger:
+        """The ledger ``ask`` runs on, its sampler resumed from every stored trial."""
+        revision = self.storage.revision(self.name)  # before the rows: nothing is missed
+        records = self.records()
+        pruner = self.config.create_pruner()
+        sampler = self.config.create(trials=[r.trial for r in records], pruner=pruner)
+        return Ledger(
+            self, sampler, records, revision=revision, pruner=pruner, driver=driver_id(ASKER)
+        )
 
     # -- running --------------------------------------------------------------------
 
@@ -614,114 +581,18 @@ class Study:
         objective) ends the call after the running trials; :attr:`stopping` then
         says so.
         """
-        if progress:
-            from hposampler.study.progress import progress_bar
-
-            done = sum(1 for r in self.records() if r.state.is_finished)
-            with progress_bar(self.optim_metrics, n_trials, done) as bar:
-                self.optimize(
-                    objective, n_trials, concurrency, executor, timeout, catch,
-                    skip_duplicates, [*callbacks, bar], executor_options,
-                    heartbeat_interval, trial_timeout,
-                )  # fmt: skip
-            return
+        run = RunOptions(
+            n_trials, concurrency, executor, timeout, catch, skip_duplicates, tuple(callbacks),
+            executor_options, heartbeat_interval, trial_timeout,
+        )  # fmt: skip
         self._stop = False
-        arguments.count(n_trials, "n_trials")
-        arguments.count(concurrency, "concurrency", minimum=1)
-        arguments.seconds(timeout, "timeout")
-        arguments.seconds(trial_timeout, "trial_timeout")
-        arguments.seconds(heartbeat_interval, "heartbeat_interval", optional=False)
-        if not isinstance(catch, tuple) or not all(
-            isinstance(c, type) and issubclass(c, BaseException) for c in catch
-        ):
-            raise StudyError(f"catch must be a tuple of exception classes, got {catch!r}")
-        if isinstance(objective, str):
-            objective = load_objective(objective)
-        revision = self.storage.revision(self.name)  # before the rows: nothing is missed
-        records = self.records()
-        limit = get_sampler_spec(self.config.sampler).max_pending
-        if limit is not None and limit < concurrency:
-            logger.info(
-                "study %s: sampler %s takes at most %d pending trial(s); running %d at once",
-                self.name, self.config.sampler, limit, limit,
-            )  # fmt: skip
-            concurrency = limit
-        pruner = self.config.create_pruner()
-        sampler = self.config.create(
-            trials=[r.trial for r in records], budget=n_trials, concurrency=concurrency,
-            pruner=pruner,
-        )  # fmt: skip
-        pool = make_executor(executor, concurrency, **dict(executor_options or {}))
-        if pool.capabilities.imports_objective:
-            _check_importable(objective, executor)
-        run = Runner(
-            self, sampler, objective, records, revision=revision, catch=catch,
-            skip_duplicates=skip_duplicates, callbacks=callbacks,
-            max_attempts=pool.capabilities.max_attempts,
-            heartbeat_interval=heartbeat_interval, trial_timeout=trial_timeout,
-            pruner=pruner,
-        )  # fmt: skip
-        del records  # the storage holds them; the runner keeps only unfinished trials
-        try:
-            run.loop(pool, n_trials, concurrency, timeout)
-        except BaseException:
-            # Ctrl-C (or an error): the running trials are stored WAITING already; do not
-            # wait for their objectives, whose results would be ignored anyway (worker
-            # processes are stopped: they ignore Ctrl-C and would run on)
-            pool.terminate()
-            raise
-        pool.shutdown(wait=not run.abandoned)  # never wait for an abandoned objective
+        if not progress:
+            optimizing.optimize(self, self._reader, objective, run)
+            return
+        from hposampler.study.progress import progress_bar
 
-
-def is_feasible(record: TrialRecord, constraints: Sequence[str]) -> bool:
-    """Whether ``record``'s final values of ``constraints`` are all ``<= 0``."""
-    if not constraints:
-        return True
-    final = record.final_metrics or {}
-    for name in constraints:
-        value = final.get(name)
-        if value is None or math.isnan(value) or value > 0:
-            return False
-    return True
-
-
-def _overlay(base: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
-    """``base`` with ``given``'s keys put over it, nested dicts merged key by key."""
-    out = dict(base)
-    for key, value in given.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = _overlay(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
-def _check_importable(objective: Objective, executor: str) -> None:
-    """Refuse, before the first trial, an objective worker processes cannot import."""
-    problem = import_problem(objective)
-    if problem is not None:
-        raise StudyError(
-            f"the {executor!r} executor sends the objective to worker processes by name, "
-            f"but {problem}; define it at module level in an importable module and pass it "
-            "(or 'module:function'), or use the thread executor"
-        )
-
-
-def flatten_config(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """A nested config as dotted keys: ``{"opt": {"lr": 1}}`` -> ``{"opt.lr": 1}``."""
-    out: dict[str, Any] = {}
-    for key, value in config.items():
-        path = f"{prefix}.{key}" if prefix else key
-        if isinstance(value, Mapping):
-            out.update(flatten_config(value, path))
-        else:
-            out[path] = value
-    return out
-
-
-def study_summary(records: Iterable[TrialRecord]) -> dict[str, int]:
-    """Count of trials per state name."""
-    counts: dict[str, int] = {}
-    for record in records:
-        counts[record.state.name] = counts.get(record.state.name, 0) + 1
-    return counts
+        run.check()
+        done = sum(1 for r in self.records() if r.state.is_finished)
+        with progress_bar(self.optim_metrics, n_trials, done) as bar:
+            run = attrs.evolve(run, callbacks=(*run.callbacks, bar))
+            optimizing.optimize(self, self._reader, objective, run)

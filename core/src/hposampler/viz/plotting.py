@@ -85,7 +85,7 @@ def study_figure(study: Study, metric: str | None = None) -> Any:
     from matplotlib.ticker import MaxNLocator
 
     from hposampler.space.tree import CategoricalParam, FloatParam, IntParam
-    from hposampler.study.study import flatten_config
+    from hposampler.study.results import flatten_config
 
     metrics = study.optim_metrics
     name = metric or next(iter(metrics))

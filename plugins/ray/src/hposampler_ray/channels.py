@@ -16,7 +16,8 @@ from typing import Any
 
 import ray
 
-from hposampler.study.channels import Hub, Reply
+from hposampler.study.channels import Hub
+from hposampler.study.messages import Reply, Request
 
 __all__ = ["RayChannels"]
 
@@ -30,7 +31,7 @@ class _Mailbox:
         self.waiting: dict[int, asyncio.Future[Reply]] = {}
         self.ids = itertools.count()
 
-    async def call(self, message: tuple[Any, ...]) -> Reply:
+    async def call(self, message: Request) -> Reply:
         request_id = next(self.ids)
         answer: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
         self.waiting[request_id] = answer
@@ -55,7 +56,7 @@ class _RayChannel:
     def __init__(self, mailbox: Any) -> None:
         self.mailbox = mailbox
 
-    def call(self, message: tuple[Any, ...]) -> Reply:
+    def call(self, message: Request) -> Reply:
         reply: Reply = ray.get(self.mailbox.call.remote(message))
         return reply
 
