@@ -45,9 +45,10 @@ QUICKSTART = ROOT / "docs" / "examples" / "quickstart.toml"
 #: The oldest Optuna hposampler-optuna supports (ablator pins it), tested in its own venv.
 OLDEST_OPTUNA = "optuna==3.1.1"
 OLDEST_VENV = Path(os.environ.get("HPOSAMPLER_OLDEST_VENV", ROOT / ".venv-optuna-3.1.1"))
-OLDEST_MEMBERS = ["core", "plugins/grid", "plugins/optuna"]
+OLDEST_MEMBERS = ["core", "plugins/grid", "plugins/optuna", "plugins/views"]
 OLDEST_TESTS = [
     "tests/optuna",
+    "tests/views",
     "tests/kit/test_builtin_conformance.py",
     "tests/core/test_ablator_compat.py",
     "tests/core/test_ablator_suite.py",
@@ -200,6 +201,8 @@ def packages(python: Path) -> None:
         missing += [] if any(e["name"] == "ray" for e in data["executors"]) else ["ray executor"]
         storages = {s["scheme"] for s in data["storages"]}
         missing += [] if "postgresql" in storages else ["postgresql storage"]
+        commands = {c["name"] for c in data["commands"]}
+        missing += [] if {"report", "dashboard"} <= commands else ["the views' commands"]
         if missing or data["failed"]:
             log(f"installed wheels: missing {missing}, failed plugins {data['failed']}")
             raise SystemExit(1)

@@ -46,8 +46,27 @@ def test_a_plugin_scheme_is_used_and_unknown_ones_list_the_installed(
 
 
 def test_two_plugins_claiming_one_scheme_are_named(tmp_path: Path, isolated_plugins: Any) -> None:
-    isolated_plugins(("first", MemoryPlugin(tmp_path)), ("second", MemoryPlugin(tmp_path)))
-    with pytest.raises(PluginError, match="storage scheme 'mem' from plugin") as info:
+    # one clash policy for every plugin kind: the first keeps it, the clash is recorded
+    registry = isolated_plugins(
+        ("first", MemoryPlugin(tmp_path)), ("second", MemoryPlugin(tmp_path))
+    )
+    assert isinstance(make_storage("mem://x.db"), SQLiteStorage)
+    assert registry.storages()["mem"][1].name == "first"
+    [name, alias] = [c for c in registry.clashes if c.what == "storage"]
+    assert (name.kind, name.value, alias.kind, alias.value) == ("name", "mem", "alias", "memory")
+    message = str(name)
+    assert "first (test-dist 0)" in message and "second (test-dist 0)" in message
+
+
+def test_strict_mode_refuses_two_plugins_claiming_one_scheme(
+    tmp_path: Path, isolated_plugins: Any
+) -> None:
+    from hposampler.plugins.registry import reset_plugins
+    from support import build_registry
+
+    reset_plugins(build_registry(("first", MemoryPlugin(tmp_path)),
+                                 ("second", MemoryPlugin(tmp_path)), strict=True))  # fmt: skip
+    with pytest.raises(PluginError, match="storage 'mem' from plugin") as info:
         make_storage("mem://x.db")
     assert "first (test-dist 0)" in str(info.value) and "second (test-dist 0)" in str(info.value)
 

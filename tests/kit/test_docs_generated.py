@@ -27,6 +27,7 @@ def test_every_hookspec_has_a_docstring_and_a_section_in_the_guide() -> None:
         "register_samplers",
         "register_executors",
         "register_storages",
+        "register_commands",
         "trial_sampled",
         "trial_unlocked",
         "trial_updated",
@@ -60,3 +61,16 @@ def test_generated_sampler_tables_are_current() -> None:
     for spec in available_samplers():
         if spec.name.split(":")[0] in ("grid", "optuna", "skopt"):
             assert f"### `{spec.name}`" in text
+
+
+def test_generated_architecture_tables_are_current() -> None:
+    # the hook list and the Storage protocol table in docs/architecture.md
+    proc = check_generated("architecture_tables.py")
+    assert proc.returncode == 0, proc.stderr
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    for name in hookspec_names():
+        assert f"| `{name}` |" in text
+    from hposampler.storage import Storage
+
+    for method in ("create_trial", "claim_trial", "delete_study", "changes"):
+        assert callable(getattr(Storage, method)) and f"| `{method}(" in text

@@ -116,7 +116,7 @@ def test_multi_objective_fronts_count_only_feasible_trials(tmp_path: Path) -> No
 
 
 def test_to_optuna_marks_feasibility_and_show_prints_it(tmp_path: Path) -> None:
-    from hposampler_optuna import to_optuna
+    from hposampler_views import to_optuna
 
     study = Study.create(tmp_path / "s.db", "s", "tpe", SPACE, {"loss": "min"}, seed=0,
                          constraints=["c"])  # fmt: skip

@@ -16,6 +16,7 @@ import pytest
 from hposampler import Study, TrialState
 from hposampler.errors import StorageError, StudyError
 from hposampler.storage import Storage, TrialRecord, make_storage
+from hposampler.testing import check_storage
 from pgserver import PgServer, create_database
 from workers import evaluations, study_file, wait_for, worker
 
@@ -36,58 +37,17 @@ def record(tid: int, state: TrialState = TrialState.RUNNING, **kw: Any) -> Trial
     return TrialRecord(tid, state, {"x": tid / 10}, attempts=1, driver="h:1:a", **kw)
 
 
-def test_studies_are_created_once_and_read_back(open_storage: Callable[[], Storage]) -> None:
-    a, b = open_storage(), open_storage()
-    a.create_study("s", DEFINITION)
-    with pytest.raises(StudyError, match="already exists"):
-        b.create_study("s", DEFINITION)
-    assert b.has_study("s") and b.study_names() == ["s"]
-    assert b.load_definition("s") == DEFINITION
-    with pytest.raises(StudyError, match="no study 'other'"):
-        a.load_definition("other")
+def test_both_storages_pass_the_storage_kit(open_storage: Callable[[], Storage]) -> None:
+    # the contract every storage keeps (studies once, ids once, revisions, compare-and-set,
+    # heartbeats, exact JSON, delete) lives in the kit, for third-party storages too
+    check_storage(open_storage)
 
 
-def test_ids_are_reserved_once_and_rows_never_replaced(open_storage: Callable[[], Storage]) -> None:
-    a, b = open_storage(), open_storage()
-    a.create_study("s", DEFINITION)
-    assert a.create_trial("s", record(0))
-    assert not b.create_trial("s", record(0).evolve(config={"x": 0.9}))  # taken: no write
-    assert b.load_trials("s")[0].config == {"x": 0.0}
-    with pytest.raises(StorageError, match="no trial 5 to update"):
-        a.save_trial("s", record(5))
-
-
-def test_revisions_let_a_worker_read_only_what_changed(open_storage: Callable[[], Storage]) -> None:
-    a, b = open_storage(), open_storage()
-    a.create_study("s", DEFINITION)
-    start = b.revision("s")
-    a.create_trial("s", record(0))
-    a.create_trial("s", record(1))
-    seen = b.revision("s")
-    assert seen == start + 2
-    a.save_trial("s", record(1, TrialState.COMPLETE, metrics=[{"loss": 0.5}]))
-    changed = b.load_trials("s", after_revision=seen)
-    assert [(r.trial_id, r.state) for r in changed] == [(1, TrialState.COMPLETE)]
-    assert changed[0].metrics == [{"loss": 0.5}]
-    assert len(b.load_trials("s")) == 2
-
-
-def test_claims_are_compare_and_set(open_storage: Callable[[], Storage]) -> None:
-    a, b = open_storage(), open_storage()
-    a.create_study("s", DEFINITION)
-    stored = record(0, heartbeat_at=100.0)
-    a.create_trial("s", stored)
-    mine = stored.evolve(state=TrialState.WAITING, driver="h:2:b")
-    theirs = stored.evolve(state=TrialState.WAITING, driver="h:3:c")
-    assert b.claim_trial("s", mine, stored)
-    assert not a.claim_trial("s", theirs, stored)  # the row changed: the second claim loses
-    assert a.load_trials("s")[0].driver == "h:2:b"
-    b.heartbeat("s", "h:2:b", 200.0)  # only RUNNING trials of that driver
-    assert a.load_trials("s")[0].heartbeat_at == 100.0
-    running = mine.evolve(state=TrialState.RUNNING)
-    assert b.claim_trial("s", running, mine)
-    b.heartbeat("s", "h:2:b", 200.0)
-    assert a.load_trials("s")[0].heartbeat_at == 200.0
+def test_the_kit_checks_a_shared_database_and_leaves_it_as_it_was(postgres_url: str) -> None:
+    Study.create(postgres_url, "mine", "random", {"x": {"value_range": [0.0, 1.0]}},
+                 {"loss": "min"})  # fmt: skip
+    check_storage(postgres_url)
+    assert make_storage(postgres_url).study_names() == ["mine"]
 
 
 def test_json_round_trips_exactly_and_tampering_is_refused(postgres_url: str) -> None:

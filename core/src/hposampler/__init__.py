@@ -28,6 +28,7 @@ from hposampler.errors import (
     SamplerLockedError,
     SamplerOptionsError,
     SearchSpaceError,
+    UnknownPluginError,
     UnknownSamplerError,
     UnknownTrialError,
 )
@@ -71,6 +72,7 @@ __all__ = [
     "Trial",
     "TrialPruned",
     "TrialState",
+    "UnknownPluginError",
     "UnknownSamplerError",
     "UnknownTrialError",
     "__version__",

@@ -9,6 +9,7 @@ Messages name the culprit (a parameter path, a sampler, a plugin) and the fix.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 __all__ = [
     "AblatorMetricsError",
@@ -24,6 +25,7 @@ __all__ = [
     "SearchSpaceError",
     "StorageError",
     "StudyError",
+    "UnknownPluginError",
     "UnknownSamplerError",
     "UnknownTrialError",
 ]
@@ -33,28 +35,46 @@ class HposamplerError(Exception):
     """Base class of every error raised by hposampler."""
 
 
-class UnknownSamplerError(HposamplerError, LookupError):
-    """No installed plugin provides a sampler (or executor) of that name.
+class UnknownPluginError(HposamplerError, LookupError):
+    """No installed plugin provides a sampler, pruner, executor, storage or command of that name.
+
+    ``UnknownSamplerError`` is another name of this class (kept from 0.3), so
+    ``except UnknownSamplerError`` still catches every kind.
+
+    Parameters
+    ----------
+    kind : str
+        ``"sampler"``, ``"pruner"``, ``"executor"``, ``"storage"``, ``"command"``, ...
+    name : str
+        The name that was asked for.
+    installed : iterable of str
+        Every installed name of that kind.
+    suggestions : iterable of str
+        Close matches among them.
+    note : str
+        A sentence to add (e.g. plugins that failed to load may provide it).
 
     Attributes
     ----------
-    name : str
-        The name that was asked for.
+    kind, name : str
+        As given.
     suggestions : list of str
         Close matches among the installed names.
     installed : list of str
-        Every installed name.
+        Every installed name, sorted.
     """
 
     def __init__(
         self,
+        kind: str,
         name: str,
-        installed: Iterable[str],
+        installed: Iterable[str] = (),
         suggestions: Iterable[str] = (),
-        kind: str = "sampler",
         note: str = "",
     ) -> None:
+        self.kind = kind
         self.name = name
+        self.note = note
         self.installed = sorted(installed)
         self.suggestions = list(suggestions)
         msg = f"unknown {kind} {name!r}."
@@ -71,8 +91,15 @@ class UnknownSamplerError(HposamplerError, LookupError):
             msg += f" {note}"
         super().__init__(msg)
 
+    def __reduce__(self) -> tuple[Any, ...]:  # picklable across processes, like any error
+        return (type(self), (self.kind, self.name, self.installed, self.suggestions, self.note))
+
     def __str__(self) -> str:  # LookupError would repr() the message otherwise
         return str(self.args[0])
+
+
+#: The name of :class:`UnknownPluginError` before 0.4 (every kind raised it).
+UnknownSamplerError = UnknownPluginError
 
 
 class SearchSpaceError(HposamplerError, ValueError):
@@ -149,8 +176,11 @@ class AblatorSearchAlgoError(UnknownSamplerError, ValueError):
     """An unknown ``search_algo``: ablator raises ``ValueError``, hposampler a ``LookupError``."""
 
     def __init__(self, name: str, installed: Iterable[str], suggestions: Iterable[str] = ()):
-        super().__init__(name, installed, suggestions)
+        super().__init__("sampler", name, installed, suggestions)
         self.args = (f"{name!r} is not a valid SearchAlgo: {self.args[0]}",)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.name, self.installed, self.suggestions))
 
 
 class AblatorSearchSpaceError(SearchSpaceError):

@@ -4,8 +4,10 @@
 :mod:`~hposampler.cli.display` how studies are shown. The commands:
 :mod:`~hposampler.cli.run` (``run``), :mod:`~hposampler.cli.reading` (``show``,
 ``studies``, ``export``), :mod:`~hposampler.cli.manage` (``delete``, ``enqueue``,
-``copy``), :mod:`~hposampler.cli.seeing` (``report``, ``dashboard``, ``plot``),
-:mod:`~hposampler.cli.plugins` (``list``) and :mod:`~hposampler.cli.bench`.
+``copy``), :mod:`~hposampler.cli.seeing` (``plot``), :mod:`~hposampler.cli.plugins` (``list``)
+and :mod:`~hposampler.cli.bench`. Plugins add commands through the
+``register_commands`` hook (hposampler-views adds ``report``, ``dashboard`` and
+``importance``); :class:`~hposampler.cli.base.PluginGroup` lists and runs them.
 
 The command line is the top layer: it may import every other part of hposampler,
 and nothing imports it. Commands import what they use when they run, so
@@ -20,10 +22,9 @@ from hposampler.cli.manage import copy, delete, enqueue
 from hposampler.cli.plugins import list_cmd
 from hposampler.cli.reading import export, show, studies
 from hposampler.cli.run import run
-from hposampler.cli.seeing import dashboard, plot, report
+from hposampler.cli.seeing import plot
 
-for _command in (bench, copy, dashboard, delete, enqueue, export, list_cmd, plot, report, run,
-                 show, studies):  # fmt: skip
+for _command in (bench, copy, delete, enqueue, export, list_cmd, plot, run, show, studies):
     main.add_command(_command)
 
 __all__ = ["main"]

@@ -48,7 +48,62 @@ def user_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class PluginGroup(click.Group):
+    """A command group whose commands are its own, then those plugins register.
+
+    Plugin commands (the ``register_commands`` hook) are listed by name and
+    description and built only when one runs or shows its help; a plugin command
+    named like one of the group's own is a clash (``hposampler list`` shows it).
+    """
+
+    def _plugin_commands(self) -> dict[str, Any]:
+        from hposampler.plugins.registry import PluginInfo, get_registry
+        from hposampler.plugins.specs import CommandSpec
+
+        registry = get_registry()
+        own = [
+            CommandSpec(name, functools.partial(self.commands.__getitem__, name))
+            for name in self.commands
+        ]
+        registry.reserve("command", own, PluginInfo("hposampler.cli", "hposampler.cli",
+                                                    source="builtin"))  # fmt: skip
+        return {n: spec for n, (spec, _) in registry.commands().items() if n not in self.commands}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """The group's commands and the plugins' ones, by name."""
+        return sorted({*self.commands, *self._plugin_commands()})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The group's own command, else a plugin's (built now)."""
+        plugins = self._plugin_commands()  # also records plugins' clashes with our own
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        spec = plugins.get(cmd_name)
+        if spec is None:
+            return None
+        command: click.Command = spec.factory()
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List commands with their short help; a plugin's from its spec (not built)."""
+        plugins = self._plugin_commands()
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max((len(n) for n in names), default=0)
+        rows = []
+        for name in names:
+            if name in self.commands:
+                command = self.commands[name]
+                if command.hidden:
+                    continue
+                rows.append((name, command.get_short_help_str(limit)))
+            else:
+                rows.append((name, plugins[name].description))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=PluginGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="hposampler")
 @click.option("--debug", is_flag=True, help="Show full tracebacks for errors.")
 def main(debug: bool) -> None:
@@ -78,20 +133,3 @@ def output_option(default: str, help_text: str) -> Callable[[F], F]:
         type=click.Path(dir_okay=False), help=help_text,
     )  # fmt: skip
     return option
-
-
-def optuna_module(module: str, what: str) -> Any:
-    """``hposampler_optuna.<module>``, or one line naming what to install."""
-    import importlib
-
-    from hposampler.errors import MissingDependencyError
-
-    try:
-        return importlib.import_module(f"hposampler_optuna.{module}")
-    except ImportError as exc:
-        if isinstance(exc, MissingDependencyError):
-            raise
-        raise MissingDependencyError(
-            f"{what} needs the Optuna plugin with its extra ({exc}); install it with "
-            "pip install 'hposampler-optuna[dashboard]'"
-        ) from None

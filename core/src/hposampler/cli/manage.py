@@ -43,15 +43,12 @@ def delete(name: str, storage: str, yes: bool) -> None:
             f"{ids}); stop the workers first (Ctrl-C or kill), then delete it"
         )
     count = len(study.records())
-    delete_study = getattr(study.storage, "delete_study", None)
-    if delete_study is None:
-        raise StudyError(f"the storage {study.storage.url} cannot delete studies")
     if not yes:
         click.confirm(
             f"delete study {name!r} and its {count} trials from {study.storage.url}?",
             abort=True,
         )
-    delete_study(name)
+    study.storage.delete_study(name)
     click.echo(f"deleted study {name} ({count} trials) from {study.storage.url}")
 
 

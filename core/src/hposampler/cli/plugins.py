@@ -1,4 +1,5 @@
-"""``hposampler list``: the installed samplers, pruners, executors and storages."""
+"""``hposampler list``: the installed samplers, pruners, executors, storages and the
+commands plugins add."""
 
 from __future__ import annotations
 
@@ -45,6 +46,12 @@ def plugin_listing() -> dict[str, Any]:
         for scheme, (spec, info) in sorted(registry.storages().items())
         if scheme == spec.scheme
     ]
+    commands = [
+        {"name": name, "description": spec.description, "plugin": info.name,
+         "distribution": info.distribution}
+        for name, (spec, info) in sorted(registry.commands().items())
+        if info.source != "builtin"
+    ]  # fmt: skip
     aliases_of: dict[str, list[str]] = {}
     for alias, target in sorted(registry.pruner_aliases().items()):
         aliases_of.setdefault(target, []).append(alias)
@@ -68,6 +75,7 @@ def plugin_listing() -> dict[str, Any]:
         "pruners": pruners,
         "executors": executors,
         "storages": storages,
+        "commands": commands,
         "failed": [
             {
                 "plugin": f.name,
@@ -106,8 +114,8 @@ def _jsonable(value: Any) -> Any:
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @user_errors
 def list_cmd(as_json: bool) -> None:
-    """List installed samplers, pruners, executors, storages, and plugins that failed or are
-    disabled."""
+    """List installed samplers, pruners, executors, storages, plugin commands, and plugins
+    that failed, clashed or are disabled."""
     listing = plugin_listing()
     if as_json:
         click.echo(json.dumps(listing, indent=2))
@@ -147,6 +155,8 @@ def list_cmd(as_json: bool) -> None:
     console.print(f"Executors: {ex or 'none'}")
     schemes = ", ".join(f"{s['scheme']}://" for s in listing["storages"])
     console.print(f"Storages: {schemes or 'none'}", highlight=False)
+    commands = ", ".join(c["name"] for c in listing["commands"])
+    console.print(f"Commands from plugins: {commands or 'none'}", highlight=False)
     for f in listing["failed"]:
         dist = f" ({f['distribution']} {f['version']})" if f["distribution"] else ""
         console.print(

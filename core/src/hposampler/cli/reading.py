@@ -9,7 +9,6 @@ import click
 
 from hposampler.cli.base import (
     make_console,
-    optuna_module,
     storage_option,
     user_errors,
 )
@@ -31,7 +30,8 @@ from hposampler.cli.display import (
 )  # fmt: skip
 @click.option(
     "--importance", is_flag=True,
-    help="Print the parameters' importances (Optuna's evaluators; needs hposampler-optuna).",
+    help="Print the parameters' importances: the `importance` command of a plugin "
+    "(hposampler-views).",
 )  # fmt: skip
 @click.option(
     "--evaluator", type=click.Choice(["fanova", "ped-anova", "mdi"]), default="fanova",
@@ -62,7 +62,7 @@ def show(
         _show_trial(study, trial_id)
         return
     if importance:
-        _show_importance(study, evaluator, metric)
+        _show_importance(study.name, storage, evaluator, metric)
         return
     records = study.records()
     if limit is not None:
@@ -170,14 +170,19 @@ def _show_trial(study: Any, trial_id: int) -> None:
     click.echo("\n".join(lines))
 
 
-def _show_importance(study: Any, evaluator: str, metric: str | None) -> None:
-    module = optuna_module("view", "hposampler show --importance")
-    found = module.importances(study, evaluator, metric)
-    chosen = metric or next(iter(study.optim_metrics))
-    click.echo(f"importance of each parameter for {chosen} ({evaluator}):")
-    width = max((len(k) for k in found), default=0)
-    for key, value in found.items():
-        click.echo(f"  {key:<{width}}  {value:6.3f}  {'#' * round(value * 40)}")
+def _show_importance(name: str, storage: str, evaluator: str, metric: str | None) -> None:
+    """``show --importance``: the ``importance`` command a plugin adds, if one does."""
+    from hposampler.errors import MissingDependencyError
+
+    ctx = click.get_current_context()
+    group = ctx.find_root().command
+    command = group.get_command(ctx, "importance") if isinstance(group, click.Group) else None
+    if command is None:
+        raise MissingDependencyError(
+            "show --importance runs the `importance` command, which no installed plugin "
+            "adds; install hposampler-views (Optuna's importance evaluators)"
+        )
+    ctx.invoke(command, name=name, storage=storage, evaluator=evaluator, metric=metric)
 
 
 @click.command()

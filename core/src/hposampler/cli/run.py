@@ -24,7 +24,40 @@ from hposampler.cli.display import (
 EXIT_ALL_FAILED = 3
 
 
-@click.command()
+def executor_flags() -> dict[str, tuple[str, str, str]]:
+    """The executors' own ``run`` flags: parameter name -> (flag, executor, option).
+
+    An executor plugin declares them as ``ExecutorSpec.run_flags`` (the Ray
+    plugin's ``address`` is ``--ray-address``).
+    """
+    from hposampler.plugins.registry import get_registry
+
+    out = {}
+    for name, (spec, _) in sorted(get_registry().executors().items()):
+        for option in spec.run_flags:
+            flag = spec.flag(option)
+            out[flag[2:].replace("-", "_")] = (flag, name, option)
+    return out
+
+
+class RunCommand(click.Command):
+    """``run`` with the flags executor plugins declare (``--ray-address``)."""
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        """The command's options, the executors' flags, then ``--help``."""
+        from hposampler.plugins.registry import get_registry
+
+        params = super().get_params(ctx)
+        extra: list[click.Parameter] = []
+        executors = get_registry().executors()
+        for param, (flag, name, option) in executor_flags().items():
+            spec = executors[name][0]
+            doc = next((o.doc for o in spec.options if o.name == option), "")
+            extra.append(click.Option([flag, param], help=f"{doc} (picks --executor {name})"))
+        return params[:-1] + extra + params[-1:]
+
+
+@click.command(cls=RunCommand)
 @click.argument("study_file", type=click.Path(dir_okay=False))
 @click.option("--trials", type=click.IntRange(min=0), help="Total finished trials to reach.")
 @click.option("--resume", is_flag=True, help="Continue the study if it exists (else create it).")
@@ -47,10 +80,6 @@ EXIT_ALL_FAILED = 3
     metavar="KEY=VALUE",
     help="Executor option (repeatable); VALUE is read as JSON, else as a string.",
 )
-@click.option(
-    "--ray-address",
-    help="Ray cluster to join ('auto', 'ray://host:10001'); same as --executor-option address=...",
-)
 @click.option("--debug", is_flag=True, help="Show full tracebacks for errors.")
 @user_errors
 def run(
@@ -62,8 +91,8 @@ def run(
     concurrency: int | None,
     timeout: float | None,
     executor_option: tuple[str, ...],
-    ray_address: str | None,
     debug: bool,
+    **flags: str | None,
 ) -> None:
     """Run (or resume) the study described by STUDY_FILE (TOML).
 
@@ -85,9 +114,12 @@ def run(
 
     spec = load_study_file(study_file)
     executor_options = {**spec.executor_options, **_parse_options(executor_option)}
-    if ray_address is not None:
-        executor_options["address"] = ray_address
-        executor = executor or "ray"
+    known = executor_flags()
+    for param, value in flags.items():
+        if value is not None:  # --ray-address X: --executor ray --executor-option address=X
+            _, name, option = known[param]
+            executor_options[option] = value
+            executor = executor or name
     folder = str(spec.path.resolve().parent)
     if folder not in sys.path:  # objectives beside the study file are importable, but a
         sys.path.append(folder)  # module there never shadows an installed one (optuna.py)

@@ -206,8 +206,8 @@ class OptunaSampler(_Delegating):
         )
         super().__init__(inner, search_space, not parsed)
         self._encoding = OptEncoding(parsed)
-        # Optuna's backends resume exactly from the config; others keep their own state
-        self._carries_internal = not get_sampler_spec(name).name.startswith("optuna:")
+        # a backend that resumes exactly from the configs needs no state of its own kept
+        self._carries_internal = not get_sampler_spec(name).resumes_from_configs
         self._study = AblatorStudyView()
         for record in sorted(records, key=lambda t: t.trial_id):
             own = record.internal if "_opt_params" not in (record.internal or {}) else None

@@ -6,6 +6,13 @@ Implement only the hooks you need; argument names must match, and a hook may
 take a subset of the arguments.
 
 Every hook here is documented in ``docs/plugins.md``; a test keeps the two in step.
+
+Every ``register_*`` hook follows one clash policy: the first registration of a
+name (or alias, or URL scheme) wins, the core's and this project's bundled
+distributions first, then the others by distribution name; a later one is
+ignored and recorded as a clash (``hposampler list`` shows it), and
+``HPOSAMPLER_STRICT_PLUGINS=1`` turns a clash into a
+:class:`~hposampler.errors.PluginError`.
 """
 
 from __future__ import annotations
@@ -15,7 +22,13 @@ from typing import Any
 
 import pluggy
 
-from hposampler.plugins.specs import ExecutorSpec, PrunerSpec, SamplerSpec, StorageSpec
+from hposampler.plugins.specs import (
+    CommandSpec,
+    ExecutorSpec,
+    PrunerSpec,
+    SamplerSpec,
+    StorageSpec,
+)
 from hposampler.samplers.base import BaseSampler
 from hposampler.samplers.trial import TrialState
 
@@ -38,8 +51,8 @@ def register_samplers(register: Callable[[SamplerSpec], None]) -> None:
     Parameters
     ----------
     register : callable
-        ``register(spec)``; raises :class:`~hposampler.errors.PluginError` for a
-        name or alias that another plugin already registered.
+        ``register(spec)``; a name or alias another plugin registered first is
+        ignored (see the clash policy above).
     """
 
 
@@ -66,7 +79,7 @@ def register_pruners(register: Callable[[PrunerSpec], None]) -> None:
     ``hposampler list``). Call ``register`` once per pruner with a
     :class:`~hposampler.PrunerSpec`; its factory returns a
     :class:`~hposampler.pruning.BasePruner`. Import heavy libraries in the
-    factory, not here. A later plugin's clashing name or alias is ignored.
+    factory, not here.
 
     Parameters
     ----------
@@ -89,8 +102,25 @@ def register_storages(register: Callable[[StorageSpec], None]) -> None:
     Parameters
     ----------
     register : callable
-        ``register(spec)``; raises :class:`~hposampler.errors.PluginError` for a
-        scheme that another plugin already registered.
+        ``register(spec)``; a scheme another plugin registered first is ignored.
+    """
+
+
+@hookspec
+def register_commands(register: Callable[[CommandSpec], None]) -> None:
+    """Register commands of the ``hposampler`` command line this plugin provides.
+
+    Called once, when the command line lists or runs commands. Call ``register``
+    once per command with a :class:`~hposampler.plugins.specs.CommandSpec`; its
+    factory returns the :class:`click.Command` and is called only when the
+    command runs or shows its help. The helpers the core's commands use
+    (``hposampler.cli.base``: ``user_errors``, ``storage_option``,
+    ``output_option``) are there for plugin commands too.
+
+    Parameters
+    ----------
+    register : callable
+        ``register(spec)``; a name the core or another plugin has is ignored.
     """
 
 

@@ -1,9 +1,15 @@
-"""Plugin discovery and the sampler / executor registry.
+"""Plugin discovery and the registry of what plugins provide.
 
 Plugins are found through the ``hposampler`` entry-point group, lazily (on first
 use) and once per process. Each entry point is loaded on its own: one that fails
 to import or to register is recorded as a :class:`PluginFailure` and the others
 still load.
+
+Every kind (samplers, pruners, executors, storages, commands) is kept the same
+way, in one table per kind: the first registration of a name, alias or URL
+scheme wins (the core first, then this project's distributions, then the others
+by name); a later one is ignored and recorded as a :class:`Clash`, or raised
+as :class:`~hposampler.errors.PluginError` in strict mode.
 
 Environment variables
 ---------------------
@@ -30,9 +36,15 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import pluggy
 
-from hposampler.errors import PluginError, UnknownSamplerError
+from hposampler.errors import PluginError, UnknownPluginError
 from hposampler.plugins import hookspecs
-from hposampler.plugins.specs import ExecutorSpec, PrunerSpec, SamplerSpec, StorageSpec
+from hposampler.plugins.specs import (
+    CommandSpec,
+    ExecutorSpec,
+    PrunerSpec,
+    SamplerSpec,
+    StorageSpec,
+)
 
 if TYPE_CHECKING:
     from importlib import metadata
@@ -40,6 +52,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BUNDLED",
     "ENTRY_POINT_GROUP",
+    "KINDS",
     "Clash",
     "DisabledPlugin",
     "PluginFailure",
@@ -93,9 +106,30 @@ class PluginFailure:
         return f"plugin {self.name!r}{dist} failed to {self.stage}: {self.error}"
 
 
+#: Every plugin kind: its hook and the spec class ``register`` takes.
+KINDS: dict[str, tuple[str, type[Any]]] = {
+    "sampler": ("register_samplers", SamplerSpec),
+    "pruner": ("register_pruners", PrunerSpec),
+    "executor": ("register_executors", ExecutorSpec),
+    "storage": ("register_storages", StorageSpec),
+    "command": ("register_commands", CommandSpec),
+}
+
+
+def _keys(spec: Any) -> tuple[str, tuple[str, ...]]:
+    """A spec's name (a storage's URL scheme) and its aliases."""
+    if isinstance(spec, StorageSpec):
+        return spec.scheme, tuple(spec.aliases)
+    return spec.name, tuple(getattr(spec, "aliases", ()))
+
+
+#: A kind's table: specs by name (with their plugin), and alias -> name.
+Table = tuple[dict[str, tuple[Any, "PluginInfo"]], dict[str, str]]
+
+
 @attrs.frozen
 class Clash:
-    """A sampler (or pruner) name or alias that two plugins registered; the later one is ignored."""
+    """A name, alias or scheme that two plugins registered; the later one is ignored."""
 
     kind: str  # "name" or "alias"
     value: str
@@ -103,7 +137,7 @@ class Clash:
     kept_plugin: PluginInfo
     dropped: str  # the sampler whose name or alias is ignored
     dropped_plugin: PluginInfo
-    what: str = "sampler"  # or "pruner"
+    what: str = "sampler"  # the plugin kind: sampler, pruner, executor, storage, command
 
     def __str__(self) -> str:
         what = (
@@ -170,12 +204,8 @@ class PluginRegistry:
         self.failures: list[PluginFailure] = []
         self.disabled: list[DisabledPlugin] = []
         self.clashes: list[Clash] = []
-        self._samplers: dict[str, tuple[SamplerSpec, PluginInfo]] | None = None
-        self._aliases: dict[str, str] = {}
-        self._executors: dict[str, tuple[ExecutorSpec, PluginInfo]] | None = None
-        self._storages: dict[str, tuple[StorageSpec, PluginInfo]] | None = None
-        self._pruners: dict[str, tuple[PrunerSpec, PluginInfo]] | None = None
-        self._pruner_aliases: dict[str, str] = {}
+        self._tables: dict[str, Table] = {}
+        self._reserved: dict[str, list[tuple[Any, PluginInfo]]] = {}
         self._lock = threading.RLock()
 
     # -- loading ------------------------------------------------------------------
@@ -281,157 +311,125 @@ class PluginRegistry:
             for spec in got:
                 yield spec, info
 
-    def _claim(
-        self,
-        spec: Any,
-        info: PluginInfo,
-        named: dict[str, tuple[Any, PluginInfo]],
-        aliases: dict[str, str],
-        what: str,
-    ) -> bool:
-        """Register a sampler or pruner ``spec`` in ``named``/``aliases``; a name or alias
-        another plugin has is ignored and recorded as a :class:`Clash`."""
+    def _claim(self, spec: Any, info: PluginInfo, table: Table, what: str) -> bool:
+        """Put ``spec`` in ``table``; a name or alias another plugin has is ignored and
+        recorded as a :class:`Clash` (raised in strict mode). ``False``: not kept."""
+        named, aliases = table
+        name, own_aliases = _keys(spec)
         clashes = []
-        for name in (spec.name, *spec.aliases):
-            owner = named.get(name) or named.get(aliases.get(name, ""))
+        for key in (name, *own_aliases):
+            owner = named.get(key) or named.get(aliases.get(key, ""))
             if owner is not None:
-                kind = "name" if name == spec.name else "alias"
-                clashes.append(Clash(kind, name, owner[0].name, owner[1], spec.name, info, what))
+                kind = "name" if key == name else "alias"
+                clashes.append(Clash(kind, key, _keys(owner[0])[0], owner[1], name, info, what))
         if clashes and self.strict:
             raise PluginError(f"{clashes[0]} (set {ENV_STRICT}=0 to keep the first one)")
         self.clashes += clashes
         if any(c.kind == "name" for c in clashes):
             return False
         taken = {c.value for c in clashes}
-        named[spec.name] = (spec, info)
-        aliases.update({a: spec.name for a in spec.aliases if a not in taken})
+        named[name] = (spec, info)
+        aliases.update({a: name for a in own_aliases if a not in taken})
         return True
+
+    def reserve(self, kind: str, specs: list[Any], owner: PluginInfo) -> None:
+        """Put the core's own ``specs`` of ``kind`` first in its table (the command line's
+        commands): a plugin's spec of the same name is a clash, like any other."""
+        with self._lock:
+            pairs = [(spec, owner) for spec in specs]
+            if [_keys(s) for s, _ in self._reserved.get(kind, [])] != [_keys(s) for s in specs]:
+                self._reserved[kind] = pairs
+                self._tables.pop(kind, None)
+
+    def table(self, kind: str) -> Table:
+        """Everything registered of one plugin ``kind`` (see :data:`KINDS`): specs by name
+        with their plugins, and aliases; collected on first use."""
+        hook, spec_class = KINDS[kind]
+        with self._lock:
+            if kind not in self._tables:
+                table: Table = ({}, {})
+                self.clashes = [c for c in self.clashes if c.what != kind]
+                for spec, owner in self._reserved.get(kind, []):
+                    self._claim(spec, owner, table, kind)
+
+                def check(spec: Any, info: PluginInfo) -> bool:
+                    return self._claim(spec, info, table, kind)
+
+                for _ in self._collect(hook, spec_class, check):
+                    pass
+                self._tables[kind] = table
+            return self._tables[kind]
 
     def samplers(self) -> dict[str, tuple[SamplerSpec, PluginInfo]]:
         """Registered samplers by name, with the plugin that registered each."""
-        with self._lock:
-            if self._samplers is None:
-                self._samplers = {}
-                self._aliases = {}
-                self.clashes = [c for c in self.clashes if c.what != "sampler"]
-                try:
-                    samplers, aliases = self._samplers, self._aliases
-
-                    def check(spec: SamplerSpec, info: PluginInfo) -> bool:
-                        return self._claim(spec, info, samplers, aliases, "sampler")
-
-                    for _ in self._collect("register_samplers", SamplerSpec, check):
-                        pass
-                except BaseException:
-                    self._samplers = None
-                    raise
-            return self._samplers
+        return self.table("sampler")[0]
 
     def aliases(self) -> dict[str, str]:
         """Alias -> sampler name."""
-        self.samplers()
-        return dict(self._aliases)
+        return dict(self.table("sampler")[1])
 
     def executors(self) -> dict[str, tuple[ExecutorSpec, PluginInfo]]:
         """Registered executors by name, with the plugin that registered each."""
-        with self._lock:
-            if self._executors is None:
-                found: dict[str, tuple[ExecutorSpec, PluginInfo]] = {}
-
-                def check(spec: ExecutorSpec, info: PluginInfo) -> None:
-                    if spec.name in found:
-                        raise PluginError(
-                            f"executor {spec.name!r} from plugin {info.label} clashes with the "
-                            f"one from plugin {found[spec.name][1].label}"
-                        )
-                    found[spec.name] = (spec, info)
-
-                for _ in self._collect("register_executors", ExecutorSpec, check):
-                    pass
-                self._executors = found
-            return self._executors
+        return self.table("executor")[0]
 
     def pruners(self) -> dict[str, tuple[PrunerSpec, PluginInfo]]:
-        """Registered pruners by name, with their plugins (clashing names are skipped)."""
-        with self._lock:
-            if self._pruners is None:
-                found: dict[str, tuple[PrunerSpec, PluginInfo]] = {}
-                aliases: dict[str, str] = {}
-
-                def check(spec: PrunerSpec, info: PluginInfo) -> bool:
-                    return self._claim(spec, info, found, aliases, "pruner")
-
-                for _ in self._collect("register_pruners", PrunerSpec, check):
-                    pass
-                self._pruners, self._pruner_aliases = found, aliases
-            return self._pruners
+        """Registered pruners by name, with their plugins."""
+        return self.table("pruner")[0]
 
     def pruner_aliases(self) -> dict[str, str]:
         """Pruner alias -> pruner name."""
-        self.pruners()
-        return dict(self._pruner_aliases)
+        return dict(self.table("pruner")[1])
+
+    def storages(self) -> dict[str, tuple[StorageSpec, PluginInfo]]:
+        """Registered storages by URL scheme (aliases included), with their plugins."""
+        named, aliases = self.table("storage")
+        return {**named, **{alias: named[name] for alias, name in aliases.items()}}
+
+    def commands(self) -> dict[str, tuple[CommandSpec, PluginInfo]]:
+        """Commands plugins add to the ``hposampler`` command line, by name."""
+        return self.table("command")[0]
 
     def lookup(self, kind: str, name: Any) -> tuple[Any, PluginInfo]:
-        """The ``kind`` (``"sampler"`` or ``"pruner"``) called ``name`` (exact name, then
-        alias), with its plugin.
+        """The ``kind`` (a key of :data:`KINDS`) called ``name`` (exact name, then alias),
+        with its plugin.
 
         Raises
         ------
-        UnknownSamplerError
+        UnknownPluginError
             With close matches (also on the algorithm part: ``"cmaes"`` suggests
             ``"optuna:cmaes"``), the installed names, and the plugins that failed or
             clashed, which may provide it.
         """
-        named: dict[str, tuple[Any, PluginInfo]]
-        if kind == "sampler":
-            named, aliases = dict(self.samplers()), self.aliases()
-        else:
-            named, aliases = dict(self.pruners()), self.pruner_aliases()
+        named, aliases = self.table(kind)
         name = getattr(name, "value", name)  # an enum (ablator's SearchAlgo.tpe) by its value
         if not isinstance(name, str):
-            raise UnknownSamplerError(repr(name), named, kind=kind)
+            raise UnknownPluginError(kind, repr(name), named)
         key = name.strip().lower()
         if key in named:
             return named[key]
         if key in aliases:
             return named[aliases[key]]
+        raise UnknownPluginError(
+            kind, name, named, self._suggestions(key, named, aliases), note=self._why_missing(kind)
+        )
+
+    def _suggestions(self, key: str, named: dict[str, Any], aliases: dict[str, str]) -> list[str]:
         known = sorted(set(named) | set(aliases))
         suggestions = difflib.get_close_matches(key, known, n=3, cutoff=0.5)
-        suggestions += [n for n in named if n.split(":", 1)[1] == key and n not in suggestions]
+        suggestions += [n for n in named if n.partition(":")[2] == key and n not in suggestions]
         # an alias and the name it stands for are one suggestion: keep the first said
         meant = [aliases.get(s, s) for s in suggestions]
-        suggestions = [s for i, s in enumerate(suggestions) if meant.index(meant[i]) == i]
+        return [s for i, s in enumerate(suggestions) if meant.index(meant[i]) == i]
+
+    def _why_missing(self, kind: str) -> str:
         broken = [f.name for f in self.failures]
         broken += [c.dropped for c in self.clashes if c.what == kind]
-        note = (
+        if not broken:
+            return ""
+        return (
             f"Plugins that failed to load or clashed ({', '.join(broken)}) may provide it: "
             "`hposampler list` shows why."
-            if broken
-            else ""
         )
-        raise UnknownSamplerError(name, named, suggestions, kind=kind, note=note)
-
-    def storages(self) -> dict[str, tuple[StorageSpec, PluginInfo]]:
-        """Registered storages by URL scheme (aliases included), with their plugins."""
-        with self._lock:
-            if self._storages is None:
-                found: dict[str, tuple[StorageSpec, PluginInfo]] = {}
-
-                def check(spec: StorageSpec, info: PluginInfo) -> None:
-                    for scheme in (spec.scheme, *spec.aliases):
-                        if scheme in found:
-                            raise PluginError(
-                                f"storage scheme {scheme!r} from plugin {info.label} clashes "
-                                f"with the one from plugin {found[scheme][1].label}; disable "
-                                f"one of them ({ENV_DISABLE}=...)"
-                            )
-                    for scheme in (spec.scheme, *spec.aliases):
-                        found[scheme] = (spec, info)
-
-                for _ in self._collect("register_storages", StorageSpec, check):
-                    pass
-                self._storages = found
-            return self._storages
 
 
 def _entry_points() -> list[metadata.EntryPoint]:

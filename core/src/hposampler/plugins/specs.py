@@ -1,7 +1,8 @@
 """What a plugin registers: one spec per plugin kind, and the options they take.
 
-:class:`SamplerSpec`, :class:`PrunerSpec`, :class:`ExecutorSpec` and
-:class:`StorageSpec` are what the ``register_*`` hooks receive;
+:class:`SamplerSpec`, :class:`PrunerSpec`, :class:`ExecutorSpec`,
+:class:`StorageSpec` and :class:`CommandSpec` are what the ``register_*`` hooks
+receive;
 :class:`OptionSpec` describes one option of a factory (:func:`infer_options`
 reads them from its signature) and :func:`check_options` validates given options.
 
@@ -28,6 +29,7 @@ from hposampler.samplers.base import BaseSampler
 
 __all__ = [
     "CAPABILITIES",
+    "CommandSpec",
     "ExecutorSpec",
     "OptionSpec",
     "PrunerSpec",
@@ -261,6 +263,11 @@ class SamplerSpec:
         importing them); ``install_hint`` says how to get them.
     install_hint : str
         Shown when a module of ``requires`` is missing.
+    resumes_from_configs : bool
+        The backend resumes exactly from the trials' configs and results alone
+        (Optuna's samplers rebuild their study from them), so no internal state
+        needs storing beside them; ``compat.ablator`` then keeps only ablator's
+        own internal keys.
     """
 
     name: str = attrs.field(validator=_check_name)
@@ -282,17 +289,13 @@ class SamplerSpec:
     max_pending: int | None = attrs.field(default=None)
     requires: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
     install_hint: str = ""
+    resumes_from_configs: bool = False
 
     @max_pending.validator
     def _check_max_pending(self, attribute: Any, value: int | None) -> None:
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)
                                   or value < 1):  # fmt: skip
             raise ValueError(f"max_pending must be a positive int or None, got {value!r}")
-
-    @property
-    def family(self) -> str:
-        """The part of the name before the colon (``"optuna"``)."""
-        return self.name.split(":", 1)[0]
 
     @property
     def capabilities(self) -> dict[str, bool]:
@@ -327,12 +330,31 @@ class ExecutorSpec:
         One line for ``hposampler list``.
     options : tuple of OptionSpec
         Options accepted by the factory.
+    run_flags : tuple of str
+        Options that ``hposampler run`` offers as flags of their own,
+        ``--<executor>-<option>`` (the Ray plugin's ``address`` is
+        ``--ray-address``); giving one also picks this executor.
     """
 
     name: str
     factory: Callable[..., Any] = attrs.field(validator=attrs.validators.is_callable())
     description: str = ""
     options: tuple[OptionSpec, ...] = attrs.field(default=(), converter=_options_tuple)
+    run_flags: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+
+    @run_flags.validator
+    def _check_run_flags(self, attribute: Any, value: tuple[str, ...]) -> None:
+        names = [o.name for o in self.options]
+        for flag in value:
+            if flag not in names:
+                raise ValueError(
+                    f"executor {self.name!r}: run flag {flag!r} is not one of its options "
+                    f"({', '.join(names) or 'none'})"
+                )
+
+    def flag(self, option: str) -> str:
+        """The ``hposampler run`` flag of an option in :attr:`run_flags` (``--ray-address``)."""
+        return f"--{self.name}-{option}".replace("_", "-")
 
     def check_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
         """Validate options; see :meth:`SamplerSpec.check_options`."""
@@ -415,3 +437,37 @@ class StorageSpec:
     factory: Callable[[str], Any] = attrs.field(validator=attrs.validators.is_callable())
     aliases: tuple[str, ...] = ()
     description: str = ""
+
+
+_COMMAND = re.compile(r"^[a-z][a-z0-9-]*$")
+
+
+@attrs.frozen
+class CommandSpec:
+    """A command of the ``hposampler`` command line, as a plugin registers it.
+
+    Parameters
+    ----------
+    name : str
+        The command's name (``hposampler NAME ...``): lower-case letters, digits
+        and dashes. The core's own commands (``run``, ``show``, ...) come first;
+        a plugin's command of the same name is ignored (a clash ``hposampler list``
+        shows).
+    factory : callable
+        ``factory()`` returns the :class:`click.Command`; called only when the
+        command runs or its help is shown, so import heavy libraries inside it.
+    description : str
+        One line for ``hposampler --help``.
+    """
+
+    name: str = attrs.field()
+    factory: Callable[[], Any] = attrs.field(validator=attrs.validators.is_callable())
+    description: str = ""
+
+    @name.validator
+    def _check_command_name(self, attribute: Any, value: str) -> None:
+        if not isinstance(value, str) or not _COMMAND.match(value):
+            raise ValueError(
+                f"command name {value!r} must be lower-case letters, digits and dashes, "
+                "starting with a letter"
+            )

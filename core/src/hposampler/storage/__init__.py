@@ -20,7 +20,7 @@ import difflib
 import os
 from collections.abc import Callable
 
-from hposampler.errors import PluginError, StudyError, UnknownSamplerError
+from hposampler.errors import PluginError, StudyError, UnknownPluginError
 from hposampler.plugins.hookspecs import hookimpl
 from hposampler.plugins.registry import get_registry
 from hposampler.plugins.specs import StorageSpec
@@ -93,7 +93,7 @@ def make_storage(storage: str | os.PathLike[str] | Storage, read_only: bool = Fa
 
     Raises
     ------
-    UnknownSamplerError
+    UnknownPluginError
         (``kind="storage"``, a ``LookupError``) for a scheme no plugin provides,
         with close matches and the installed schemes.
     StudyError
@@ -113,10 +113,9 @@ def make_storage(storage: str | os.PathLike[str] | Storage, read_only: bool = Fa
     storages = get_registry().storages()
     if scheme not in storages:
         known = sorted(storages)
-        raise UnknownSamplerError(
-            f"{scheme}://", [f"{s}://" for s in known],
+        raise UnknownPluginError(
+            "storage", f"{scheme}://", [f"{s}://" for s in known],
             [f"{s}://" for s in difflib.get_close_matches(scheme, known)],
-            kind="storage",
         )  # fmt: skip
     made = storages[scheme][0].factory(text)
     if not isinstance(made, Storage):

@@ -146,6 +146,11 @@ class Storage(Protocol):
         """Replace a study's definition (e.g. when switching sampler)."""
         ...
 
+    def delete_study(self, name: str) -> None:
+        """Delete a study and all its trials in one transaction;
+        :class:`~hposampler.errors.StudyError` if there is none."""
+        ...
+
     def create_trial(self, study: str, record: TrialRecord, limit: int | None = None) -> bool:
         """Insert a new trial atomically; ``False`` (nothing written) if its id is taken,
         or when ``limit`` is given and the study already holds that many trials that
@@ -155,10 +160,6 @@ class Storage(Protocol):
         worker stored it first) learns the new trials and samples again. The
         limit makes workers that share a study stop at exactly ``n_trials``.
         """
-        ...
-
-    def save_trial(self, study: str, record: TrialRecord) -> None:
-        """Store a state change of an existing trial (never creates or replaces others)."""
         ...
 
     def claim_trial(self, study: str, record: TrialRecord, expected: TrialRecord) -> bool:

@@ -480,22 +480,6 @@ class SQLiteStorage:
             raise StudyError(f"no study {study!r} in {self.path}")
         return created
 
-    def save_trial(self, study: str, record: TrialRecord) -> None:
-        """Store a state change of an existing trial (one statement, its own transaction).
-
-        Raises
-        ------
-        StorageError
-            If the trial was never created (nothing is written).
-        """
-        row = record_to_row(record)
-        args = (*row[1:], study, time.time(), study, record.trial_id)
-        if self._write(lambda: self._db.execute(self._UPDATE, args).rowcount) != 1:
-            raise StorageError(
-                f"study {study!r} has no trial {record.trial_id} to update; trials are "
-                "created with create_trial()"
-            )
-
     def claim_trial(self, study: str, record: TrialRecord, expected: TrialRecord) -> bool:
         """Store ``record`` if the stored row still matches ``expected`` (compare and set,
         in the ``WHERE`` clause of one ``UPDATE``)."""

@@ -375,21 +375,14 @@ def executor_spec(name: str, options: dict[str, Any] | None = None) -> ExecutorS
 
     Raises
     ------
-    UnknownSamplerError
-        (with ``kind="executor"``) when no plugin provides ``name``.
+    UnknownPluginError
+        (``kind="executor"``) when no plugin provides ``name``, with close matches.
     SamplerOptionsError
         For unknown or mistyped options.
     """
-    import difflib
-
-    from hposampler.errors import UnknownSamplerError
     from hposampler.plugins.registry import get_registry
 
-    executors = get_registry().executors()
-    if not isinstance(name, str) or name not in executors:
-        close = difflib.get_close_matches(str(name), list(executors))
-        raise UnknownSamplerError(str(name), executors, close, kind="executor")
-    spec = executors[name][0]
+    spec: ExecutorSpec = get_registry().lookup("executor", name)[0]
     spec.check_options(options or {})
     return spec
 
@@ -402,7 +395,7 @@ def make_executor(name: str, max_workers: int, **options: Any) -> Executor:
 
     Raises
     ------
-    UnknownSamplerError
+    UnknownPluginError
         What :func:`executor_spec` raises for an unknown name.
     SamplerOptionsError
         For unknown or mistyped options.

@@ -80,7 +80,5 @@ def copy_trials(
         for key, value in user_attrs.items():
             target.set_user_attr(name, key, value)
     except BaseException:
-        delete = getattr(target, "delete_study", None)
-        if delete is not None:
-            delete(name)
+        target.delete_study(name)
         raise

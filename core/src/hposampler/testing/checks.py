@@ -42,7 +42,6 @@ from hposampler.space.tree import compile_space
 __all__ = [
     "CHECKS",
     "CALL_TIMEOUT",
-    "CHECK_TIMEOUT",
     "CheckHung",
     "CheckNotApplicable",
     "Configured",
@@ -647,8 +646,6 @@ CHECKS: tuple[Callable[[SamplerLike], None], ...] = (
 #: has no time limit: a slow sampler on a slow machine is slow, not broken.
 CALL_TIMEOUT = 60.0
 
-#: Kept for compatibility: the per-call limit (it was once a limit per check).
-CHECK_TIMEOUT = CALL_TIMEOUT
 
 #: Seconds :func:`_reference_work` takes on the machine the limit was chosen on.
 _REFERENCE_SECONDS = 0.012

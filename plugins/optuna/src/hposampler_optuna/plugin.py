@@ -284,6 +284,7 @@ def register_samplers(register: Callable[[SamplerSpec], None]) -> None:
                 options=options,
                 requires=requires,
                 install_hint="pip install 'hposampler-optuna[gp]'" if requires else "",
+                resumes_from_configs=True,  # the Optuna study is rebuilt from params/values
                 **extra,
             )
         )

@@ -440,20 +440,6 @@ class PostgresStorage:
             raise StudyError(f"no study {study!r} in {self.url}")
         return created
 
-    def save_trial(self, study: str, record: TrialRecord) -> None:
-        """Store a state change of an existing trial (one committed transaction)."""
-        row = record_to_row(record)
-
-        def op(db: psycopg.Connection[Any], retried: bool) -> bool:
-            args = (*row[1:], study, time.time(), study, record.trial_id)
-            return self._write(db, study, _UPDATE, args) == 1
-
-        if not self._run(op):
-            raise StorageError(
-                f"study {study!r} has no trial {record.trial_id} to update; trials are "
-                "created with create_trial()"
-            )
-
     def claim_trial(self, study: str, record: TrialRecord, expected: TrialRecord) -> bool:
         """Store ``record`` if the stored row still matches ``expected`` (compare and set,
         in the ``WHERE`` clause of the ``UPDATE``)."""

@@ -34,5 +34,6 @@ def register_executors(register: Callable[[ExecutorSpec], None]) -> None:
             make,
             "Ray tasks on a local or remote cluster; dead workers' trials are re-run",
             options=OPTIONS,
+            run_flags=("address",),  # hposampler run --ray-address auto
         )
     )

@@ -11,7 +11,7 @@ import pytest
 
 from hposampler import Study, TrialPruned, TrialState
 from hposampler.storage import TrialRecord
-from hposampler_optuna import distributions_of, to_optuna
+from hposampler_views import distributions_of, to_optuna
 
 SPACE: dict[str, Any] = {
     "opt": {
