@@ -14,29 +14,69 @@ from hposampler.cli.base import (
 )
 
 
+def _options(spec: Any) -> list[dict[str, Any]]:
+    return [{"name": o.name, "default": _jsonable(o.default), "doc": o.doc} for o in spec.options]
+
+
+def _samplers(registry: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": name,
+            "aliases": list(spec.aliases),
+            "description": spec.description,
+            "plugin": info.name,
+            "distribution": info.distribution,
+            "version": info.version,
+            "capabilities": spec.capabilities,
+            "max_pending": spec.max_pending,
+            "options": _options(spec),
+            "requires": list(spec.requires),
+        }
+        for name, (spec, info) in sorted(registry.samplers().items())
+    ]
+
+
+def _pruners(registry: Any) -> list[dict[str, Any]]:
+    aliases_of: dict[str, list[str]] = {}
+    for alias, target in sorted(registry.pruner_aliases().items()):
+        aliases_of.setdefault(target, []).append(alias)
+    return [
+        {
+            "name": name,
+            "aliases": aliases_of.get(name, []),
+            "description": spec.description,
+            "plugin": info.name,
+            "distribution": info.distribution,
+            "version": info.version,
+            "options": _options(spec),
+        }
+        for name, (spec, info) in sorted(registry.pruners().items())
+    ]
+
+
+def _problems(registry: Any) -> dict[str, list[dict[str, Any]]]:
+    """Plugins that failed, were disabled, or clashed."""
+    failed = [
+        {"plugin": f.name, "distribution": f.distribution, "version": f.version,
+         "stage": f.stage, "error": f.error}
+        for f in registry.failures
+    ]  # fmt: skip
+    clashes = [
+        {"kind": c.kind, "value": c.value, "kept": c.kept,
+         "kept_distribution": c.kept_plugin.distribution, "ignored": c.dropped,
+         "ignored_distribution": c.dropped_plugin.distribution, "message": str(c)}
+        for c in registry.clashes
+    ]  # fmt: skip
+    disabled = [{"plugin": d.name, "distribution": d.distribution} for d in registry.disabled]
+    return {"failed": failed, "disabled": disabled, "clashes": clashes}
+
+
 def plugin_listing() -> dict[str, Any]:
+    """What ``hposampler list --json`` prints: every plugin kind, and the plugins'
+    failures, disabled plugins and clashes."""
     from hposampler.plugins.registry import get_registry
 
     registry = get_registry()
-    samplers = []
-    for name, (spec, info) in sorted(registry.samplers().items()):
-        samplers.append(
-            {
-                "name": name,
-                "aliases": list(spec.aliases),
-                "description": spec.description,
-                "plugin": info.name,
-                "distribution": info.distribution,
-                "version": info.version,
-                "capabilities": spec.capabilities,
-                "max_pending": spec.max_pending,
-                "options": [
-                    {"name": o.name, "default": _jsonable(o.default), "doc": o.doc}
-                    for o in spec.options
-                ],
-                "requires": list(spec.requires),
-            }
-        )
     executors = [
         {"name": name, "description": spec.description, "plugin": info.name}
         for name, (spec, info) in sorted(registry.executors().items())
@@ -52,53 +92,13 @@ def plugin_listing() -> dict[str, Any]:
         for name, (spec, info) in sorted(registry.commands().items())
         if info.source != "builtin"
     ]  # fmt: skip
-    aliases_of: dict[str, list[str]] = {}
-    for alias, target in sorted(registry.pruner_aliases().items()):
-        aliases_of.setdefault(target, []).append(alias)
-    pruners = [
-        {
-            "name": name,
-            "aliases": aliases_of.get(name, []),
-            "description": spec.description,
-            "plugin": info.name,
-            "distribution": info.distribution,
-            "version": info.version,
-            "options": [
-                {"name": o.name, "default": _jsonable(o.default), "doc": o.doc}
-                for o in spec.options
-            ],
-        }
-        for name, (spec, info) in sorted(registry.pruners().items())
-    ]
     return {
-        "samplers": samplers,
-        "pruners": pruners,
+        "samplers": _samplers(registry),
+        "pruners": _pruners(registry),
         "executors": executors,
         "storages": storages,
         "commands": commands,
-        "failed": [
-            {
-                "plugin": f.name,
-                "distribution": f.distribution,
-                "version": f.version,
-                "stage": f.stage,
-                "error": f.error,
-            }
-            for f in registry.failures
-        ],
-        "disabled": [{"plugin": d.name, "distribution": d.distribution} for d in registry.disabled],
-        "clashes": [
-            {
-                "kind": c.kind,
-                "value": c.value,
-                "kept": c.kept,
-                "kept_distribution": c.kept_plugin.distribution,
-                "ignored": c.dropped,
-                "ignored_distribution": c.dropped_plugin.distribution,
-                "message": str(c),
-            }
-            for c in registry.clashes
-        ],
+        **_problems(registry),
     }
 
 

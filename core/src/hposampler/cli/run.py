@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import sys
@@ -105,11 +104,6 @@ def run(
     Exit codes: 0 done, 2 bad input (one line on stderr), 3 every trial
     failed, 130 interrupted (Ctrl-C; running trials are stored WAITING).
     """
-    from hposampler.samplers.trial import TrialState
-    from hposampler.study import arguments
-    from hposampler.study.executors import executor_spec
-    from hposampler.study.progress import progress_bar
-    from hposampler.study.study import Study, load_objective
     from hposampler.study.studyfile import load_study_file
 
     spec = load_study_file(study_file)
@@ -120,57 +114,75 @@ def run(
             _, name, option = known[param]
             executor_options[option] = value
             executor = executor or name
-    folder = str(spec.path.resolve().parent)
-    if folder not in sys.path:  # objectives beside the study file are importable, but a
-        sys.path.append(folder)  # module there never shadows an installed one (optuna.py)
-    objective = load_objective(spec.objective)
-    # everything is checked before the study is stored: a refused run stores nothing
-    executor_spec(executor or spec.executor, executor_options)
-    arguments.count(concurrency or spec.concurrency, "concurrency", minimum=1)
-    if trials is not None:
-        arguments.count(trials, "--trials")
-    study = Study.create(
-        storage or spec.storage,
-        spec.name,
-        spec.sampler,
-        spec.search_space,
-        spec.metrics,
-        seed=spec.seed,
-        sampler_options=spec.options,
-        load_if_exists=resume,
-        pruner=spec.pruner,
-        pruner_options=spec.pruner_options,
-        constraints=spec.constraints,
-    )
-    if study.created:  # a study file's [[enqueue]] configs go in once: by whoever created it
-        for config in spec.enqueue:
-            study.enqueue(config)
-    total = spec.trials if trials is None else trials
-    metrics = study.optim_metrics
+    run_args = {
+        "objective": _objective(spec),
+        "n_trials": spec.trials if trials is None else trials,
+        "concurrency": concurrency or spec.concurrency,
+        "executor": executor or spec.executor,
+        "timeout": spec.timeout if timeout is None else timeout,
+        "trial_timeout": spec.trial_timeout,
+        "skip_duplicates": spec.skip_duplicates,
+        "executor_options": executor_options,
+    }
+    _check_before_storing(run_args, trials)
+    study = _study(spec, storage, resume)
     console = make_console()
     console.print(
         f"study [bold]{spec.name}[/] in {study.storage.url}: sampler {study.config.sampler}, "
         + (f"pruner {study.config.pruner}, " if study.config.pruner else "")
-        + f"{total} trials, executor {executor or spec.executor}, "
-        f"concurrency {concurrency or spec.concurrency}",
+        + f"{run_args['n_trials']} trials, executor {run_args['executor']}, "
+        f"concurrency {run_args['concurrency']}",
         highlight=False,
     )
+    _optimize(study, run_args, console, spec.objective)
+    _report_end(study, console, spec.objective)
+
+
+def _objective(spec: Any) -> Any:
+    """The study file's objective; modules beside the file are importable."""
+    from hposampler.study.study import load_objective
+
+    folder = str(spec.path.resolve().parent)
+    if folder not in sys.path:  # objectives beside the study file are importable, but a
+        sys.path.append(folder)  # module there never shadows an installed one (optuna.py)
+    return load_objective(spec.objective)
+
+
+def _check_before_storing(run_args: dict[str, Any], trials: int | None) -> None:
+    """Everything is checked before the study is stored: a refused run stores nothing."""
+    from hposampler.study import arguments
+    from hposampler.study.executors import executor_spec
+
+    executor_spec(run_args["executor"], run_args["executor_options"])
+    arguments.count(run_args["concurrency"], "concurrency", minimum=1)
+    if trials is not None:
+        arguments.count(trials, "--trials")
+
+
+def _study(spec: Any, storage: str | None, resume: bool) -> Any:
+    """Create (or, with ``--resume``, load) the study; enqueue the file's configs once."""
+    from hposampler.study.study import Study
+
+    study = Study.create(
+        storage or spec.storage, spec.name, spec.sampler, spec.search_space, spec.metrics,
+        seed=spec.seed, sampler_options=spec.options, load_if_exists=resume,
+        pruner=spec.pruner, pruner_options=spec.pruner_options, constraints=spec.constraints,
+    )  # fmt: skip
+    if study.created:  # a study file's [[enqueue]] configs go in once: by whoever created it
+        for config in spec.enqueue:
+            study.enqueue(config)
+    return study
+
+
+def _optimize(study: Any, run_args: dict[str, Any], console: Any, objective: str) -> None:
+    """Run the study with a progress bar; Ctrl-C stores running trials WAITING, exit 130."""
+    from hposampler.study.progress import progress_bar
+
     done_before = sum(1 for r in study.records() if r.state.is_finished)
-    with progress_bar(metrics, total, done_before, console) as on_trial:
-        optimize = functools.partial(
-            study.optimize,
-            objective,
-            total,
-            concurrency=concurrency or spec.concurrency,
-            executor=executor or spec.executor,
-            timeout=spec.timeout if timeout is None else timeout,
-            trial_timeout=spec.trial_timeout,
-            skip_duplicates=spec.skip_duplicates,
-            callbacks=[on_trial],
-            executor_options=executor_options,
-        )
+    total = run_args["n_trials"]
+    with progress_bar(study.optim_metrics, total, done_before, console) as on_trial:
         try:
-            optimize()
+            study.optimize(**run_args, callbacks=[on_trial])
         except KeyboardInterrupt:
             on_trial.stop()
             console.print(
@@ -178,36 +190,47 @@ def run(
                 "`hposampler run STUDY_FILE --resume` re-runs them",
                 highlight=False,
             )
-            print_best(study, console, spec.objective)
-            sys.stdout.flush()
-            sys.stderr.flush()
-            # the first Ctrl-C ends the run: objectives still running in threads are
-            # abandoned (their trials are WAITING), not waited for at interpreter exit;
-            # with nothing left running (worker processes are stopped), exit normally so
-            # that multiprocessing releases what it holds
-            others = [
-                t for t in threading.enumerate()
-                if t is not threading.main_thread() and not t.daemon
-            ]  # fmt: skip
-            deadline = time.monotonic() + 1.0  # threads that are just ending (pool managers)
-            for thread in others:
-                thread.join(max(0.0, deadline - time.monotonic()))
-            if any(t.is_alive() for t in others):
-                os._exit(130)
-            sys.exit(130)
+            print_best(study, console, objective)
+            _exit_interrupted()
+
+
+def _exit_interrupted() -> None:
+    """Exit 130 without waiting for objectives still running in threads."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # the first Ctrl-C ends the run: objectives still running in threads are
+    # abandoned (their trials are WAITING), not waited for at interpreter exit;
+    # with nothing left running (worker processes are stopped), exit normally so
+    # that multiprocessing releases what it holds
+    others = [
+        t for t in threading.enumerate()
+        if t is not threading.main_thread() and not t.daemon
+    ]  # fmt: skip
+    deadline = time.monotonic() + 1.0  # threads that are just ending (pool managers)
+    for thread in others:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    if any(t.is_alive() for t in others):
+        os._exit(130)
+    sys.exit(130)
+
+
+def _report_end(study: Any, console: Any, objective: str) -> None:
+    """Say how the run ended: stopped, the best trial, exit 3 when every trial failed."""
+    from hposampler.samplers.trial import TrialState
+
     if study.stopping:
         console.print(
             "[yellow]stopped[/] by the objective or a callback (trial.stop_study() / "
             "Study.stop()); `hposampler run STUDY_FILE --resume` goes on",
             highlight=False,
         )
-    print_best(study, console, spec.objective)
+    print_best(study, console, objective)
     records = study.records()
     failed = (TrialState.FAIL, TrialState.FAIL_RECOVERABLE)
     if records and all(r.state in failed for r in records):
         click.secho(
-            f"error: every trial of study {spec.name!r} failed; "
-            f"`hposampler show {spec.name} --storage {study.storage.url}` shows the errors",
+            f"error: every trial of study {study.name!r} failed; "
+            f"`hposampler show {study.name} --storage {study.storage.url}` shows the errors",
             fg="red",
             err=True,
         )

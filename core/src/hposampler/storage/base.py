@@ -363,6 +363,63 @@ def parse_user_attrs(study: str, text: Any) -> dict[str, Any]:
     return _stored_object(study, text, "user attributes")
 
 
+def _metric_history(metrics: list[Any]) -> list[dict[str, float | None]]:
+    history = []
+    for entry in metrics:
+        if not isinstance(entry, dict):
+            raise TypeError(f"metrics entries must be objects, got {entry!r}")
+        history.append({str(k): _decode_metric(v) for k, v in entry.items()})
+    return history
+
+
+def _reports(reports: list[Any]) -> list[tuple[int, dict[str, float | None]]]:
+    intermediate: list[tuple[int, dict[str, float | None]]] = []
+    for entry in reports:
+        if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[1], dict)):
+            raise TypeError(f"intermediate entries must be [step, object], got {entry!r}")
+        step = entry[0]
+        if isinstance(step, bool) or not isinstance(step, int):
+            raise TypeError(f"intermediate steps must be ints, got {step!r}")
+        if intermediate and step < intermediate[-1][0]:
+            raise ValueError(f"intermediate steps must not decrease ({step} after "
+                             f"{intermediate[-1][0]})")  # fmt: skip
+        intermediate.append((step, {str(k): _decode_metric(v) for k, v in entry[1].items()}))
+    return intermediate
+
+
+#: The plain columns of a row: (name, position, accepted types).
+_PLAIN_COLUMNS = (
+    ("error", 6, (str, type(None))),
+    ("worker", 7, (str, type(None))),
+    ("attempts", 8, (int,)),
+    ("started_at", 9, (int, float, type(None))),
+    ("finished_at", 10, (int, float, type(None))),
+    ("driver", 11, (str, type(None))),
+    ("heartbeat_at", 12, (int, float, type(None))),
+)
+
+
+def _check_plain(row: Sequence[Any]) -> None:
+    for column, position, kinds in _PLAIN_COLUMNS:
+        value = row[position]
+        if not isinstance(value, kinds) or isinstance(value, bool):
+            raise TypeError(f"column {column} has an invalid value {value!r}")
+        if isinstance(value, (int, float)) and not (math.isfinite(value) and value >= 0):
+            raise ValueError(f"column {column} must be a finite number >= 0, got {value!r}")
+
+
+def _json_column(study: str, tid: Any, column: str, value: Any, kind: type) -> Any:
+    """A JSON column's value (text parsed here, or parsed by the driver), shape checked."""
+    if isinstance(value, (str, bytes)):
+        value = _loads(value, f"study {study!r}, trial {tid}: column {column}")
+    if not isinstance(value, kind):
+        raise StorageError(
+            f"study {study!r}, trial {tid}: column {column} must hold a JSON "
+            f"{'object' if kind is dict else 'array'}, got {type(value).__name__}"
+        )
+    return value
+
+
 def record_from_row(study: str, row: Sequence[Any]) -> TrialRecord:
     """Validate one stored row (columns as in :data:`TRIAL_COLUMNS`) into a record.
 
@@ -375,74 +432,23 @@ def record_from_row(study: str, row: Sequence[Any]) -> TrialRecord:
         Naming the study, the trial and the column of the first problem.
     """
     tid = row[0]
-
-    def parse(column: str, value: Any, kind: type, nullable: bool = False) -> Any:
-        if value is None and nullable:
-            return None
-        if isinstance(value, (str, bytes)):
-            value = _loads(value, f"study {study!r}, trial {tid}: column {column}")
-        if not isinstance(value, kind):
-            raise StorageError(
-                f"study {study!r}, trial {tid}: column {column} must hold a JSON "
-                f"{'object' if kind is dict else 'array'}, got {type(value).__name__}"
-            )
-        return value
-
-    config = parse("config", row[2], dict)
-    metrics = parse("metrics", row[3], list)
-    extra = parse("extra", row[4], dict)
-    internal = parse("internal", row[5], dict, nullable=True)
-    reports = parse("intermediate", row[13], list)
-    user_attrs = parse("user_attrs", row[14], dict) if len(row) > 14 else {}
+    config = _json_column(study, tid, "config", row[2], dict)
+    metrics = _json_column(study, tid, "metrics", row[3], list)
+    extra = _json_column(study, tid, "extra", row[4], dict)
+    internal = None if row[5] is None else _json_column(study, tid, "internal", row[5], dict)
+    reports = _json_column(study, tid, "intermediate", row[13], list)
+    user_attrs = _json_column(study, tid, "user_attrs", row[14], dict) if len(row) > 14 else {}
     try:
         if isinstance(tid, bool) or not isinstance(tid, int) or not 0 <= tid < MAX_TRIAL_ID:
             raise TypeError(f"trial_id must be an int in [0, 2**53), got {tid!r}")
-        history = []
-        for entry in metrics:
-            if not isinstance(entry, dict):
-                raise TypeError(f"metrics entries must be objects, got {entry!r}")
-            history.append({str(k): _decode_metric(v) for k, v in entry.items()})
-        intermediate: list[tuple[int, dict[str, float | None]]] = []
-        for entry in reports:
-            if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[1], dict)):
-                raise TypeError(f"intermediate entries must be [step, object], got {entry!r}")
-            step = entry[0]
-            if isinstance(step, bool) or not isinstance(step, int):
-                raise TypeError(f"intermediate steps must be ints, got {step!r}")
-            if intermediate and step < intermediate[-1][0]:
-                raise ValueError(f"intermediate steps must not decrease ({step} after "
-                                 f"{intermediate[-1][0]})")  # fmt: skip
-            intermediate.append((step, {str(k): _decode_metric(v) for k, v in entry[1].items()}))
-        for column, value, kinds in (
-            ("error", row[6], (str, type(None))),
-            ("worker", row[7], (str, type(None))),
-            ("attempts", row[8], (int,)),
-            ("started_at", row[9], (int, float, type(None))),
-            ("finished_at", row[10], (int, float, type(None))),
-            ("driver", row[11], (str, type(None))),
-            ("heartbeat_at", row[12], (int, float, type(None))),
-        ):
-            if not isinstance(value, kinds) or isinstance(value, bool):
-                raise TypeError(f"column {column} has an invalid value {value!r}")
-            if isinstance(value, (int, float)) and not (math.isfinite(value) and value >= 0):
-                raise ValueError(f"column {column} must be a finite number >= 0, got {value!r}")
+        history, intermediate = _metric_history(metrics), _reports(reports)
+        _check_plain(row)
         return TrialRecord(
-            trial_id=tid,
-            state=TrialState(row[1]),
-            config=config,
-            metrics=history,
-            extra=extra,
-            internal=internal,
-            error=row[6],
-            worker=row[7],
-            attempts=row[8],
-            started_at=row[9],
-            finished_at=row[10],
-            driver=row[11],
-            heartbeat_at=row[12],
-            intermediate=intermediate,
-            user_attrs=user_attrs,
-        )
+            trial_id=tid, state=TrialState(row[1]), config=config, metrics=history,
+            extra=extra, internal=internal, error=row[6], worker=row[7], attempts=row[8],
+            started_at=row[9], finished_at=row[10], driver=row[11], heartbeat_at=row[12],
+            intermediate=intermediate, user_attrs=user_attrs,
+        )  # fmt: skip
     except (TypeError, ValueError) as exc:
         raise StorageError(f"study {study!r}, trial {tid}: {exc}") from None
 

@@ -132,23 +132,43 @@ def _storage(text: str, file: Path) -> str:
     return str(path)
 
 
-def load_study_file(path: str | Path) -> StudyFile:
-    """Read and validate a study file.
-
-    Raises
-    ------
-    StudyError
-        Naming the file, section and key that are wrong.
-    """
-    file = Path(path)
+def _read(file: Path) -> dict[str, Any]:
+    """The file's TOML, or one line saying why it cannot be read."""
     try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
+        data: dict[str, Any] = tomllib.loads(file.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise StudyError(f"study file {file} does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise StudyError(f"cannot read study file {file}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise StudyError(f"{file}: not valid TOML: {exc}") from None
+    return data
+
+
+def _table(file: Path, data: dict[str, Any], section: str) -> dict[str, Any]:
+    """A section's table, its keys and their types checked, required keys present."""
+    table = data.get(section, {})
+    if not isinstance(table, dict):
+        raise StudyError(f"{file}: [{section}] must be a table")
+    keys = _SECTIONS[section]
+    if keys is None:
+        return table
+    for key, value in table.items():
+        if key not in keys:
+            raise _unknown(f"{file} [{section}]", key, list(keys))
+        kinds = keys[key]
+        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+            names = " or ".join(k.__name__ for k in kinds)
+            raise StudyError(f"{file} [{section}] {key}: expected {names}, got {value!r}")
+    required = () if section in _OPTIONAL and section not in data else _REQUIRED.get(section, ())
+    for key in required:
+        if key not in table:
+            raise StudyError(f"{file} [{section}]: missing required key {key!r}")
+    return table
+
+
+def _sections(file: Path, data: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], list[Any]]:
+    """Every section's table, checked, and the ``[[enqueue]]`` configs."""
     for section in data:
         if section not in _SECTIONS:
             raise _unknown(str(file), section, list(_SECTIONS))
@@ -158,35 +178,12 @@ def load_study_file(path: str | Path) -> StudyFile:
             f"{file}: enqueue must be an array of tables, one config each: [[enqueue]] "
             "then x = 1.5 under it"
         )
-    values: dict[str, dict[str, Any]] = {}
-    for section, keys in _SECTIONS.items():
-        if section == "enqueue":
-            continue
-        table = data.get(section, {})
-        if not isinstance(table, dict):
-            raise StudyError(f"{file}: [{section}] must be a table")
-        if keys is not None:
-            for key, value in table.items():
-                if key not in keys:
-                    raise _unknown(f"{file} [{section}]", key, list(keys))
-                kinds = keys[key]
-                if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
-                    names = " or ".join(k.__name__ for k in kinds)
-                    raise StudyError(f"{file} [{section}] {key}: expected {names}, got {value!r}")
-            required = (
-                () if section in _OPTIONAL and section not in data else _REQUIRED.get(section, ())
-            )
-            for key in required:
-                if key not in table:
-                    raise StudyError(f"{file} [{section}]: missing required key {key!r}")
-        values[section] = table
-    study, sampler = values["study"], values["sampler"]
+    values = {s: _table(file, data, s) for s in _SECTIONS if s != "enqueue"}
     if not values["metrics"]:
         raise StudyError(f'{file}: [metrics] is empty; add e.g. loss = "min"')
     if not values["search_space"]:
         raise StudyError(f"{file}: [search_space] is empty; add at least one parameter")
-    storage = _storage(study.get("storage", "hposampler.db"), file)
-    where = f"{file} [study]"
+    study = values["study"]
     try:
         arguments.study_name(study["name"])
         arguments.count(study["trials"], "trials")
@@ -194,13 +191,27 @@ def load_study_file(path: str | Path) -> StudyFile:
         arguments.seconds(study.get("timeout"), "timeout")
         arguments.seconds(study.get("trial_timeout"), "trial_timeout")
     except StudyError as exc:
-        raise StudyError(f"{where} {exc}") from None
+        raise StudyError(f"{file} [study] {exc}") from None
+    return values, enqueued
+
+
+def load_study_file(path: str | Path) -> StudyFile:
+    """Read and validate a study file.
+
+    Raises
+    ------
+    StudyError
+        Naming the file, section and key that are wrong.
+    """
+    file = Path(path)
+    values, enqueued = _sections(file, _read(file))
+    study, sampler = values["study"], values["sampler"]
     return StudyFile(
         path=file,
         name=study["name"],
         objective=study["objective"],
         trials=study["trials"],
-        storage=storage,
+        storage=_storage(study.get("storage", "hposampler.db"), file),
         sampler=sampler["name"],
         seed=sampler.get("seed"),
         options=dict(sampler.get("options", {})),

@@ -82,29 +82,13 @@ def study_figure(study: Study, metric: str | None = None) -> Any:
     StudyError
         For an unknown metric, or a study without a completed trial.
     """
-    from matplotlib.ticker import MaxNLocator
-
-    from hposampler.space.tree import CategoricalParam, FloatParam, IntParam
-    from hposampler.study.results import flatten_config
-
     metrics = study.optim_metrics
     name = metric or next(iter(metrics))
     if name not in metrics:
         raise StudyError(f"study {study.name!r} has no metric {name!r}; metrics: {list(metrics)}")
-    direction = metrics[name]
     records = study.records()
     curves = [r for r in records if r.intermediate]
-    points, pruned, infeasible = [], [], []
-    for record in records:
-        value = (record.final_metrics or {}).get(name)
-        if value is None or not math.isfinite(value):
-            continue
-        if record.state == TrialState.COMPLETE and not study.feasible(record):
-            infeasible.append((record.trial_id, value, flatten_config(record.config)))
-        elif record.state == TrialState.COMPLETE:
-            points.append((record.trial_id, value, flatten_config(record.config)))
-        elif record.state.is_pruned:
-            pruned.append((record.trial_id, value, flatten_config(record.config)))
+    points, pruned, infeasible = _groups(study, records, name)
     if not points and not infeasible:
         raise StudyError(f"study {study.name!r} has no completed trial to plot")
     kinds = _param_kinds(study)
@@ -121,9 +105,52 @@ def study_figure(study: Study, metric: str | None = None) -> Any:
     if curves:
         _learning_curves(fig.add_subplot(grid[row, :]), curves, name, study)
         row += 1
-
-    ax = fig.add_subplot(grid[row, :])
+    _history_panel(fig, fig.add_subplot(grid[row, :]), study, name, (points, pruned, infeasible))
     row += 1
+    if pareto:
+        _pareto_panel(fig.add_subplot(grid[row, :]), study, list(metrics)[:2])
+        row += 1
+    shown = [v for _, v, _ in both]
+    log_values = min(shown) > 0 and max(shown) / min(shown) > 100
+    for i, param in enumerate(params):
+        sub = fig.add_subplot(grid[top + i // ncols, i % ncols])
+        _param_panel(sub, param, kinds.get(param), (points, pruned, infeasible), name)
+        if log_values:
+            sub.set_yscale("log")
+    return fig
+
+
+Point = tuple[int, float, dict[str, Any]]  # (trial id, metric value, flat config)
+
+
+def _groups(
+    study: Study, records: Sequence[Any], name: str
+) -> tuple[list[Point], list[Point], list[Point]]:
+    """Completed feasible, pruned and infeasible trials with a finite ``name`` value."""
+    from hposampler.study.results import flatten_config
+
+    points, pruned, infeasible = [], [], []
+    for record in records:
+        value = (record.final_metrics or {}).get(name)
+        if value is None or not math.isfinite(value):
+            continue
+        if record.state == TrialState.COMPLETE and not study.feasible(record):
+            infeasible.append((record.trial_id, value, flatten_config(record.config)))
+        elif record.state == TrialState.COMPLETE:
+            points.append((record.trial_id, value, flatten_config(record.config)))
+        elif record.state.is_pruned:
+            pruned.append((record.trial_id, value, flatten_config(record.config)))
+    return points, pruned, infeasible
+
+
+def _history_panel(
+    fig: Any, ax: Any, study: Study, name: str, groups: tuple[list[Point], ...]
+) -> None:
+    """The metric per trial, coloured by trial order, with the best-so-far line."""
+    from matplotlib.ticker import MaxNLocator
+
+    points, pruned, infeasible = groups
+    direction = study.optim_metrics[name]
     ids = [p[0] for p in points]
     values = [p[1] for p in points]
     best, running = [], math.inf if direction == "min" else -math.inf
@@ -135,23 +162,12 @@ def study_figure(study: Study, metric: str | None = None) -> Any:
         ax.scatter([p[0] for p in pruned], [p[1] for p in pruned], marker="x", s=16,
                    color="0.6", label="pruned (last report)")  # fmt: skip
     if infeasible:
-        ax.scatter(
-            [p[0] for p in infeasible],
-            [p[1] for p in infeasible],
-            marker="s",
-            s=14,
-            facecolors="none",
-            edgecolors="0.5",
-            label="infeasible (a constraint > 0)",
-        )
+        ax.scatter([p[0] for p in infeasible], [p[1] for p in infeasible], marker="s", s=14,
+                   facecolors="none", edgecolors="0.5",
+                   label="infeasible (a constraint > 0)")  # fmt: skip
     if ids:
-        ax.step(
-            ids,
-            best,
-            where="post",
-            color="C3",
-            label="best feasible so far" if infeasible else f"best so far ({direction})",
-        )
+        label = "best feasible so far" if infeasible else f"best so far ({direction})"
+        ax.step(ids, best, where="post", color="C3", label=label)
     shown = values + [p[1] for p in pruned] + [p[1] for p in infeasible]
     if min(shown) > 0 and max(shown) / min(shown) > 100:
         ax.set_yscale("log")  # otherwise the best-so-far line hugs the axis
@@ -169,44 +185,43 @@ def study_figure(study: Study, metric: str | None = None) -> Any:
     if ids:
         fig.colorbar(dots, ax=ax, label="trial id", pad=0.01)
 
-    if pareto:
-        _pareto_panel(fig.add_subplot(grid[row, :]), study, list(metrics)[:2])
-        row += 1
 
-    for i, param in enumerate(params):
-        sub = fig.add_subplot(grid[top + i // ncols, i % ncols])
-        kind = kinds.get(param)
-        for group, marker, colour in ((points, "o", None), (pruned, "x", "0.6"),
-                                      (infeasible, "s", "0.75")):  # fmt: skip
-            group = [g for g in group if param in g[2]]  # a branch's parameter: its trials
-            if not group:
-                continue
-            xs: list[Any] = [flat[param] for _, _, flat in group]
-            ys = [v for _, v, _ in group]
-            order = [t for t, _, _ in group]
-            style: dict[str, Any] = {"color": colour} if colour else {"c": order, "cmap": "viridis"}
-            numeric = all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in xs)
-            if numeric and not isinstance(kind, CategoricalParam):
-                sub.scatter([float(x) for x in xs], ys, s=12, marker=marker, **style)
-            else:
-                labels = _categories(kind, [f[param] for _, _, f in both if param in f])
-                index = {json.dumps(v, sort_keys=True): j for j, v in enumerate(labels)}
-                where = [index[json.dumps(x, sort_keys=True)] for x in xs]
-                sub.scatter(where, ys, s=12, marker=marker, **style)
-                sub.set_xticks(range(len(labels)))
-                ticks = sub.set_xticklabels([cut(_label(v), 24) for v in labels],
-                                            rotation=30, fontsize=7)  # fmt: skip
-                for tick in ticks:
-                    tick.set_parse_math(False)
-        if isinstance(kind, (FloatParam, IntParam)) and kind.log:
-            sub.set_xscale("log")
-        elif isinstance(kind, IntParam):
-            sub.xaxis.set_major_locator(MaxNLocator(integer=True))
-        if shown and min(shown) > 0 and max(shown) / min(shown) > 100:
-            sub.set_yscale("log")
-        sub.set_xlabel(cut(param, 60), fontsize=8, parse_math=False)
-        sub.set_ylabel(name, fontsize=8, parse_math=False)
-    return fig
+def _param_panel(
+    sub: Any, param: str, kind: Any, groups: tuple[list[Point], ...], name: str
+) -> None:
+    """The metric against one parameter: log axes for log ranges, labels for choices."""
+    from matplotlib.ticker import MaxNLocator
+
+    from hposampler.space.tree import CategoricalParam, FloatParam, IntParam
+
+    both = [point for group in groups for point in group]
+    for group, marker, colour in zip(groups, ("o", "x", "s"), (None, "0.6", "0.75")):
+        group = [g for g in group if param in g[2]]  # a branch's parameter: its trials
+        if not group:
+            continue
+        xs: list[Any] = [flat[param] for _, _, flat in group]
+        ys = [v for _, v, _ in group]
+        order = [t for t, _, _ in group]
+        style: dict[str, Any] = {"color": colour} if colour else {"c": order, "cmap": "viridis"}
+        numeric = all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in xs)
+        if numeric and not isinstance(kind, CategoricalParam):
+            sub.scatter([float(x) for x in xs], ys, s=12, marker=marker, **style)
+            continue
+        labels = _categories(kind, [f[param] for _, _, f in both if param in f])
+        index = {json.dumps(v, sort_keys=True): j for j, v in enumerate(labels)}
+        where = [index[json.dumps(x, sort_keys=True)] for x in xs]
+        sub.scatter(where, ys, s=12, marker=marker, **style)
+        sub.set_xticks(range(len(labels)))
+        ticks = sub.set_xticklabels([cut(_label(v), 24) for v in labels],
+                                    rotation=30, fontsize=7)  # fmt: skip
+        for tick in ticks:
+            tick.set_parse_math(False)
+    if isinstance(kind, (FloatParam, IntParam)) and kind.log:
+        sub.set_xscale("log")
+    elif isinstance(kind, IntParam):
+        sub.xaxis.set_major_locator(MaxNLocator(integer=True))
+    sub.set_xlabel(cut(param, 60), fontsize=8, parse_math=False)
+    sub.set_ylabel(name, fontsize=8, parse_math=False)
 
 
 def _categories(kind: Any, seen: Sequence[Any]) -> list[Any]:
