@@ -10,6 +10,10 @@
     ``internal_repr``, seeds, metrics and constraints.
 :mod:`~hposampler.samplers.pending`
     :class:`ConstantLiar`, pending trials for array-based backends.
+:mod:`~hposampler.samplers.asktell`
+    :class:`AskTellSampler`, the base of adapters around a minimising ask/tell
+    optimiser (sign, deferred worst values, pending points, internal state,
+    resume reseeding).
 
 This package builds on :mod:`hposampler.space` and :mod:`hposampler.errors` only.
 It knows nothing of plugins: lifecycle hooks reach a sampler through
@@ -18,6 +22,7 @@ It knows nothing of plugins: lifecycle hooks reach a sampler through
 
 from __future__ import annotations
 
+from hposampler.samplers.asktell import AskTellSampler
 from hposampler.samplers.base import BaseSampler, Direction, check_seed, normalize_optim_metrics
 from hposampler.samplers.pending import STRATEGIES, ConstantLiar
 from hposampler.samplers.tables import DenseIntMap, StateTable
@@ -25,6 +30,7 @@ from hposampler.samplers.trial import Trial, TrialState
 
 __all__ = [
     "STRATEGIES",
+    "AskTellSampler",
     "BaseSampler",
     "ConstantLiar",
     "DenseIntMap",

@@ -27,6 +27,7 @@ import hashlib
 import inspect
 import logging
 import math
+import os
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal, final
 
@@ -211,6 +212,7 @@ class BaseSampler(metaclass=_SamplerMeta):
         self._in_update = False
         #: The step of the intermediate report being delivered (see :meth:`report`).
         self.reporting_step: int | None = None
+        self._has_sampled = False  # set once this sampler has sampled (see resume_seed)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -311,6 +313,20 @@ class BaseSampler(metaclass=_SamplerMeta):
         text = ":".join(map(str, (self.seed, *keys))).encode()
         return int.from_bytes(hashlib.blake2b(text, digest_size=4).digest(), "big")
 
+    def resume_seed(self, known: int) -> int | None:
+        """The seed to restart a backend's random stream at after learning ``known`` trials.
+
+        A resumed sampler gets the same seed for the same history (a resumed
+        sequential run is reproducible); once this sampler has sampled, trials it
+        learns come from other workers sharing the study, and the seed is keyed by
+        this worker too, so two workers never draw the same stream. ``None`` when
+        the sampler is unseeded.
+        """
+        keys: tuple[object, ...] = ("resume", known)
+        if self._has_sampled:
+            keys += (os.getpid(), id(self))
+        return self.derived_seed(*keys)
+
     # -- the public contract (final) ------------------------------------------
 
     @final
@@ -339,6 +355,7 @@ class BaseSampler(metaclass=_SamplerMeta):
                 "eager_sample() before sampling again"
             )
         trial_id, config = self._eager_sample()
+        self._has_sampled = True
         self._locked_id = trial_id
         self._states[trial_id] = TrialState.RUNNING
         self._next_id = max(self._next_id, trial_id + 1)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal
 
@@ -123,7 +122,6 @@ class OptunaSampler(BaseSampler):
         # the trial with id k gets the k-th draw (resumed and shared studies included)
         self._replay = isinstance(self.optuna_sampler, optuna.samplers.RandomSampler)
         self._position = 0  # draws made on the random stream
-        self._live_run = False  # set once this sampler has sampled
         self.exhausted = False
 
     # -- resume -------------------------------------------------------------------
@@ -187,10 +185,7 @@ class OptunaSampler(BaseSampler):
         if not self._replay:
             # a stream that cannot be fast-forwarded is reseeded from the history, so it
             # continues with fresh draws instead of replaying those it already made
-            keys: tuple[object, ...] = ("resume", total)
-            if self._live_run:  # trials from other workers sharing the study
-                keys += (os.getpid(), id(self))
-            self.optuna_sampler = self._make(self.derived_seed(*keys))
+            self.optuna_sampler = self._make(self.resume_seed(total))
             self.study.sampler = self.optuna_sampler
 
     def _fast_forward(self, position: int) -> None:
@@ -228,7 +223,6 @@ class OptunaSampler(BaseSampler):
         if self.exhausted:
             raise StopIteration("the Optuna sampler has exhausted the search space")
         trial_id = self.new_trial_id()
-        self._live_run = True
         if self._replay:
             self._fast_forward(trial_id)
             self._position += 1

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import math
-import os
 import random
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from hposampler import BaseSampler, Trial, TrialState
-from hposampler.samplers.pending import STRATEGIES, ConstantLiar
+from hposampler import Trial
+from hposampler.samplers import AskTellSampler
+from hposampler.samplers.pending import STRATEGIES
 
 from . import shims
 from .space import SkoptSpace
@@ -20,7 +19,7 @@ __all__ = ["LIARS", "SkoptSampler"]
 LIARS = STRATEGIES
 
 
-class SkoptSampler(BaseSampler):
+class SkoptSampler(AskTellSampler):
     """A scikit-optimize ``Optimizer`` driven through ask/tell.
 
     Parameters
@@ -53,13 +52,13 @@ class SkoptSampler(BaseSampler):
         liar: str = "cl_min",
         **optimizer_options: Any,
     ) -> None:
-        super().__init__(search_space, optim_metrics=optim_metrics, trials=trials, seed=seed)
+        super().__init__(
+            search_space, optim_metrics=optim_metrics, trials=trials, seed=seed, liar=liar
+        )
         shims.apply()
         from skopt import Optimizer
 
         self.liar = liar  # checked by make_sampler against the option's choices
-        self._liar = ConstantLiar(liar)  # pending trials' points, and what to tell for them
-        self.metric, self.direction = next(iter(self.optim_metrics.items()), ("loss", "min"))
         self.space = SkoptSpace(self.tree)
         self._rng = random.Random(seed)
         self.optimizer = Optimizer(
@@ -68,100 +67,44 @@ class SkoptSampler(BaseSampler):
             random_state=seed,
             **optimizer_options,
         )
-        self._points: dict[int, list[Any]] = {}
-        self._deferred: list[list[Any]] = []  # None metrics told once a worst value exists
-        self._done: list[tuple[list[Any], float | None]] = []  # resumed results, told at once
-        self._worker_key: tuple[object, ...] = ()
 
-    # -- helpers --------------------------------------------------------------------
+    # -- the optimiser and its space ----------------------------------------------------
 
-    def _y(self, value: float | None) -> float | None:
-        if value is None or not math.isfinite(value):
-            return None
-        return value if self.direction == "min" else -value
+    def _has_dimensions(self) -> bool:
+        return bool(self.space.dimensions)
 
-    def _worst(self) -> float | None:
-        ys = [y for y in self.optimizer.yi if math.isfinite(y)]
-        return max(ys) if ys else None
+    def _ask(self) -> list[Any]:
+        if not self.pending:
+            return list(self.optimizer.ask())
+        # ask() repeats its point until told: ask a scratch copy told constant lies
+        scratch = self.optimizer.copy(random_state=self._rng.randrange(2**31))
+        points = self.pending.points()
+        scratch.tell(points, [self.pending.lie(self.optimizer.yi)] * len(points))
+        return list(scratch.ask())
 
-    def _tell(self, points: list[list[Any]], ys: list[float | None]) -> None:
-        known = [(p, y) for p, y in zip(points, ys) if y is not None]
-        self._deferred += [p for p, y in zip(points, ys) if y is None]
-        if known:
-            self.optimizer.tell([p for p, _ in known], [y for _, y in known])
-        worst = self._worst()
-        if self._deferred and worst is not None:
-            deferred, self._deferred = self._deferred, []
-            self.optimizer.tell(deferred, [worst] * len(deferred))
+    def _tell(self, points: list[Any], losses: list[float]) -> None:
+        self.optimizer.tell(points, losses)
 
-    def _resume_trial(self, trial: Trial, params: dict[str, Any]) -> None:
-        stored = (trial.internal or {}).get("point")
-        point = list(stored) if isinstance(stored, list) and self.space.valid(stored) else None
-        point = point or self.space.to_point(params)
-        self._points[trial.trial_id] = point
-        if trial.state == TrialState.COMPLETE:
-            self._done.append((point, self._y((trial.final_metrics or {}).get(self.metric))))
-        elif trial.state.is_pending:
-            self._liar.add(trial.trial_id, point)
+    def _to_point(self, params: Mapping[str, Any]) -> list[Any]:
+        return self.space.to_point(params) if self.space.dimensions else []
 
-    def _resume_done(self) -> None:
-        if self._done:  # one call: one model fit
-            self._tell([p for p, _ in self._done], [y for _, y in self._done])
-        self._done = []
-        if self._points:
-            # skopt's random stream restarts at the seed: reseed it from the history so
-            # a resumed (or shared) study continues with fresh draws instead of replaying
-            import numpy as np
+    def _to_params(self, point: Any) -> dict[str, Any]:
+        return self.space.to_params(point)
 
-            seed = self.derived_seed("resume", len(self._points), *self._worker_key)
-            self.optimizer.rng = np.random.RandomState(seed)
-            self._rng = random.Random(seed)
+    def _valid_point(self, stored: Any) -> bool:
+        return isinstance(stored, list) and bool(stored) and self.space.valid(stored)
 
-    # -- contract -------------------------------------------------------------------
+    def _reseed(self, seed: int | None) -> None:
+        # skopt's random stream restarts at the seed: a resumed (or shared) study
+        # continues with fresh draws instead of replaying
+        import numpy as np
 
-    def _eager_sample(self) -> tuple[int, dict[str, Any]]:
-        if not self.space.dimensions:
-            point: list[Any] = []
-        elif self._liar:
-            # ask() repeats its point until told: ask a scratch copy told constant lies
-            scratch = self.optimizer.copy(random_state=self._rng.randrange(2**31))
-            pending = self._liar.points()
-            scratch.tell(pending, [self._liar.lie(self.optimizer.yi)] * len(pending))
-            point = scratch.ask()
-        else:
-            point = self.optimizer.ask()
-        self._worker_key = (os.getpid(), id(self))  # later syncs come from other workers
-        point = self.space.to_point(self.space.to_params(point)) if point else []
-        params = self.space.to_params(point)
-        config = self.tree.decode(params)
-        trial_id = self.new_trial_id()
-        self._points[trial_id] = point
-        self._liar.add(trial_id, point)
-        return trial_id, config
-
-    def _drop(self) -> None:
-        trial_id = self.locked_trial_id
-        if trial_id is not None:
-            self._points.pop(trial_id, None)
-            self._liar.discard(trial_id)
-
-    def _update_trial(
-        self, trial_id: int, metrics: dict[str, float | None] | None, state: TrialState
-    ) -> None:
-        point = self._points.get(trial_id)
-        if point is None:
-            return
-        if state.is_pending:
-            self._liar.add(trial_id, point)
-            return
-        self._liar.discard(trial_id)
-        if state == TrialState.COMPLETE and self.space.dimensions:
-            self._tell([point], [self._y((metrics or {}).get(self.metric))])
+        self.optimizer.rng = np.random.RandomState(seed)
+        self._rng = random.Random(seed)
 
     def internal_repr(self, trial_id: int) -> dict[str, Any] | None:
         """``{"point": [...]}``: the point in skopt's space (categoricals as indices)."""
-        point = self._points.get(trial_id)
-        return None if point is None else {"point": list(point)}
+        return super().internal_repr(trial_id)
 
 
 def _placeholder() -> list[Any]:
