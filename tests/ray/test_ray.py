@@ -43,6 +43,12 @@ def test_study_runs_trials_in_ray_workers(tmp_path: Path, local_ray: None) -> No
     assert ray.is_initialized()  # a Ray the executor did not start is left running
 
 
+def test_the_ray_executor_passes_the_executor_kit(local_ray: None) -> None:
+    from hposampler.testing import check_executor
+
+    check_executor("ray")  # capabilities, outcomes and errors, reports through the actor
+
+
 def test_trials_whose_worker_dies_are_retried_with_the_same_config(
     tmp_path: Path, local_ray: None
 ) -> None:
