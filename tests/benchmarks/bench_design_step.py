@@ -27,20 +27,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench_runner import SPAN_OURS, WORKER_OURS  # noqa: E402
+from bench_runner import ONE_OURS, SPAN_OURS, WORKER_OURS  # noqa: E402
 from common import Row, print_table  # noqa: E402
 
 TURNS = 5
-
-ONE = """
-import sys, time
-from hposampler import Study
-space = {"x": {"value_range": [-5.0, 5.0]}, "y": {"value_range": [-5.0, 5.0]}}
-study = Study.create(sys.argv[1], "one", "random", space, {"loss": "min"}, seed=0)
-start = time.perf_counter()
-study.optimize(lambda c: c["x"] ** 2 + c["y"] ** 2, int(sys.argv[2]))
-print(time.perf_counter() - start)
-"""
 
 
 def _env(checkout: Path | None) -> dict[str, str]:
@@ -61,7 +51,7 @@ def _python(code: str, *args: str, env: dict[str, str]) -> str:
 def one_process(checkout: Path | None, trials: int = 2000) -> float:
     """Milliseconds per trial of one ``Study.optimize``."""
     with tempfile.TemporaryDirectory() as tmp:
-        took = float(_python(ONE, str(Path(tmp) / "s.db"), str(trials), env=_env(checkout)))
+        took = float(_python(ONE_OURS, str(Path(tmp) / "s.db"), str(trials), env=_env(checkout)))
     return took / trials * 1000
 
 
