@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import random
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from hposampler import BaseSampler, Trial, TrialState
+from hposampler import Trial, TrialState
+from hposampler.samplers import AskTellSampler
 
 from . import shims
 from .space import NevergradSpace
@@ -25,7 +25,7 @@ MAX_REPLAY = 10_000
 DEFAULT_BUDGET = 100
 
 
-class NevergradSampler(BaseSampler):
+class NevergradSampler(AskTellSampler):
     """One of nevergrad's optimizers behind hposampler's contract.
 
     Parameters
@@ -62,6 +62,9 @@ class NevergradSampler(BaseSampler):
     warning.
     """
 
+    tell_failures = True
+    internal_key = "value"
+
     def __init__(
         self,
         search_space: Mapping[str, Any],
@@ -76,14 +79,12 @@ class NevergradSampler(BaseSampler):
         super().__init__(search_space, optim_metrics=optim_metrics, trials=trials, seed=seed)
         shims.apply()
         import nevergrad as ng
+        from nevergrad.optimization.optimizerlib import NGOptBase
 
-        self.metric, self.direction = next(iter(self.optim_metrics.items()), ("loss", "min"))
         self.space = NevergradSpace(self.tree)
         self.parametrization = self.space.parametrization
         if seed is not None:
             self.parametrization.random_state.seed(seed)
-        from nevergrad.optimization.optimizerlib import NGOptBase
-
         factory = ng.optimizers.registry[optimizer]
         if budget is None and isinstance(factory, type) and issubclass(factory, NGOptBase):
             budget = DEFAULT_BUDGET  # NGOpt plans from a budget and refuses to go without
@@ -91,37 +92,32 @@ class NevergradSampler(BaseSampler):
             parametrization=self.parametrization, budget=budget, num_workers=concurrency or 1
         )
         self._rng = random.Random(seed)
-        self._values: dict[int, dict[str, Any]] = {}  # trial id -> candidate value
         self._asked: dict[int, Any] = {}  # trial id -> candidate from ask(), not yet told
-        self._deferred: list[Any] = []  # candidates waiting for a worst loss to be known
-        self._done: list[tuple[dict[str, Any], float | None]] = []  # resumed results
-        self._worst: float | None = None
+        self._candidate: Any = None  # what the last _ask() asked (None: drawn uniformly)
         self._told: set[int] = set()
         self._refuses_foreign = False
         self._synced = False  # the first _resume_done is the study's own history
         self._replay: dict[str, list[tuple[dict[str, Any], float | None]]] = {}
 
-    # -- telling ----------------------------------------------------------------------
+    # -- the space ----------------------------------------------------------------------
 
-    def _loss(self, metrics: Mapping[str, float | None] | None) -> float | None:
-        value = (metrics or {}).get(self.metric)
-        if value is None or not math.isfinite(value):
-            return None
-        return float(value) if self.direction == "min" else -float(value)
+    def _has_dimensions(self) -> bool:
+        return True  # a space of constants asks the placeholder, as nevergrad needs one
 
-    def _tell(self, candidate: Any, loss: float | None) -> None:
-        """Tell ``loss`` (``None``: the worst seen, once there is one)."""
-        if loss is None:
-            if self._worst is None:
-                self._deferred.append(candidate)
-                return
-            loss = self._worst
-        self._tell_now(candidate, loss)
-        if self._worst is None or loss > self._worst:
-            self._worst = loss
-        deferred, self._deferred = self._deferred, []
-        for waiting in deferred:
-            self._tell_now(waiting, self._worst)
+    def _to_point(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        return self.space.value(dict(params))
+
+    def _to_params(self, point: Any) -> dict[str, Any]:
+        return self.space.to_params(point)
+
+    def _valid_point(self, stored: Any) -> bool:
+        return bool(self.space.valid(stored))
+
+    # -- telling ------------------------------------------------------------------------
+
+    def _tell(self, points: list[Any], losses: list[float]) -> None:
+        for point, loss in zip(points, losses):  # what it asked, or a value it did not
+            self._tell_now(point if _is_candidate(point) else self._foreign(point), loss)
 
     def _tell_now(self, candidate: Any, loss: float) -> None:
         from nevergrad.common.errors import TellNotAskedNotSupportedError
@@ -145,44 +141,39 @@ class NevergradSampler(BaseSampler):
             return None
         return self.parametrization.spawn_child(new_value=value)
 
-    # -- resume -----------------------------------------------------------------------
+    # -- resume -------------------------------------------------------------------------
 
     def _resume_trial(self, trial: Trial, params: dict[str, Any]) -> None:
-        stored = (trial.internal or {}).get("value")
-        value = dict(stored) if self.space.valid(stored) else self.space.value(params)
-        self._values[trial.trial_id] = value
+        super()._resume_trial(trial, params)
         if not trial.state.is_pending:
             self._told.add(trial.trial_id)
-        if trial.state == TrialState.COMPLETE:
-            self._done.append((value, self._loss(trial.final_metrics)))
-        elif not trial.state.is_pending:  # failed or pruned: the worst loss
-            self._done.append((value, None))
 
     def _resume_done(self) -> None:
-        done, self._done = self._done, []
-        if not self._synced:
-            # the study's own history: kept for replay (see _ask); told when it ends
-            self._synced = True
-            for value, loss in done:
-                self._replay.setdefault(_key(value), []).append((value, loss))
+        if self._synced:  # other workers' trials: told as they come, as foreign points
+            done, self._done = self._done, []
+            for _, value, loss in done:
+                self.tell_results([value], [loss])
             return
-        for value, loss in done:  # other workers' trials: told as they come
-            self._tell(self._foreign(value), loss)
+        # the study's own history: kept for replay (see _ask); told when it ends
+        self._synced = True
+        done, self._done = self._done, []
+        for _, value, loss in done:
+            self._replay.setdefault(_key(value), []).append((value, loss))
 
     def _end_replay(self) -> None:
         """Tell the stored results the optimizer did not ask for again, as foreign points."""
         pending, self._replay = self._replay, {}
         for results in pending.values():
             for value, loss in results:
-                self._tell(self._foreign(value), loss)
-        if self._values:
+                self.tell_results([value], [loss])
+        if self.points:
             # the stream diverged from the stored one: reseed it from the history so a
             # resumed (or shared) study goes on with fresh draws instead of replaying
-            seed = self.derived_seed("resume", len(self._values))
+            seed = self.resume_seed(len(self.points))
             self.parametrization.random_state.seed(seed)
             self._rng = random.Random(seed)
 
-    def _ask(self) -> Any:
+    def _replayed(self) -> Any:
         """``optimizer.ask()``, first replaying the stored trials it proposes again.
 
         With the same seed and results an optimizer proposes the points of the run
@@ -194,61 +185,57 @@ class NevergradSampler(BaseSampler):
             return self.optimizer.ask()
         for _ in range(MAX_REPLAY):
             candidate = self.optimizer.ask()
-            results = self._replay.get(_key(self.space.value(self.space.to_params(
-                candidate.value))))  # fmt: skip
+            value = self.space.value(self.space.to_params(candidate.value))
+            results = self._replay.get(_key(value))
             if not results:
                 break
             _, loss = results.pop(0)
-            self._tell(candidate, loss)
+            self.tell_results([candidate], [loss])
             if not any(self._replay.values()):
                 self._replay = {}
         if self._replay:
             self._end_replay()
         return candidate
 
-    # -- contract ---------------------------------------------------------------------
+    # -- the contract -------------------------------------------------------------------
 
-    def _sequential_busy(self) -> bool:
+    def _ask(self) -> dict[str, Any]:
         inner = getattr(self.optimizer, "optim", self.optimizer)  # NGOpt's choice
-        return bool(self._asked) and bool(getattr(inner, "no_parallelization", False))
+        if self._asked and getattr(inner, "no_parallelization", False):
+            # a sequential optimizer has a trial pending: draw uniformly, tell it later
+            self._candidate = None
+            params, _ = self.tree.sample(lambda param: param.from_unit(self._rng.random()))
+            return self.space.value(params)
+        self._candidate = self._replayed()
+        return dict(self._candidate.value)
 
     def _eager_sample(self) -> tuple[int, dict[str, Any]]:
-        trial_id = self.new_trial_id()
-        if self._sequential_busy():
-            params, _ = self.tree.sample(lambda param: param.from_unit(self._rng.random()))
-            value = self.space.value(params)
-        else:
-            candidate = self._ask()
-            self._asked[trial_id] = candidate
-            value = candidate.value
-        params = self.space.to_params(value)
-        self._values[trial_id] = self.space.value(params)  # plain ints and floats
-        return trial_id, self.tree.decode(params)
+        trial_id, config = super()._eager_sample()
+        if self._candidate is not None:
+            self._asked[trial_id] = self._candidate
+        return trial_id, config
 
     def _drop(self) -> None:
         trial_id = self.locked_trial_id
-        if trial_id is not None:
-            self._values.pop(trial_id, None)
-            candidate = self._asked.pop(trial_id, None)
-            if candidate is not None:  # asked: an optimizer may wait for its tell
-                self._tell(candidate, None)
+        candidate = self._asked.pop(trial_id, None) if trial_id is not None else None
+        if candidate is not None:  # asked: an optimizer may wait for its tell
+            self.tell_results([candidate], [None])
+        super()._drop()
 
     def _update_trial(
         self, trial_id: int, metrics: dict[str, float | None] | None, state: TrialState
     ) -> None:
-        value = self._values.get(trial_id)
+        value = self.points.get(trial_id)
         if value is None or state.is_pending or trial_id in self._told:
             return
         self._told.add(trial_id)
-        candidate = self._asked.pop(trial_id, None)
-        if candidate is None:
-            candidate = self._foreign(value)
-        self._tell(candidate, self._loss(metrics) if state == TrialState.COMPLETE else None)
+        candidate = self._asked.pop(trial_id, None)  # told now: a sequential one may go on
+        loss = self.loss(metrics) if state == TrialState.COMPLETE else None
+        self.tell_results([value if candidate is None else candidate], [loss])
 
-    def internal_repr(self, trial_id: int) -> dict[str, Any] | None:
-        """``{"value": {...}}``: the candidate's value (choices as indices)."""
-        value = self._values.get(trial_id)
-        return None if value is None else {"value": dict(value)}
+
+def _is_candidate(point: Any) -> bool:
+    return hasattr(point, "value") and hasattr(point, "spawn_child")
 
 
 def _key(value: Mapping[str, Any]) -> str:
