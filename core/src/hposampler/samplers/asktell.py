@@ -82,8 +82,8 @@ class AskTellSampler(BaseSampler):
         self.pending = ConstantLiar(liar)
         self.points: dict[int, Any] = {}
         self.worst: float | None = None  # the largest loss told so far
-        self._deferred: list[tuple[int | None, Any]] = []  # (trial, point) awaiting a worst
-        self._done: list[tuple[int, Any, float | None]] = []  # resumed results, told at once
+        self._deferred: list[Any] = []  # points whose loss waits for a worst to be known
+        self._done: list[tuple[Any, float | None]] = []  # resumed results, told at once
 
     # -- what a subclass implements ------------------------------------------------------
 
@@ -94,13 +94,6 @@ class AskTellSampler(BaseSampler):
     def _tell(self, points: list[Any], losses: list[float]) -> None:
         """Tell the optimiser finite ``losses`` (to minimise) of ``points``, in one call."""
         raise NotImplementedError
-
-    def _tell_trials(
-        self, trial_ids: list[int | None], points: list[Any], losses: list[float]
-    ) -> None:
-        """:meth:`_tell` with the trials the points belong to (``None``: not a trial of
-        this study); override it when the optimiser needs what it asked, not the point."""
-        self._tell(points, losses)
 
     def _to_point(self, params: Mapping[str, Any]) -> Any:
         """The optimiser's point for tree parameters (``tree.encode``'s output)."""
@@ -137,46 +130,36 @@ class AskTellSampler(BaseSampler):
             return None
         return float(value) if self.direction == "min" else -float(value)
 
-    def tell_results(
-        self,
-        points: list[Any],
-        losses: list[float | None],
-        trial_ids: list[int | None] | None = None,
-    ) -> None:
-        """Tell results (of ``trial_ids``, when known); a ``None`` loss waits for the worst
-        loss seen, then gets it. Known losses go in one call (one model fit)."""
-        ids = list(trial_ids) if trial_ids is not None else [None] * len(points)
-        known = [(t, p, loss) for t, p, loss in zip(ids, points, losses) if loss is not None]
-        self._deferred += [(t, p) for t, p, loss in zip(ids, points, losses) if loss is None]
+    def tell_results(self, points: list[Any], losses: list[float | None]) -> None:
+        """Tell results; a ``None`` loss waits for the worst loss seen, then gets it.
+        Known losses go in one call (one model fit)."""
+        known = [(p, loss) for p, loss in zip(points, losses) if loss is not None]
+        self._deferred += [p for p, loss in zip(points, losses) if loss is None]
         if known:
-            self._tell_trials([t for t, _, _ in known], [p for _, p, _ in known],
-                              [loss for _, _, loss in known])  # fmt: skip
-            highest = max(loss for _, _, loss in known)
+            self._tell([p for p, _ in known], [loss for _, loss in known])
+            highest = max(loss for _, loss in known)
             self.worst = highest if self.worst is None else max(self.worst, highest)
         if self._deferred and self.worst is not None:
             deferred, self._deferred = self._deferred, []
-            self._tell_trials([t for t, _ in deferred], [p for _, p in deferred],
-                              [self.worst] * len(deferred))  # fmt: skip
+            self._tell(deferred, [self.worst] * len(deferred))
 
     # -- resume --------------------------------------------------------------------------
 
     def _resume_trial(self, trial: Trial, params: dict[str, Any]) -> None:
         stored = (trial.internal or {}).get(self.internal_key)
         point = stored if self._valid_point(stored) else self._to_point(params)
-        tid = trial.trial_id
-        self.points[tid] = point
+        self.points[trial.trial_id] = point
         if trial.state == TrialState.COMPLETE:
-            self._done.append((tid, point, self.loss(trial.final_metrics)))
+            self._done.append((point, self.loss(trial.final_metrics)))
         elif trial.state.is_pending:
-            self.pending.add(tid, point)
+            self.pending.add(trial.trial_id, point)
         elif self.tell_failures:
-            self._done.append((tid, point, None))
+            self._done.append((point, None))
 
     def _resume_done(self) -> None:
         done, self._done = self._done, []
         if done and self._has_dimensions():  # one call: one model fit
-            self.tell_results([p for _, p, _ in done], [loss for _, _, loss in done],
-                              [t for t, _, _ in done])  # fmt: skip
+            self.tell_results([p for p, _ in done], [loss for _, loss in done])
         if self.points:
             self._reseed(self.resume_seed(len(self.points)))
 
@@ -210,9 +193,9 @@ class AskTellSampler(BaseSampler):
         if not self._has_dimensions():
             return
         if state == TrialState.COMPLETE:
-            self.tell_results([point], [self.loss(metrics)], [trial_id])
+            self.tell_results([point], [self.loss(metrics)])
         elif self.tell_failures:
-            self.tell_results([point], [None], [trial_id])
+            self.tell_results([point], [None])
 
     def internal_repr(self, trial_id: int) -> dict[str, Any] | None:
         """``{"point": ...}`` (:attr:`internal_key`): the trial's point in the optimiser's

@@ -151,13 +151,13 @@ class NevergradSampler(AskTellSampler):
     def _resume_done(self) -> None:
         if self._synced:  # other workers' trials: told as they come, as foreign points
             done, self._done = self._done, []
-            for _, value, loss in done:
+            for value, loss in done:
                 self.tell_results([value], [loss])
             return
         # the study's own history: kept for replay (see _ask); told when it ends
         self._synced = True
         done, self._done = self._done, []
-        for _, value, loss in done:
+        for value, loss in done:
             self._replay.setdefault(_key(value), []).append((value, loss))
 
     def _end_replay(self) -> None:
@@ -235,7 +235,8 @@ class NevergradSampler(AskTellSampler):
 
 
 def _is_candidate(point: Any) -> bool:
-    return hasattr(point, "value") and hasattr(point, "spawn_child")
+    """Whether ``point`` is a nevergrad candidate (else a value it did not ask for)."""
+    return not isinstance(point, dict)  # values are plain dicts; reading .value costs
 
 
 def _key(value: Mapping[str, Any]) -> str:
