@@ -38,7 +38,7 @@ def run_python(code: str) -> subprocess.CompletedProcess[str]:
         env=env,
         capture_output=True,
         text=True,
-        timeout=600,  # a hang guard, not a time limit
+        timeout=1800,  # a hang guard, not a time limit (load 10 is slow)
         check=False,
     )
 

@@ -83,7 +83,7 @@ def cli(site: Path, *args: str, cwd: Path | None = None) -> subprocess.Completed
     env = {k: v for k, v in os.environ.items() if not k.startswith("HPOSAMPLER_")}
     env["PYTHONPATH"] = str(site)
     return subprocess.run([sys.executable, "-m", "hposampler", *args], capture_output=True,
-                          text=True, env=env, cwd=cwd, timeout=600, check=False)  # fmt: skip
+                          text=True, env=env, cwd=cwd, timeout=1800, check=False)  # fmt: skip
 
 
 def test_a_plugin_adds_a_command_and_cannot_replace_a_core_one(site: Path) -> None:

@@ -37,5 +37,5 @@ def test_the_optuna_backend_does_not_load_the_views() -> None:
         f"print(sorted(m for m in sys.modules if m.startswith({heavy!r})))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=300, check=True)  # fmt: skip
+                         timeout=1800, check=True)  # fmt: skip
     assert out.stdout.strip() == "[]"

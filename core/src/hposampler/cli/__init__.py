@@ -10,8 +10,10 @@ and :mod:`~hposampler.cli.bench`. Plugins add commands through the
 ``importance``); :class:`~hposampler.cli.base.PluginGroup` lists and runs them.
 
 The command line is the top layer: it may import every other part of hposampler,
-and nothing imports it. Commands import what they use when they run, so
-``hposampler --help`` starts without loading studies, storage or plugins.
+and nothing imports it. Commands import what they use when they run, so a core
+command starts without loading studies or storage it does not use, and without
+loading plugins; ``hposampler --help`` loads the plugin modules (not their heavy
+libraries) to list the commands they add.
 """
 
 from __future__ import annotations

@@ -56,7 +56,9 @@ class PluginGroup(click.Group):
     named like one of the group's own is a clash (``hposampler list`` shows it).
     """
 
-    def _plugin_commands(self) -> dict[str, Any]:
+    def plugin_commands(self) -> dict[str, Any]:
+        """The commands plugins register, by name (the group's own are reserved first, so a
+        plugin's command of the same name is a clash, not a replacement)."""
         from hposampler.plugins.registry import PluginInfo, get_registry
         from hposampler.plugins.specs import CommandSpec
 
@@ -71,14 +73,13 @@ class PluginGroup(click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         """The group's commands and the plugins' ones, by name."""
-        return sorted({*self.commands, *self._plugin_commands()})
+        return sorted({*self.commands, *self.plugin_commands()})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        """The group's own command, else a plugin's (built now)."""
-        plugins = self._plugin_commands()  # also records plugins' clashes with our own
+        """The group's own command (no plugin is loaded for it), else a plugin's (built now)."""
         if cmd_name in self.commands:
             return self.commands[cmd_name]
-        spec = plugins.get(cmd_name)
+        spec = self.plugin_commands().get(cmd_name)
         if spec is None:
             return None
         command: click.Command = spec.factory()
@@ -86,7 +87,7 @@ class PluginGroup(click.Group):
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """List commands with their short help; a plugin's from its spec (not built)."""
-        plugins = self._plugin_commands()
+        plugins = self.plugin_commands()
         names = self.list_commands(ctx)
         limit = formatter.width - 6 - max((len(n) for n in names), default=0)
         rows = []

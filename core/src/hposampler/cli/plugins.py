@@ -74,8 +74,10 @@ def _problems(registry: Any) -> dict[str, list[dict[str, Any]]]:
 def plugin_listing() -> dict[str, Any]:
     """What ``hposampler list --json`` prints: every plugin kind, and the plugins'
     failures, disabled plugins and clashes."""
+    from hposampler.cli.base import main
     from hposampler.plugins.registry import get_registry
 
+    main.plugin_commands()  # the core's commands first: a plugin's namesake is a clash
     registry = get_registry()
     executors = [
         {"name": name, "description": spec.description, "plugin": info.name}

@@ -12,7 +12,6 @@ the objective by name (processes, Ray) run them too.
 from __future__ import annotations
 
 import concurrent.futures
-import os
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -21,11 +20,9 @@ from hposampler.study.channels import Hub
 from hposampler.study.executors import Executor, ExecutorCapabilities, make_executor
 from hposampler.study.messages import Outcome, Reply, Report
 from hposampler.study.objective import TrialHandle, run_objective
+from hposampler.testing.checks import call_limit
 
 __all__ = ["check_executor"]
-
-#: Seconds the kit waits for one future: a hang guard, not a speed limit.
-WAIT = float(os.environ.get("HPOSAMPLER_KIT_CALL_TIMEOUT", "600"))
 
 
 def square(config: dict[str, Any]) -> float:
@@ -50,11 +47,12 @@ def _fail(check: str, label: str, what: str) -> None:
 
 
 def _outcome(future: concurrent.futures.Future[Any], check: str, label: str) -> Outcome:
+    limit = call_limit()  # a hang guard scaled by this machine's slowness, as for samplers
     try:
-        outcome: object = future.result(timeout=WAIT)
+        outcome: object = future.result(timeout=limit)
     except concurrent.futures.TimeoutError:
         outcome = None
-        _fail(check, label, f"a trial did not finish within {WAIT:g} s")
+        _fail(check, label, f"a trial made no progress within {limit:.0f} s (a hang?)")
     if not isinstance(outcome, Outcome):
         raise AssertionError(
             f"[{check}] executor {label!r}: the future held {outcome!r}, not the Outcome of "
@@ -83,7 +81,7 @@ def _check_channels(pool: Executor, label: str) -> None:
         handle = TrialHandle(0, {"x": 1.0}, 1, channels.for_trial(0))
         future = pool.submit(run_objective, reporting, handle, True)
         reports: list[Any] = []
-        deadline = time.monotonic() + WAIT
+        deadline = time.monotonic() + call_limit()
         while not future.done() and time.monotonic() < deadline:
             concurrent.futures.wait([future, hub.wake], timeout=0.5,
                                     return_when=concurrent.futures.FIRST_COMPLETED)  # fmt: skip
