@@ -319,3 +319,65 @@ def test_sync_reaches_an_ablator_style_override_without_hooks() -> None:
     assert worker.told == [(0, {"loss": 0.25}, TrialState.COMPLETE)]
     assert worker.trial_states == {0: TrialState.COMPLETE}
     assert worker.eager_sample()[0] == 1
+
+
+class Curves(Minimal):
+    """Keeps learning curves through the ``_report`` hook; final results through
+    ``_update_trial``."""
+
+    def __init__(self, search_space: Any, **kwargs: Any) -> None:
+        super().__init__(search_space, **kwargs)
+        self.reports: list[tuple[int, int, Any]] = []
+        self.updates: list[tuple[int, Any, TrialState]] = []
+
+    def _report(self, trial_id: int, step: int, metrics: dict[str, float | None]) -> None:
+        self.reports.append((trial_id, step, metrics))
+
+    def _update_trial(self, trial_id: int, metrics: Any, state: TrialState) -> None:
+        self.updates.append((trial_id, metrics, state))
+
+
+def test_report_reaches_the_report_hook_with_its_step_validated() -> None:
+    sampler = Curves(SPACE, optim_metrics={"loss": "min"})
+    tid, _, _ = sampler.eager_sample()
+    sampler.unlock(drop=False)
+    sampler.report(tid, 3, {"loss": float("nan")})
+    sampler.update_trial(tid, {"loss": 0.5}, TrialState.RUNNING)  # ablator's call: no step
+    sampler.update_trial(tid, {"loss": 0.25}, TrialState.COMPLETE)
+    assert sampler.reports == [(0, 3, {"loss": None})]
+    assert sampler.updates == [
+        (0, {"loss": 0.5}, TrialState.RUNNING),
+        (0, {"loss": 0.25}, TrialState.COMPLETE),
+    ]
+    assert sampler.reporting_step is None
+    with pytest.raises(MetricsError, match="unexpected: \\['acc'\\]"):
+        sampler.report(tid, 4, {"loss": 1.0, "acc": 2.0})
+    assert len(sampler.reports) == 1
+
+
+def test_without_a_report_hook_reports_are_running_updates() -> None:
+    class Plain(Minimal):
+        def __init__(self, search_space: Any, **kwargs: Any) -> None:
+            super().__init__(search_space, **kwargs)
+            self.updates: list[tuple[int, Any, TrialState]] = []
+
+        def _update_trial(self, trial_id: int, metrics: Any, state: TrialState) -> None:
+            self.updates.append((trial_id, metrics, state))
+
+    sampler = Plain(SPACE, optim_metrics={"loss": "min"})
+    tid, _, _ = sampler.eager_sample()
+    sampler.unlock(drop=False)
+    sampler.report(tid, 7, {"loss": 2.0})
+    assert sampler.updates == [(0, {"loss": 2.0}, TrialState.RUNNING)]
+
+
+def test_an_ablator_style_override_sees_the_report_step() -> None:
+    class Ported(AblatorStyle):
+        def update_trial(self, trial_id: int, metrics: Any, state: Any) -> None:
+            self.told.append((trial_id, metrics, state, self.reporting_step))
+
+    sampler = Ported(SPACE, optim_metrics={"loss": "min"})
+    tid, _, _ = sampler.eager_sample()
+    sampler.unlock(drop=False)
+    sampler.report(tid, 2, {"loss": 1.0})
+    assert sampler.told == [(0, {"loss": 1.0}, TrialState.RUNNING, 2)]

@@ -8,8 +8,10 @@ back through :meth:`BaseSampler.update_trial`.
 
 A backend implements :meth:`~BaseSampler._eager_sample` and
 :meth:`~BaseSampler.internal_repr`; :meth:`~BaseSampler._drop`,
-:meth:`~BaseSampler._update_trial`, :meth:`~BaseSampler._resume_trial` and
-:meth:`~BaseSampler._resume_done` have no-op defaults. Everything users can get
+:meth:`~BaseSampler._update_trial`, :meth:`~BaseSampler._report`,
+:meth:`~BaseSampler._resume_trial` and :meth:`~BaseSampler._resume_done` have
+defaults (``_report`` hands an intermediate result to ``_update_trial``; the
+others do nothing). Everything users can get
 wrong (lock order, unknown trial ids, metric names, ``None`` metrics) is checked
 here, once, for all backends, and so is resuming: after the backend's
 ``__init__`` the base class encodes every earlier trial through the compiled
@@ -418,11 +420,22 @@ class BaseSampler(metaclass=_SamplerMeta):
             If metric names differ from ``optim_metrics`` or values are not numbers.
         """
         if self._in_update:  # an ablator-style override calling super(): already checked
-            self._update_trial(trial_id, metrics, TrialState(state))  # type: ignore[arg-type]
+            self._backend_update(trial_id, metrics, TrialState(state))  # type: ignore[arg-type]
             return
         checked_state, checked = self._check_update(trial_id, metrics, state)
-        self._update_trial(trial_id, checked, checked_state)
+        self._backend_update(trial_id, checked, checked_state)
         self._record_update(trial_id, checked, checked_state)
+
+    def _backend_update(
+        self, trial_id: int, metrics: dict[str, float | None] | None, state: TrialState
+    ) -> None:
+        """An intermediate result with its step goes to :meth:`_report`, the rest to
+        :meth:`_update_trial`."""
+        step = self.reporting_step
+        if step is not None and state == TrialState.RUNNING and metrics is not None:
+            self._report(trial_id, step, metrics)
+        else:
+            self._update_trial(trial_id, metrics, state)
 
     update_trial._hposampler_checked = True  # type: ignore[attr-defined]
 
@@ -430,8 +443,10 @@ class BaseSampler(metaclass=_SamplerMeta):
         """Learn an intermediate result of a running trial (``trial.report`` in an objective).
 
         This is ablator's intermediate call, ``update_trial(trial_id, metrics,
-        RUNNING)``, with the step known: backends that use steps (Optuna's
-        intermediate values) read :attr:`reporting_step` in their update.
+        RUNNING)``, with the step known: it is validated like any update, and the
+        backend receives it through :meth:`_report` (an ablator-style
+        ``update_trial`` override receives the update itself, and may read
+        :attr:`reporting_step`).
         """
         self.reporting_step = step
         try:
@@ -491,6 +506,16 @@ class BaseSampler(metaclass=_SamplerMeta):
 
         The default does nothing: right for a backend that does not learn from results.
         """
+
+    def _report(self, trial_id: int, step: int, metrics: dict[str, float | None]) -> None:
+        """Learn a validated intermediate result of a running trial at ``step``.
+
+        Called for :meth:`report` (an objective's ``trial.report``). The default hands
+        it to :meth:`_update_trial` as a RUNNING update without the step: right for a
+        backend that does not tell steps apart; one that keeps learning curves
+        (Optuna's intermediate values) implements this.
+        """
+        self._update_trial(trial_id, metrics, TrialState.RUNNING)
 
     def _resume_trial(self, trial: Trial, params: dict[str, Any]) -> None:
         """Take a trial this sampler did not issue into account.

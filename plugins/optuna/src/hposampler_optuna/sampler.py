@@ -298,6 +298,19 @@ class OptunaSampler(BaseSampler):
                 raise
             self.exhausted = True
 
+    def _report(self, trial_id: int, step: int, metrics: dict[str, float | None]) -> None:
+        """Store the intermediate value at ``step`` (single-objective studies)."""
+        number = self._numbers.get(trial_id)
+        if number is None or trial_id not in self._live or len(self.optim_metrics) != 1:
+            return
+        value = self._values(metrics)[0]
+        if not math.isfinite(value):
+            return
+        internal_id = self.storage.get_trial_id_from_study_id_trial_number(self._study_id, number)
+        # the storage keeps the latest value of a step (trial.report the first)
+        self.storage.set_trial_intermediate_value(internal_id, step, value)
+        self._steps[trial_id] = step + 1
+
     def _update_trial(
         self, trial_id: int, metrics: dict[str, float | None] | None, state: TrialState
     ) -> None:
@@ -307,19 +320,9 @@ class OptunaSampler(BaseSampler):
         if state == TrialState.WAITING:
             return
         live = self._live.get(trial_id)
-        if state == TrialState.RUNNING:
-            if metrics and len(self.optim_metrics) == 1 and live is not None:
-                value = self._values(metrics)[0]
-                if math.isfinite(value):
-                    step = self.reporting_step
-                    if step is None:  # ablator's intermediate call: steps count up
-                        step = self._steps.get(trial_id, 0)
-                    internal_id = self.storage.get_trial_id_from_study_id_trial_number(
-                        self._study_id, number
-                    )
-                    # the storage keeps the latest value of a step (trial.report the first)
-                    self.storage.set_trial_intermediate_value(internal_id, step, value)
-                    self._steps[trial_id] = step + 1
+        if state == TrialState.RUNNING:  # ablator's intermediate call: steps count up
+            if metrics:
+                self._report(trial_id, self._steps.get(trial_id, 0), metrics)
             return
         terminal = self._terminal_state(state)
         values = self._values(metrics) if terminal == OptunaState.COMPLETE else None
