@@ -31,17 +31,37 @@ from typing import Any
 from hposampler.errors import HposamplerError, StudyError
 from hposampler.samplers.trial import TrialState
 from hposampler.storage import TrialRecord
-from hposampler.study.ledger import HEARTBEAT_INTERVAL, Ledger, RunnerStudy, Verdict, judge
+from hposampler.study.ledger import (
+    ASKER,
+    HEARTBEAT_INTERVAL,
+    Ledger,
+    RunnerStudy,
+    Verdict,
+    driver_id,
+    judge,
+)
 from hposampler.study.messages import Outcome, Reply, Request, error_reply
 from hposampler.study.objective import TrialHandle, split_result, take_constraints
+from hposampler.study.records import RecordReader
 
-__all__ = ["AskTell", "TELL_STATES"]
+__all__ = ["TELL_STATES", "AskTell", "resumed_ledger"]
 
 #: Compare-and-set attempts of a tell whose trial's heartbeat keeps changing under it.
 MAX_TELL_RACES = 10
 
 #: The states :meth:`AskTell.tell` accepts.
 TELL_STATES = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+
+
+def resumed_ledger(study: RunnerStudy, reader: RecordReader) -> Ledger:
+    """The ledger ``ask`` runs on, its sampler resumed from every stored trial."""
+    revision = study.storage.revision(study.name)  # before the rows: nothing is missed
+    records = reader.read()
+    pruner = study.config.create_pruner()
+    sampler = study.config.create(trials=[r.trial for r in records], pruner=pruner)
+    return Ledger(
+        study, sampler, records, revision=revision, pruner=pruner, driver=driver_id(ASKER)
+    )
 
 
 class _AskChannel:

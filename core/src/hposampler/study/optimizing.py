@@ -83,10 +83,28 @@ def _check_importable(objective: Objective, executor: str) -> None:
 
 
 def optimize(
+    study: RunnerStudy,
+    reader: RecordReader,
+    objective: Objective | str,
+    run: RunOptions,
+    progress: bool = False,
+) -> None:
+    """Run ``objective`` on ``study`` until it has ``run.n_trials`` finished trials;
+    ``progress``: with a progress bar on the terminal."""
+    run.check()
+    if progress:
+        from hposampler.study.progress import progress_bar
+
+        done = sum(1 for r in reader.read() if r.state.is_finished)
+        with progress_bar(dict(study.config.optim_metrics), run.n_trials, done) as bar:
+            _optimize(study, reader, objective, attrs.evolve(run, callbacks=(*run.callbacks, bar)))
+        return
+    _optimize(study, reader, objective, run)
+
+
+def _optimize(
     study: RunnerStudy, reader: RecordReader, objective: Objective | str, run: RunOptions
 ) -> None:
-    """Run ``objective`` on ``study`` until it has ``run.n_trials`` finished trials."""
-    run.check()
     if isinstance(objective, str):
         objective = load_objective(objective)
     revision = study.storage.revision(study.name)  # before the rows: nothing is missed

@@ -10,8 +10,10 @@ from hposampler.errors import StudyError
 from hposampler.samplers.trial import TrialState
 from hposampler.space.tree import SpaceTree
 from hposampler.storage import Storage, TrialRecord
+from hposampler.study.ledger import RunnerStudy
+from hposampler.study.records import RecordReader
 
-__all__ = ["complete_config", "copy_trials"]
+__all__ = ["complete_config", "copy_trials", "enqueue_trial"]
 
 
 def _overlay(base: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
@@ -82,3 +84,25 @@ def copy_trials(
     except BaseException:
         target.delete_study(name)
         raise
+
+
+#: Attempts at storing an enqueued trial when other workers keep taking the id first.
+MAX_ENQUEUE_RACES = 100
+
+
+def enqueue_trial(
+    study: RunnerStudy, reader: RecordReader, config: dict[str, Any], user_attrs: dict[str, Any]
+) -> int:
+    """Store ``config`` WAITING under the next free id of ``study``; returns the id.
+
+    ``reader`` (a :class:`~hposampler.study.records.RecordReader`) counts the
+    stored rows, reading only the rows written since its last read.
+    """
+    for _ in range(MAX_ENQUEUE_RACES):  # another process may take the id first
+        trial_id = len(reader.read())
+        record = TrialRecord(trial_id, TrialState.WAITING, config, user_attrs=user_attrs)
+        if study.storage.create_trial(study.name, record):
+            return trial_id
+    raise StudyError(  # pragma: no cover - a storage that never accepts a new id
+        f"study {study.name!r}: could not store an enqueued trial in {study.storage.url}"
+    )

@@ -23,29 +23,21 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import attrs
-
 from hposampler.errors import (
-    HposamplerError,
-    MetricsError,
-    SamplerOptionsError,
-    StorageError,
     StudyError,
 )
-from hposampler.samplers.base import normalize_optim_metrics
 from hposampler.samplers.trial import Trial, TrialState
 from hposampler.selection import SamplerConfig
 from hposampler.space.tree import SpaceTree, compile_space
 from hposampler.storage import Storage, TrialRecord, make_storage
-from hposampler.study import arguments, optimizing, results
-from hposampler.study.asktell import AskTell
-from hposampler.study.ledger import ASKER, Ledger, driver_id
+from hposampler.study import arguments, definition, optimizing, results
+from hposampler.study.asktell import AskTell, resumed_ledger
 from hposampler.study.objective import Objective, TrialHandle, load_objective, run_objective
 from hposampler.study.optimizing import RunOptions
 from hposampler.study.records import RecordReader
 from hposampler.study.results import flatten_config, is_feasible, study_summary
 from hposampler.study.runner import HEARTBEAT_INTERVAL, MAX_ATTEMPTS, MAX_CONSECUTIVE_DUPLICATES
-from hposampler.study.steering import complete_config, copy_trials
+from hposampler.study.steering import complete_config, copy_trials, enqueue_trial
 
 __all__ = [
     "MAX_ATTEMPTS",
@@ -70,14 +62,6 @@ Callback = Callable[["Study", TrialRecord], None]
 StorageLike = str | os.PathLike[str] | Storage
 
 
-def _options_dict(options: Any, what: str) -> dict[str, Any]:
-    if options is not None and not isinstance(options, Mapping):
-        raise SamplerOptionsError(
-            f"{what} must be a dict of option names to values, got {options!r}"
-        )
-    return dict(options or {})
-
-
 class Study:
     """A named study in a storage: its definition and all its trials.
 
@@ -99,7 +83,7 @@ class Study:
         self.config = config
         self._compiled: SpaceTree | None = None
         self._stop = False
-        self._asktell = AskTell(self, self._ask_ledger)
+        self._asktell = AskTell(self, lambda: resumed_ledger(self, self._reader))
         self._reader = RecordReader(storage, name, self._tree)
         #: Whether this object's :meth:`create` call stored the study (``False`` when it
         #: loaded an existing one): e.g. to enqueue first configs exactly once.
@@ -169,23 +153,10 @@ class Study:
             If the study exists and ``load_if_exists`` is false.
         """
         name = arguments.study_name(name)
-        if not normalize_optim_metrics(optim_metrics):
-            raise MetricsError('a study needs optim_metrics, e.g. {"loss": "min"}')
-        if sampler_options is not None and not isinstance(sampler_options, Mapping):
-            raise SamplerOptionsError(
-                f"sampler_options must be a dict of option names to values, got {sampler_options!r}"
-            )
-        config = SamplerConfig(
-            sampler=sampler,
-            search_space=search_space,  # validated (a dict is required) by the converter
-            optim_metrics=dict(optim_metrics),
-            seed=seed,
-            options=dict(sampler_options or {}),
-            pruner=pruner,
-            pruner_options=_options_dict(pruner_options, "pruner_options"),
-            constraints=constraints,
-        )
-        config.create(pruner=config.create_pruner())  # validate everything before storing
+        config = definition.build_config(
+            sampler, search_space, optim_metrics, seed, sampler_options, pruner,
+            pruner_options, constraints,
+        )  # fmt: skip
         store = make_storage(storage)
         try:
             store.create_study(name, config.to_dict())
@@ -193,30 +164,12 @@ class Study:
             if not load_if_exists or not store.has_study(name):
                 raise
             study = cls.load(store, name)  # another process may have created it just now
-            study._adopt(config)
+            definition.adopt(store, name, study.config, config)
+            study.config = config
             return study
         study = cls(store, name, config)
         study.created = True
         return study
-
-    def _adopt(self, config: SamplerConfig) -> None:
-        stored = self.config.to_dict()
-        new = config.to_dict()
-        for key in ("search_space", "optim_metrics", "constraints"):
-            if stored.get(key) != new.get(key):
-                raise StudyError(
-                    f"study {self.name!r} in {self.storage.url} was created with another "
-                    f"{key.replace('_', ' ')}; use a new study name for a new {key}"
-                )
-        if stored != new:
-            logger.info(
-                "study %s: sampler changed from %s to %s",
-                self.name,
-                stored["sampler"],
-                new["sampler"],
-            )
-            self.storage.update_definition(self.name, new)
-            self.config = config
 
     @classmethod
     def load(cls, storage: StorageLike, name: str, read_only: bool = False) -> Study:
@@ -234,12 +187,7 @@ class Study:
         """
         name = arguments.study_name(name)
         store = make_storage(storage, read_only=read_only)
-        data = store.load_definition(name)
-        try:
-            config = SamplerConfig.from_dict(data)
-        except HposamplerError as exc:
-            raise StorageError(f"study {name!r}: stored definition is invalid: {exc}") from None
-        study = cls(store, name, config)
+        study = cls(store, name, definition.load_config(store, name))
         study.records()  # validate every stored trial now
         return study
 
@@ -304,15 +252,7 @@ class Study:
             the space, naming the key and the reason; for non-JSON user attributes.
         """
         full = complete_config(self._tree(), config, self.name)
-        attrs_checked = arguments.user_attrs(user_attrs)
-        for _ in range(100):  # another process may take the id first
-            trial_id = len(self.records())  # only the rows written since the last read
-            record = TrialRecord(trial_id, TrialState.WAITING, full, user_attrs=attrs_checked)
-            if self.storage.create_trial(self.name, record):
-                return trial_id
-        raise StudyError(  # pragma: no cover - a storage that never accepts a new id
-            f"study {self.name!r}: could not store an enqueued trial in {self.storage.url}"
-        )
+        return enqueue_trial(self, self._reader, full, arguments.user_attrs(user_attrs))
 
     @property
     def user_attrs(self) -> dict[str, Any]:
@@ -490,16 +430,6 @@ class Study:
         """
         return self._asktell.tell(trial, result, state)
 
-    def _ask_ledger(self) -> Ledger:
-        """The ledger ``ask`` runs on, its sampler resumed from every stored trial."""
-        revision = self.storage.revision(self.name)  # before the rows: nothing is missed
-        records = self.records()
-        pruner = self.config.create_pruner()
-        sampler = self.config.create(trials=[r.trial for r in records], pruner=pruner)
-        return Ledger(
-            self, sampler, records, revision=revision, pruner=pruner, driver=driver_id(ASKER)
-        )
-
     # -- running --------------------------------------------------------------------
 
     def optimize(
@@ -586,13 +516,4 @@ class Study:
             executor_options, heartbeat_interval, trial_timeout,
         )  # fmt: skip
         self._stop = False
-        if not progress:
-            optimizing.optimize(self, self._reader, objective, run)
-            return
-        from hposampler.study.progress import progress_bar
-
-        run.check()
-        done = sum(1 for r in self.records() if r.state.is_finished)
-        with progress_bar(self.optim_metrics, n_trials, done) as bar:
-            run = attrs.evolve(run, callbacks=(*run.callbacks, bar))
-            optimizing.optimize(self, self._reader, objective, run)
+        optimizing.optimize(self, self._reader, objective, run, progress=progress)
