@@ -328,3 +328,11 @@ def interruptible() -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def tiny_sleep(config: dict[str, Any]) -> float:
+    """1-3 ms of work (the shortest trials a real study has)."""
+    import time
+
+    time.sleep(0.001 + 0.002 * config["x"])
+    return float(config["x"])

@@ -355,5 +355,5 @@ def test_delete_refuses_while_a_worker_runs_a_trial(tmp_path: Path) -> None:
                                started_at=now, heartbeat_at=now, driver="elsewhere:1:a"))  # fmt: skip
     result = CliRunner().invoke(main, ["delete", "busy", "--storage", str(db), "--yes"])
     assert result.exit_code == 2
-    assert "1 trial(s) running under live workers (trials 0); stop the workers" in result.output
+    assert "has 1 live worker(s) (elsewhere:1:a); stop them first" in result.output
     assert len(Study.load(db, "busy").records()) == 1

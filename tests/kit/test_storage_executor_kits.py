@@ -20,7 +20,7 @@ def test_sqlite_passes_the_storage_kit_by_path_and_by_factory(tmp_path: Path) ->
     check_storage(f"sqlite:///{tmp_path / 'b.db'}")
     check_storage(lambda: SQLiteStorage(tmp_path / "c.db"))
     assert list(STORAGE_CHECKS) == [
-        "studies", "trial_ids", "revisions", "claims", "round_trip", "delete"
+        "studies", "trial_ids", "revisions", "claims", "round_trip", "delete", "leases"
     ]  # fmt: skip
 
 
@@ -52,8 +52,15 @@ class LosesKeyOrder(SQLiteStorage):
 class DeletesOnlyTrials(SQLiteStorage):
     """Deletes a study's trials but keeps the study."""
 
-    def delete_study(self, name: str) -> None:
-        self._db.execute("DELETE FROM trials WHERE study = ?", (name,))
+    def delete_study(self, name: str, check: Any = None) -> int:
+        return int(self._db.execute("DELETE FROM trials WHERE study = ?", (name,)).rowcount)
+
+
+class IgnoresLeases(SQLiteStorage):
+    """Deletes without asking the check (no lease, no liveness)."""
+
+    def delete_study(self, name: str, check: Any = None) -> int:
+        return super().delete_study(name)
 
 
 @pytest.mark.parametrize(
@@ -63,6 +70,7 @@ class DeletesOnlyTrials(SQLiteStorage):
         (ClaimsBlindly, r"\[claims\] .*not compare-and-set"),
         (LosesKeyOrder, r"\[round_trip\] "),
         (DeletesOnlyTrials, r"\[delete\] .*the study is still there"),
+        (IgnoresLeases, r"\[leases\] .*went on after its check raised"),
     ],
 )
 def test_broken_storages_fail_the_kit_naming_the_check(

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
         get_sampler_spec,
         make_sampler,
     )
+    from hposampler.study import delete_study
     from hposampler.study.study import Study
 
 __version__ = "0.1.0"
@@ -79,6 +80,7 @@ __all__ = [
     "available_pruners",
     "available_samplers",
     "compile_space",
+    "delete_study",
     "get_sampler_spec",
     "hookimpl",
     "make_pruner",
@@ -99,6 +101,7 @@ _LAZY = {
     "get_sampler_spec": "selection",
     "make_sampler": "selection",
     "Study": "study",
+    "delete_study": "study",
 }
 
 

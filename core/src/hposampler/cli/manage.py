@@ -6,10 +6,7 @@ import json
 
 import click
 
-from hposampler.cli.base import (
-    storage_option,
-    user_errors,
-)
+from hposampler.cli.base import storage_option, user_errors
 
 
 @click.command()
@@ -20,36 +17,23 @@ from hposampler.cli.base import (
 def delete(name: str, storage: str, yes: bool) -> None:
     """Delete study NAME and all its trials from the storage.
 
-    Asks first unless --yes. Refused while a worker still runs one of its trials
-    (a RUNNING trial whose worker is alive or whose heartbeat is fresh): stop the
-    workers first.
+    Asks first unless --yes. Refused while a worker of the study is alive (it
+    holds a lease it renews at every heartbeat, between trials too, or a RUNNING
+    trial with a fresh heartbeat): stop the workers first. The check and the
+    deletion are one transaction, so no worker can start in between.
     """
-    import time as _time
-
-    from hposampler.errors import StudyError
-    from hposampler.samplers.trial import TrialState
-    from hposampler.study.runner import is_stale
+    from hposampler.study import delete_study
     from hposampler.study.study import Study
 
     study = Study.load(storage, name)
-    live = [
-        r for r in study.records()
-        if r.state == TrialState.RUNNING and not is_stale(r, _time.time())
-    ]  # fmt: skip
-    if live:
-        ids = ", ".join(str(r.trial_id) for r in live[:10])
-        raise StudyError(
-            f"study {name!r} has {len(live)} trial(s) running under live workers (trials "
-            f"{ids}); stop the workers first (Ctrl-C or kill), then delete it"
-        )
-    count = len(study.records())
     if not yes:
+        count = len(study.records())
         click.confirm(
             f"delete study {name!r} and its {count} trials from {study.storage.url}?",
             abort=True,
         )
-    study.storage.delete_study(name)
-    click.echo(f"deleted study {name} ({count} trials) from {study.storage.url}")
+    deleted = delete_study(study.storage, name)
+    click.echo(f"deleted study {name} ({deleted} trials) from {study.storage.url}")
 
 
 @click.command()

@@ -27,6 +27,7 @@ from hposampler.plugins.specs import StorageSpec
 from hposampler.storage.base import (
     CLAIM_COLUMNS,
     TRIAL_COLUMNS,
+    HoldersCheck,
     Storage,
     TrialRecord,
     claim_key,
@@ -42,6 +43,7 @@ from hposampler.storage.sqlite import SCHEMA_VERSION, SQLiteStorage, resolve_sql
 __all__ = [
     "CLAIM_COLUMNS",
     "SCHEMA_VERSION",
+    "HoldersCheck",
     "TRIAL_COLUMNS",
     "SQLiteStorage",
     "Storage",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import attrs
@@ -24,6 +24,7 @@ from hposampler.samplers.trial import Trial, TrialState, metric_value
 __all__ = [
     "CLAIM_COLUMNS",
     "MAX_JSON_CHARS",
+    "HoldersCheck",
     "MAX_TRIAL_ID",
     "TRIAL_COLUMNS",
     "Storage",
@@ -37,6 +38,11 @@ __all__ = [
     "record_from_row",
     "record_to_row",
 ]
+
+
+#: ``check(holders)``: what :meth:`Storage.delete_study` calls inside its transaction
+#: with ``{driver: latest heartbeat or None}``; it raises to refuse the deletion.
+HoldersCheck = Callable[[Mapping[str, "float | None"]], None]
 
 
 @attrs.frozen
@@ -146,9 +152,18 @@ class Storage(Protocol):
         """Replace a study's definition (e.g. when switching sampler)."""
         ...
 
-    def delete_study(self, name: str) -> None:
-        """Delete a study and all its trials in one transaction;
-        :class:`~hposampler.errors.StudyError` if there is none."""
+    def delete_study(self, name: str, check: HoldersCheck | None = None) -> int:
+        """Delete a study, its trials and its leases in one transaction; returns the
+        number of trials deleted. :class:`~hposampler.errors.StudyError` if there is
+        none.
+
+        ``check(holders)``, when given, is called inside that transaction, before
+        anything is deleted, with ``{driver: latest heartbeat}`` of every lease (see
+        :meth:`heartbeat`) and of every RUNNING trial's driver (its heartbeat, else
+        its start; ``None`` when unknown); an exception it raises rolls the
+        transaction back and propagates. Workers cannot write in between, so a
+        study is never deleted under a worker the check saw alive.
+        """
         ...
 
     def create_trial(self, study: str, record: TrialRecord, limit: int | None = None) -> bool:
@@ -172,7 +187,13 @@ class Storage(Protocol):
         ...
 
     def heartbeat(self, study: str, driver: str, when: float) -> None:
-        """Set ``heartbeat_at`` of every RUNNING trial of ``driver``."""
+        """Set ``heartbeat_at`` of every RUNNING trial of ``driver``, and renew the
+        driver's *lease* on the study (create it at ``when``): a worker between two
+        trials runs none, and its lease is what shows it alive."""
+        ...
+
+    def release(self, study: str, driver: str) -> None:
+        """Drop ``driver``'s lease on the study (its worker ended); no error if none."""
         ...
 
     def revision(self, study: str) -> int:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import sqlite3
 import time
@@ -37,6 +38,7 @@ from hposampler.samplers.trial import TrialState
 from hposampler.storage.base import (
     CLAIM_COLUMNS,
     TRIAL_COLUMNS,
+    HoldersCheck,
     TrialRecord,
     claim_key,
     dumps,
@@ -86,6 +88,15 @@ CREATE INDEX IF NOT EXISTS trials_by_state ON trials (study, state);
 
 #: Indexes files written by earlier releases lack (added when the file is opened).
 _INDEXES = "CREATE INDEX IF NOT EXISTS trials_by_state ON trials (study, state)"
+
+#: Workers' leases on their studies (see ``heartbeat``), added when a file is opened
+#: for writing: earlier releases ignore the table, so the schema version stays.
+_LEASES = """CREATE TABLE IF NOT EXISTS leases (
+    study TEXT NOT NULL,
+    driver TEXT NOT NULL,
+    heartbeat_at REAL NOT NULL,
+    PRIMARY KEY (study, driver)
+)"""
 
 # version 1 -> 2: multi-worker columns
 _UPGRADE_1 = """
@@ -141,6 +152,13 @@ def _stored_int(value: Any, table: str, column: str, study: str | None = None) -
         f"{where} holds {value!r}, not an integer: the file was changed outside hposampler; "
         "restore a backup"
     )
+
+
+def _stored_real(value: Any) -> float | None:
+    """A time column as stored: a finite number, else ``None`` (unknown)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
 
 
 def _where_studies_are(path: Path) -> str:
@@ -267,6 +285,7 @@ class SQLiteStorage:
                     f"version {SCHEMA_VERSION}. Upgrade hposampler or use another file."
                 )
             self._db.execute(_INDEXES)
+            self._db.execute(_LEASES)
 
     def _run_script(self, script: str) -> None:
         # statement by statement: executescript() would commit the open transaction
@@ -328,15 +347,40 @@ class SQLiteStorage:
                 "`hposampler run --resume`) or choose another name"
             ) from None
 
-    def delete_study(self, name: str) -> None:
-        """Delete a study and all its trials (one transaction); :class:`StudyError` if none."""
+    def delete_study(self, name: str, check: HoldersCheck | None = None) -> int:
+        """Delete a study, its trials and leases in one transaction; returns the number
+        of trials deleted. ``check(holders)`` runs inside it first (see
+        :meth:`Storage.delete_study`); :class:`StudyError` if there is no such study."""
 
-        def delete() -> int:
-            self._db.execute("DELETE FROM trials WHERE study = ?", (name,))
-            return int(self._db.execute("DELETE FROM studies WHERE name = ?", (name,)).rowcount)
+        def delete() -> int | None:
+            if check is not None:
+                check(self._holders(name))
+            trials = self._db.execute("DELETE FROM trials WHERE study = ?", (name,)).rowcount
+            self._db.execute("DELETE FROM leases WHERE study = ?", (name,))
+            gone = self._db.execute("DELETE FROM studies WHERE name = ?", (name,)).rowcount
+            return int(trials) if gone == 1 else None
 
-        if self._write(delete, transaction=True) != 1:
+        deleted = self._write(delete, transaction=True)
+        if deleted is None:
             raise StudyError(f"no study {name!r} in {self.path}")
+        return int(deleted)
+
+    def _holders(self, study: str) -> dict[str, float | None]:
+        """Every lease's driver and every RUNNING trial's, with its latest heartbeat."""
+        holders: dict[str, float | None] = {}
+        rows = self._db.execute(
+            "SELECT driver, coalesce(heartbeat_at, started_at) FROM trials "
+            "WHERE study = ? AND state = 0 AND driver IS NOT NULL",
+            (study,),
+        ).fetchall()
+        rows += self._db.execute(
+            "SELECT driver, heartbeat_at FROM leases WHERE study = ?", (study,)
+        ).fetchall()
+        for driver, beat in rows:
+            beat = _stored_real(beat)
+            old = holders.get(str(driver))
+            holders[str(driver)] = beat if old is None else max(old, beat or old)
+        return holders
 
     def update_definition(self, name: str, definition: Mapping[str, Any]) -> None:
         """Replace a study's definition (e.g. when switching sampler)."""
@@ -488,12 +532,27 @@ class SQLiteStorage:
         return bool(self._write(lambda: self._db.execute(self._CLAIM, args).rowcount) == 1)
 
     def heartbeat(self, study: str, driver: str, when: float) -> None:
-        """Set ``heartbeat_at`` of every RUNNING trial of ``driver`` (one statement)."""
-        self._write(
-            lambda: self._db.execute(
+        """Set ``heartbeat_at`` of every RUNNING trial of ``driver`` and renew its lease."""
+
+        def beat() -> None:
+            self._db.execute(
                 f"UPDATE trials SET heartbeat_at = ?, revision = {self._NEXT_REVISION} "
                 "WHERE study = ? AND driver = ? AND state = 0",
                 (when, study, study, driver),
+            )
+            self._db.execute(
+                "INSERT INTO leases (study, driver, heartbeat_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (study, driver) DO UPDATE SET heartbeat_at = excluded.heartbeat_at",
+                (study, driver, when),
+            )
+
+        self._write(beat)  # two statements, each its own transaction: no order matters
+
+    def release(self, study: str, driver: str) -> None:
+        """Drop ``driver``'s lease on the study (its worker has ended)."""
+        self._write(
+            lambda: self._db.execute(
+                "DELETE FROM leases WHERE study = ? AND driver = ?", (study, driver)
             )
         )
 

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 from hposampler.study.executors import Executor, ExecutorCapabilities
 from hposampler.study.objective import Objective, TrialHandle, load_objective, run_objective
+from hposampler.study.steering import delete_study
 from hposampler.study.study import (
     MAX_ATTEMPTS,
     MAX_CONSECUTIVE_DUPLICATES,
@@ -62,6 +63,7 @@ __all__ = [
     "Objective",
     "Study",
     "TrialHandle",
+    "delete_study",
     "flatten_config",
     "is_feasible",
     "load_objective",

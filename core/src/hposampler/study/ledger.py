@@ -41,7 +41,7 @@ from typing import Any, Protocol
 
 import attrs
 
-from hposampler.errors import MetricsError, StudyError
+from hposampler.errors import HposamplerError, MetricsError, StudyError
 from hposampler.pruning import BasePruner, TrialPruned, check_report
 from hposampler.samplers.base import BaseSampler
 from hposampler.samplers.tables import StateTable
@@ -67,6 +67,7 @@ __all__ = [
     "RunnerStudy",
     "Verdict",
     "driver_id",
+    "driver_alive",
     "is_stale",
     "judge",
 ]
@@ -174,17 +175,27 @@ def is_stale(record: TrialRecord, now: float, interval: float = HEARTBEAT_INTERV
     """
     if record.driver is None:
         return True
-    host, _, rest = record.driver.partition(":")
+    beat = record.heartbeat_at if record.heartbeat_at is not None else record.started_at
+    return not driver_alive(record.driver, beat, now, interval)
+
+
+def driver_alive(
+    driver: str, beat: float | None, now: float, interval: float = HEARTBEAT_INTERVAL
+) -> bool:
+    """Whether the worker ``driver`` (``host:pid:token``), last heard of at ``beat``,
+    is alive: on this host, while its process runs (in this process, while its
+    ledger is open; an asker, for as long as its process lives); from another
+    host, while its heartbeat is younger than :data:`STALE_AFTER` intervals."""
+    host, _, rest = driver.partition(":")
     pid_text, _, token = rest.partition(":")
     if host == _HOST and pid_text == str(os.getpid()):
-        return record.driver not in _LIVE_DRIVERS  # an earlier ledger of ours
+        return driver in _LIVE_DRIVERS  # an earlier ledger of ours is gone
     if host == _HOST and pid_text.isdigit():
         if not _process_alive(int(pid_text)):
-            return True
-        if token.startswith(ASKER):
             return False
-    beat = record.heartbeat_at if record.heartbeat_at is not None else record.started_at
-    return beat is None or beat < now - STALE_AFTER * interval
+        if token.startswith(ASKER):
+            return True
+    return beat is not None and beat >= now - STALE_AFTER * interval
 
 
 @attrs.frozen
@@ -328,6 +339,7 @@ class Ledger:
         self.skip_duplicates = skip_duplicates
         self.interval = heartbeat_interval
         self.driver = driver or driver_id()
+        self.leased = False
         self.states = StateTable()  # every trial's state, one byte each
         self.finished = 0
         self.waiting: dict[int, TrialRecord] = {}  # to (re-)run: WAITING, FAIL_RECOVERABLE
@@ -342,13 +354,25 @@ class Ledger:
 
     # -- alive or not ------------------------------------------------------------------
 
-    def open(self) -> None:
-        """This worker is alive: its RUNNING trials are not stale to this process."""
+    def open(self, lease: bool = False) -> None:
+        """This worker is alive: its RUNNING trials are not stale to this process;
+        ``lease``: it takes a lease on the study (renewed by :meth:`beat`), so that
+        it counts as alive between trials too (``hposampler delete`` refuses then)."""
         _LIVE_DRIVERS.add(self.driver)
+        self.leased = lease
+        if lease:
+            self.storage.heartbeat(self.study.name, self.driver, time.time())
 
     def close(self) -> None:
-        """This worker is gone: its RUNNING trials may be taken over."""
+        """This worker is gone: its RUNNING trials may be taken over, its lease is
+        dropped."""
         _LIVE_DRIVERS.discard(self.driver)
+        if self.leased:
+            self.leased = False
+            try:
+                self.storage.release(self.study.name, self.driver)
+            except HposamplerError as exc:  # the study is gone, the storage down: it lapses
+                logger.debug("lease of %s not released: %s", self.driver, exc)
 
     # -- what the storage says ---------------------------------------------------------
 

@@ -265,9 +265,9 @@ class Runner(Generic[S]):
         # one trial at a time, in-process, without a time limit: once trials prove short,
         # run them here instead (no hand-off to a thread and back, see INLINE_UNDER)
         may_inline = concurrency == 1 and self.trial_timeout is None and pool.capabilities.inline
-        ledger.open()
-        ledger.take_over_stale()
         try:
+            ledger.open(lease=True)
+            ledger.take_over_stale()
             while True:
                 self._start_trials(flight, concurrency, may_inline)
                 waiting_on_others = self._waiting_on_others(flight)
@@ -365,8 +365,7 @@ class Runner(Generic[S]):
             flight.expired = self.ledger.exhausted = True
         if time.monotonic() >= flight.next_beat:
             flight.next_beat = time.monotonic() + self.interval
-            if flight.futures:
-                self.ledger.beat()
+            self.ledger.beat()  # renews the lease even between trials
             self.ledger.take_over_stale()
         if waiting_on_others:
             self.ledger.refresh()

@@ -1,8 +1,10 @@
-"""Steering a study from outside its runs: enqueuing configs, copying a study."""
+"""Steering a study from outside its runs: enqueuing configs, copying and deleting a study."""
 
 from __future__ import annotations
 
+import os
 import random
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,10 +12,11 @@ from hposampler.errors import StudyError
 from hposampler.samplers.trial import TrialState
 from hposampler.space.tree import SpaceTree
 from hposampler.storage import Storage, TrialRecord
-from hposampler.study.ledger import RunnerStudy
+from hposampler.study import arguments
+from hposampler.study.ledger import RunnerStudy, driver_alive
 from hposampler.study.records import RecordReader
 
-__all__ = ["complete_config", "copy_trials", "enqueue_trial"]
+__all__ = ["complete_config", "copy_trials", "delete_study", "enqueue_trial"]
 
 
 def _overlay(base: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
@@ -106,3 +109,41 @@ def enqueue_trial(
     raise StudyError(  # pragma: no cover - a storage that never accepts a new id
         f"study {study.name!r}: could not store an enqueued trial in {study.storage.url}"
     )
+
+
+def delete_study(storage: Storage | str | os.PathLike[str], name: str) -> int:
+    """Delete a study and all its trials; returns the number of trials deleted.
+
+    Refused while a worker of the study is alive: one whose lease (renewed at
+    every heartbeat, between trials too) or RUNNING trial is fresh, or whose
+    process still runs on this machine. The check runs in the transaction that
+    deletes, so a worker cannot start its next trial in between.
+
+    Parameters
+    ----------
+    storage : str or path-like or Storage
+        Where the study is (as for :meth:`hposampler.Study.load`).
+    name : str
+        The study's name.
+
+    Raises
+    ------
+    StudyError
+        If there is no such study, or naming the live workers (stop them first).
+    """
+    from hposampler.storage import make_storage
+
+    name = arguments.study_name(name)
+    store = make_storage(storage)
+
+    def refuse_live(holders: Mapping[str, float | None]) -> None:
+        now = time.time()
+        live = sorted(d for d, beat in holders.items() if driver_alive(d, beat, now))
+        if live:
+            shown = ", ".join(live[:5]) + (" ..." if len(live) > 5 else "")
+            raise StudyError(
+                f"study {name!r} in {store.url} has {len(live)} live worker(s) ({shown}); "
+                "stop them first (Ctrl-C or kill), then delete it"
+            )
+
+    return store.delete_study(name, check=refuse_live)

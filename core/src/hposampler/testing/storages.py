@@ -197,6 +197,47 @@ def check_delete(open_storage: Opener) -> None:
         a.close()
 
 
+class _Refused(Exception):
+    """What the kit's delete check raises to refuse a deletion."""
+
+
+def check_leases(open_storage: Opener) -> None:
+    """heartbeat() renews a lease delete_study()'s check sees (from another connection,
+    between trials too); a check that raises leaves everything in place; release()
+    drops the lease; delete_study() returns the number of trials deleted."""
+    with _study(open_storage) as (a, b, name):
+        url, check = a.url, "leases"
+        a.create_trial(name, _record(0, heartbeat_at=5.0))  # RUNNING under h:1:a
+        a.heartbeat(name, "h:2:b", 10.0)  # a worker between trials: no RUNNING row
+        a.heartbeat(name, "h:2:b", 20.0)
+        seen: list[dict[str, float | None]] = []
+
+        def refuse(holders: Any) -> None:
+            seen.append(dict(holders))
+            raise _Refused
+
+        try:
+            b.delete_study(name, check=refuse)
+        except _Refused:
+            pass
+        else:
+            _fail(check, url, "delete_study() went on after its check raised")
+        _expect(b.has_study(name) and len(b.load_trials(name)) == 1, check, url,
+                "a refused delete_study() deleted something")  # fmt: skip
+        holders = seen[0] if seen else {}
+        _expect(holders.get("h:2:b") == 20.0, check, url,
+                f"the check did not see the renewed lease of h:2:b (saw {holders})")  # fmt: skip
+        _expect(holders.get("h:1:a") == 5.0, check, url,
+                f"the check missed the RUNNING trial's driver h:1:a (saw {holders})")  # fmt: skip
+        a.release(name, "h:2:b")
+        a.release(name, "h:9:none")  # no lease: no error
+        seen.clear()
+        deleted = b.delete_study(name, check=lambda holders: seen.append(dict(holders)))
+        _expect(deleted == 1, check, url, f"delete_study() returned {deleted!r}, not 1 trial")
+        _expect(seen == [{"h:1:a": 5.0}], check, url,
+                f"a released lease was still seen: {seen}")  # fmt: skip
+
+
 #: The checks by name, in the order :func:`check_storage` runs them.
 STORAGE_CHECKS: dict[str, Callable[[Opener], None]] = {
     "studies": check_studies,
@@ -205,6 +246,7 @@ STORAGE_CHECKS: dict[str, Callable[[Opener], None]] = {
     "claims": check_claims,
     "round_trip": check_round_trip,
     "delete": check_delete,
+    "leases": check_leases,
 }
 
 

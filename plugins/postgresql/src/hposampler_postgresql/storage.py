@@ -29,6 +29,7 @@ retried insert or claim that finds its own row in place counts as done.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -43,6 +44,7 @@ from hposampler.samplers.trial import TrialState
 from hposampler.storage import (
     CLAIM_COLUMNS,
     TRIAL_COLUMNS,
+    HoldersCheck,
     TrialRecord,
     claim_key,
     dumps,
@@ -98,7 +100,20 @@ _SCHEMA = [
     "CREATE INDEX IF NOT EXISTS hposampler_trials_by_revision "
     "ON hposampler_trials (study, revision)",
     "CREATE INDEX IF NOT EXISTS hposampler_trials_by_state ON hposampler_trials (study, state)",
+    # workers' leases (see heartbeat): added without a new schema version, earlier
+    # releases ignore the table
+    """CREATE TABLE IF NOT EXISTS hposampler_leases (
+        study TEXT NOT NULL,
+        driver TEXT NOT NULL,
+        heartbeat_at DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (study, driver)
+    )""",
 ]
+
+_LEASE = (
+    "INSERT INTO hposampler_leases (study, driver, heartbeat_at) VALUES (%s, %s, %s) "
+    "ON CONFLICT (study, driver) DO UPDATE SET heartbeat_at = EXCLUDED.heartbeat_at"
+)
 
 #: Serialises schema creation between processes (``pg_advisory_xact_lock`` key).
 _SCHEMA_LOCK = 0x6870_6F73  # "hpos"
@@ -338,17 +353,46 @@ class PostgresStorage:
                 "`hposampler run --resume`) or choose another name"
             )
 
-    def delete_study(self, name: str) -> None:
-        """Delete a study and all its trials (one transaction); :class:`StudyError` if none."""
+    def delete_study(self, name: str, check: HoldersCheck | None = None) -> int:
+        """Delete a study, its trials and leases (one transaction); returns the number of
+        trials deleted. ``check(holders)`` runs first, inside it, with the study's row
+        locked (every trial write and heartbeat takes that lock, so none comes in
+        between); :class:`StudyError` if there is no such study."""
 
-        def op(db: psycopg.Connection[Any], retried: bool) -> bool:
+        def op(db: psycopg.Connection[Any], retried: bool) -> int | None:
             with self._transaction(db):
-                db.execute("DELETE FROM hposampler_trials WHERE study = %s", (name,))
-                gone = db.execute("DELETE FROM hposampler_studies WHERE name = %s", (name,))
-                return gone.rowcount == 1 or retried  # a retried delete may find it gone
+                found = db.execute(
+                    "SELECT 1 FROM hposampler_studies WHERE name = %s FOR UPDATE", (name,)
+                ).fetchone()
+                if found is None:
+                    return 0 if retried else None  # a retried delete may find it gone
+                if check is not None:
+                    check(self._holders(db, name))
+                trials = db.execute("DELETE FROM hposampler_trials WHERE study = %s", (name,))
+                db.execute("DELETE FROM hposampler_leases WHERE study = %s", (name,))
+                db.execute("DELETE FROM hposampler_studies WHERE name = %s", (name,))
+                return int(trials.rowcount)
 
-        if not self._run(op):
+        deleted = self._run(op)
+        if deleted is None:
             raise StudyError(f"no study {name!r} in {self.url}")
+        return deleted
+
+    @staticmethod
+    def _holders(db: psycopg.Connection[Any], study: str) -> dict[str, float | None]:
+        """Every lease's driver and every RUNNING trial's, with its latest heartbeat."""
+        rows = db.execute(
+            "SELECT driver, coalesce(heartbeat_at, started_at) FROM hposampler_trials "
+            "WHERE study = %s AND state = 0 AND driver IS NOT NULL "
+            "UNION ALL SELECT driver, heartbeat_at FROM hposampler_leases WHERE study = %s",
+            (study, study),
+        ).fetchall()
+        holders: dict[str, float | None] = {}
+        for driver, beat in rows:
+            beat = float(beat) if beat is not None and math.isfinite(beat) else None
+            old = holders.get(str(driver))
+            holders[str(driver)] = beat if old is None else max(old, beat or old)
+        return holders
 
     def update_definition(self, name: str, definition: Mapping[str, Any]) -> None:
         """Replace a study's definition (e.g. when switching sampler)."""
@@ -454,14 +498,28 @@ class PostgresStorage:
         return self._run(op)
 
     def heartbeat(self, study: str, driver: str, when: float) -> None:
-        """Set ``heartbeat_at`` of every RUNNING trial of ``driver``."""
+        """Set ``heartbeat_at`` of every RUNNING trial of ``driver`` and renew its lease
+        (one transaction, one round trip)."""
         statement = (
             f"UPDATE hposampler_trials SET heartbeat_at = %s, revision = {_REVISION} "
             "WHERE study = %s AND driver = %s AND state = 0"
         )
 
         def op(db: psycopg.Connection[Any], retried: bool) -> None:
-            self._write(db, study, statement, (when, study, study, driver))
+            with db.pipeline(), db.transaction():
+                db.execute(_BUMP, (study,))
+                db.execute(statement, (when, study, study, driver))
+                db.execute(_LEASE, (study, driver, when))
+
+        self._run(op)
+
+    def release(self, study: str, driver: str) -> None:
+        """Drop ``driver``'s lease on the study."""
+
+        def op(db: psycopg.Connection[Any], retried: bool) -> None:
+            db.execute(
+                "DELETE FROM hposampler_leases WHERE study = %s AND driver = %s", (study, driver)
+            )
 
         self._run(op)
 
