@@ -200,3 +200,23 @@ def test_names_and_options_are_validated_when_built() -> None:
     with pytest.raises(SearchSpaceError, match="without subspaces"):
         HposamplerSampler("tpe", search_space={"a": {"subspaces": [
             {"value_range": [0, 1]}, {"value_range": [2, 3]}]}})  # fmt: skip
+
+
+def test_a_huge_grid_reaches_optuna_stepped_never_listed() -> None:
+    space = {
+        "x": {"value_range": [0, 1], "n_bins": 10**12},
+        "k": {"value_range": [0, 10**12], "value_type": "int", "n_bins": 10**12 + 1},
+    }
+    sampler = HposamplerSampler("tpe", search_space=space, seed=0)
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(
+        lambda t: (
+            t.suggest_float("x", 0, 1, step=1 / (10**12 - 1)) + 0 * t.suggest_int("k", 0, 10**12)
+        ),
+        n_trials=4,
+    )
+    assert len(study.trials) == 4
+    assert all(0 <= t.params["k"] <= 10**12 for t in study.trials)
+    with pytest.raises(SearchSpaceError, match="^lr: n_bins=1000000000 is too many points"):
+        HposamplerSampler("tpe", search_space={
+            "lr": {"value_range": [1e-6, 1.0], "log": True, "n_bins": 10**9}})  # fmt: skip

@@ -32,7 +32,7 @@ Examples
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal, TypeGuard
 
 import attrs
@@ -85,7 +85,7 @@ class Dimension:
         return self.kind in ("choice", "ordinal")
 
 
-def _values(param: Param) -> tuple[Any, ...] | None:
+def _values(param: Param) -> Sequence[Any] | None:
     """A parameter's values by index, or ``None`` for a continuous range."""
     if isinstance(param, ChoiceParam):
         return tuple(range(param.n_branches))
@@ -114,7 +114,7 @@ class FlatSpace:
         self.tree = tree
         self.fixed: dict[str, Any] = {}
         self.dimensions: list[Dimension] = []
-        self._values: dict[str, tuple[Any, ...]] = {}
+        self._values: dict[str, Sequence[Any]] = {}
         for name, param in tree.params.items():
             values = _values(param)
             if values is not None:

@@ -37,7 +37,7 @@ import difflib
 import enum
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import attrs
@@ -56,7 +56,7 @@ from hposampler.space.params import (
     Node,
     node_contains,
 )
-from hposampler.space.values import json_equal, json_key
+from hposampler.space.values import MAX_LOG_INT_BINS, json_equal, json_key
 
 __all__ = [
     "SearchSpace",
@@ -347,6 +347,12 @@ class SearchSpace:
             )
         if self.log and low <= 0:
             raise SearchSpaceError("", f"log needs value_range low > 0, got low {low}")
+        if self.log and self.value_type == "int" and (self.n_bins or 0) > MAX_LOG_INT_BINS:
+            raise SearchSpaceError(
+                "",
+                f"n_bins={self.n_bins} on a log int range is more than {MAX_LOG_INT_BINS}; "
+                "use fewer bins, or leave n_bins out (every int in range is allowed)",
+            )
         object.__setattr__(self, "value_range", (low, high))
 
     def _init_categorical(self) -> None:
@@ -401,8 +407,10 @@ class SearchSpace:
         """Which of the four kinds this space is, e.g. ``"value_range"``."""
         return next(f for f in _KIND_FIELDS if getattr(self, f) is not None)
 
-    def grid(self) -> tuple[Any, ...] | None:
-        """The grid points of a range with ``n_bins`` (or the categorical values).
+    def grid(self) -> Sequence[Any] | None:
+        """The grid points of a range with ``n_bins`` (or the categorical values): a
+        tuple, or above :data:`~hposampler.space.values.LAZY_GRID_ABOVE` points a
+        :class:`~hposampler.space.values.LazyGrid` (the same points, computed on demand).
 
         Floats use linspace (geomspace when ``log``) with exact end points; ints
         are the distinct rounded points. ``None`` for a continuous range and for

@@ -17,13 +17,13 @@ from __future__ import annotations
 import bisect
 import copy
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
 import attrs
 
-from hposampler.space.values import grid_points, json_equal
+from hposampler.space.values import LazyGrid, grid_points, json_equal
 
 __all__ = [
     "CategoricalParam",
@@ -48,13 +48,24 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _grid_index(grid: tuple[Any, ...], value: Any) -> int | None:
+def _finite(value: float) -> bool:
+    """Whether a number is finite as a float (an int too large for one is not)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
+def _grid_index(grid: Sequence[Any], value: Any) -> int | None:
     """The index of the grid point equal to ``value`` up to float round-off, if any."""
-    if not _is_number(value) or not grid:
+    if not _is_number(value) or not grid or not _finite(value):
         return None
-    position = bisect.bisect_left(grid, value)
-    neighbours = [i for i in (position - 1, position) if 0 <= i < len(grid)]
-    nearest = min(neighbours, key=lambda i: abs(grid[i] - value))
+    if isinstance(grid, LazyGrid):
+        nearest = grid.nearest(value)
+    else:
+        position = bisect.bisect_left(grid, value)
+        neighbours = [i for i in (position - 1, position) if 0 <= i < len(grid)]
+        nearest = min(neighbours, key=lambda i: abs(grid[i] - value))
     if math.isclose(value, grid[nearest], rel_tol=1e-9, abs_tol=1e-12):
         return nearest
     return None
@@ -68,7 +79,7 @@ def _bin(u: float, n: int) -> int:
 class _Discrete:
     """Shared by parameters with finitely many values (a grid, choices or branches)."""
 
-    def grid(self) -> tuple[Any, ...] | None:  # pragma: no cover - overridden
+    def grid(self) -> Sequence[Any] | None:  # pragma: no cover - overridden
         raise NotImplementedError
 
     def index_of(self, value: Any) -> int | None:
@@ -106,7 +117,7 @@ class FloatParam:
     log: bool = False
     n_bins: int | None = None
 
-    def grid(self) -> tuple[float, ...] | None:
+    def grid(self) -> Sequence[float] | None:
         """Grid points (linspace, or geomspace when ``log``), or ``None`` if continuous."""
         if self.n_bins is None:
             return None
@@ -178,7 +189,7 @@ class IntParam(_Discrete):
     log: bool = False
     n_bins: int | None = None
 
-    def grid(self) -> tuple[int, ...] | None:
+    def grid(self) -> Sequence[int] | None:
         """Distinct rounded grid points, or ``None`` if every int in range is allowed."""
         if self.n_bins is None:
             return None

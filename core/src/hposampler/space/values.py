@@ -8,9 +8,23 @@ from __future__ import annotations
 import functools
 import json
 import math
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, overload
 
-__all__ = ["grid_points", "json_equal", "json_key"]
+__all__ = [
+    "LAZY_GRID_ABOVE",
+    "MAX_LOG_INT_BINS",
+    "LazyGrid",
+    "grid_points",
+    "json_equal",
+    "json_key",
+]
+
+#: Grids with more points than this are computed point by point, never built.
+LAZY_GRID_ABOVE = 10_000
+
+#: Most ``n_bins`` of a log int range (its rounded points are only known by building them).
+MAX_LOG_INT_BINS = 1_000_000
 
 
 def json_key(value: Any) -> str:
@@ -28,12 +42,30 @@ def json_equal(a: Any, b: Any) -> bool:
 @functools.lru_cache(maxsize=4096)
 def grid_points(
     low: float, high: float, n: int, *, log: bool = False, integer: bool = False
-) -> tuple[Any, ...]:
+) -> Sequence[Any]:
     """``n`` evenly spaced points from ``low`` to ``high`` (geometric when ``log``).
 
     End points are exact. With ``integer`` the points are rounded and duplicates
-    removed, so an int grid may have fewer than ``n`` points.
+    removed, so an int grid may have fewer than ``n`` points. A grid of more than
+    :data:`LAZY_GRID_ABOVE` points is a :class:`LazyGrid` (the same points,
+    computed when asked for), else a tuple.
+
+    Raises
+    ------
+    ValueError
+        For a log int grid of more than :data:`MAX_LOG_INT_BINS` points.
     """
+    if n > LAZY_GRID_ABOVE and not (n == 1 or low == high):
+        if integer and log:
+            if n > MAX_LOG_INT_BINS:
+                raise ValueError(
+                    f"n_bins={n} on a log int range is more than {MAX_LOG_INT_BINS}; use "
+                    "fewer bins, or leave n_bins out (every int in range is allowed)"
+                )
+        elif integer and n - 1 >= high - low:  # steps of at most 1: every int in range
+            return LazyGrid(low, high, int(high - low) + 1, integer=True)
+        else:
+            return LazyGrid(low, high, n, log=log, integer=integer)
     if n == 1 or low == high:
         points: list[float] = [float(low)]
     elif log:
@@ -51,3 +83,96 @@ def grid_points(
         if not out or out[-1] != v:
             out.append(v)
     return tuple(out)
+
+
+class LazyGrid(Sequence[Any]):
+    """The points of :func:`grid_points` for a large grid, each computed when asked for.
+
+    Point ``i`` is the same number the built grid has at ``i`` (the same formula);
+    :meth:`index` finds a point by inverting it, so a grid of 10**12 points costs
+    no memory and answers at once. Only linear ranges and log float ranges are
+    lazy (a log int grid's rounded points are only known by building it).
+    """
+
+    __slots__ = ("_a", "_b", "high", "integer", "log", "low", "n")
+
+    def __init__(
+        self, low: float, high: float, n: int, *, log: bool = False, integer: bool = False
+    ) -> None:
+        self.low, self.high, self.n, self.log, self.integer = low, high, n, log, integer
+        self._a, self._b = (math.log(low), math.log(high)) if log else (low, high)
+
+    def __len__(self) -> int:
+        return self.n
+
+    @overload
+    def __getitem__(self, index: int) -> Any: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Any, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(self.n)))
+        i = index + self.n if index < 0 else index
+        if not 0 <= i < self.n:
+            raise IndexError(f"grid index {index} out of range (0..{self.n - 1})")
+        return self._point(i)
+
+    def _point(self, i: int) -> Any:
+        if i == 0 or i == self.n - 1:
+            point = float(self.low if i == 0 else self.high)
+        elif self.log:
+            point = math.exp(self._a + (self._b - self._a) * i / (self.n - 1))
+        else:
+            point = self.low + (self.high - self.low) * i / (self.n - 1)
+        return round(point) if self.integer else point
+
+    def _position(self, value: float) -> int:
+        """The index whose point is nearest ``value`` (clipped into the grid)."""
+        if self.log:
+            if value <= 0:
+                return 0
+            x = (math.log(value) - self._a) / (self._b - self._a)
+        else:
+            x = (value - self.low) / (self.high - self.low)
+        return min(max(round(x * (self.n - 1)), 0), self.n - 1)
+
+    def nearest(self, value: float) -> int:
+        """The index of the point nearest ``value`` (a neighbour of the inverted one)."""
+        guess = self._position(value)
+        near = [i for i in (guess - 1, guess, guess + 1) if 0 <= i < self.n]
+        return min(near, key=lambda i: abs(self._point(i) - value))
+
+    def index(self, value: Any, start: int = 0, stop: int | None = None) -> int:
+        """The index of ``value`` (exactly a point); ``ValueError`` if it is none."""
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+            i = self.nearest(value)
+            if self._point(i) == value and start <= i < (self.n if stop is None else stop):
+                return i
+        raise ValueError(f"{value!r} is not a point of {self!r}")
+
+    def __contains__(self, value: object) -> bool:
+        try:
+            self.index(value)
+        except ValueError:
+            return False
+        return True
+
+    def __iter__(self) -> Iterator[Any]:
+        return (self._point(i) for i in range(self.n))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LazyGrid):
+            return (self.low, self.high, self.n, self.log, self.integer) == (
+                other.low, other.high, other.n, other.log, other.integer,
+            )  # fmt: skip
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return len(other) == self.n and all(a == b for a, b in zip(self, other))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        kind = ("log " if self.log else "") + ("int" if self.integer else "float")
+        return f"LazyGrid({self.low!r}..{self.high!r}, {self.n} {kind} points)"

@@ -22,6 +22,7 @@ from hposampler.space.tree import (
     Node,
     SpaceTree,
 )
+from hposampler.space.values import LazyGrid
 
 __all__ = ["GridIndex"]
 
@@ -36,9 +37,9 @@ def _leaf(node: Leaf) -> tuple[int, Decoder, Encoder]:
     grid = param.grid()
     if grid is None:  # SpaceTree.grid_size() already named it; stay defensive
         raise SearchSpaceError(param.name, "value_range needs n_bins for grid search")
-    points = tuple(grid)
+    points = grid if isinstance(grid, LazyGrid) else tuple(grid)  # never list a huge grid
     name = param.name
-    if all(isinstance(p, _SCALARS) for p in points):
+    if isinstance(points, LazyGrid) or all(isinstance(p, _SCALARS) for p in points):
         decode: Decoder = points.__getitem__
     else:
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from hposampler.space.flat import Dimension, FlatSpace
 from hposampler.space.tree import SpaceTree
+from hposampler.space.values import LAZY_GRID_ABOVE
 
 __all__ = ["PLACEHOLDER", "HyperoptSpace"]
 
@@ -28,6 +29,8 @@ PLACEHOLDER = "__hposampler_unused__"
 def _label(dim: Dimension) -> Any:
     from hyperopt import hp
 
+    if dim.kind == "ordinal" and dim.size > LAZY_GRID_ABOVE:  # too many to list: an index
+        return hp.uniformint(dim.name, 0, dim.size - 1)
     if dim.discrete:
         return hp.choice(dim.name, list(range(dim.size)))
     if dim.kind == "float":

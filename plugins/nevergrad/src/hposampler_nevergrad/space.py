@@ -19,6 +19,7 @@ from typing import Any
 
 from hposampler.space.flat import Dimension, FlatSpace
 from hposampler.space.tree import SpaceTree
+from hposampler.space.values import LAZY_GRID_ABOVE
 
 __all__ = ["PLACEHOLDER", "NevergradSpace"]
 
@@ -31,6 +32,8 @@ def _entry(dim: Dimension) -> Any:
 
     if dim.kind == "choice":
         return ng.p.Choice(list(range(dim.size)))
+    if dim.kind == "ordinal" and dim.size > LAZY_GRID_ABOVE:  # too many to list: an index
+        return ng.p.Scalar(lower=0, upper=dim.size - 1).set_integer_casting()
     if dim.kind == "ordinal":
         return ng.p.TransitionChoice(list(range(dim.size)))
     kind = ng.p.Log if dim.log else ng.p.Scalar

@@ -4,6 +4,9 @@ Optuna stores a parameter's *internal* value (e.g. a categorical index); the
 config holds the *external* value. :class:`Mapping` pairs the distribution with
 both conversions.
 
+* a grid of more than ``LAZY_GRID_ABOVE`` points (never listed): an
+  ``IntDistribution`` over its indices (every int when an int grid is every int
+  in range);
 * float range -> ``FloatDistribution`` (``log`` kept);
   with ``n_bins``: an ``IntDistribution`` over the grid points' indices for a
   linear range (every point reachable, order kept), a categorical over the grid
@@ -18,7 +21,7 @@ both conversions.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import attrs
@@ -31,6 +34,7 @@ from optuna.distributions import (
 )
 
 from hposampler.space.tree import CategoricalParam, ChoiceParam, FloatParam, IntParam, Param
+from hposampler.space.values import LazyGrid
 
 __all__ = ["Mapping", "mapping_for", "suggest"]
 
@@ -50,12 +54,12 @@ class Mapping:
     to_optuna: Callable[[Any], Any] = _identity  # config value -> optuna internal value
 
 
-def _grid_mapping(param: FloatParam | IntParam, grid: tuple[Any, ...]) -> Mapping:
+def _grid_mapping(param: FloatParam | IntParam, grid: Sequence[Any]) -> Mapping:
     """A categorical over grid points; values come back as the parameter's exact points."""
     return Mapping(CategoricalDistribution(list(grid)), _identity, param.canonical)
 
 
-def _index_mapping(param: FloatParam, grid: tuple[Any, ...]) -> Mapping:
+def _index_mapping(param: FloatParam | IntParam, grid: Sequence[Any]) -> Mapping:
     """An ``IntDistribution`` over grid indices (ordinal, so TPE can interpolate)."""
 
     def to_optuna(value: Any) -> int:
@@ -81,6 +85,10 @@ def mapping_for(param: Param) -> Mapping:
             param.index,
         )
     grid = param.grid()
+    if isinstance(grid, LazyGrid):  # too many points to list: an ordered index over them
+        if isinstance(param, IntParam) and len(grid) == param.high - param.low + 1:
+            return Mapping(IntDistribution(param.low, param.high))
+        return _index_mapping(param, grid)
     if isinstance(param, FloatParam):
         if grid is None:
             return Mapping(FloatDistribution(param.low, param.high, log=param.log))

@@ -36,6 +36,7 @@ from optuna.trial import TrialState as OptunaState
 
 from hposampler import SearchSpaceError, Trial, TrialState, get_sampler_spec, make_sampler
 from hposampler.space.tree import CategoricalParam, ChoiceParam, IntParam, compile_space
+from hposampler.space.values import LazyGrid
 
 __all__ = ["HposamplerSampler", "space_from_distributions"]
 
@@ -111,6 +112,9 @@ def _distributions_of(space: Mapping[str, Any]) -> dict[str, BaseDistribution]:
             out[name] = CategoricalDistribution(list(param.choices))
             continue
         grid = param.grid()
+        if isinstance(grid, LazyGrid):  # too many points to list
+            out[name] = _lazy_distribution(name, param, grid)
+            continue
         if grid is not None and (param.log or len(grid) < 2):
             out[name] = CategoricalDistribution(list(grid))
         elif isinstance(param, IntParam):
@@ -127,6 +131,31 @@ def _distributions_of(space: Mapping[str, Any]) -> dict[str, BaseDistribution]:
         else:
             out[name] = FloatDistribution(param.low, param.high, log=param.log)
     return out
+
+
+def _lazy_distribution(name: str, param: Any, grid: LazyGrid) -> BaseDistribution:
+    """A stepped Optuna distribution with a large grid's points, never listing them.
+
+    Raises
+    ------
+    SearchSpaceError
+        For a log grid or an int grid that is not evenly stepped (Optuna has no
+        distribution for those other than a categorical of every point).
+    """
+    if not param.log:
+        if isinstance(param, IntParam):
+            step, rest = divmod(param.high - param.low, len(grid) - 1)
+            if rest == 0:
+                return IntDistribution(param.low, param.high, step=step)
+        else:
+            return FloatDistribution(
+                param.low, param.high, step=(param.high - param.low) / (len(grid) - 1)
+            )
+    raise SearchSpaceError(
+        name,
+        f"n_bins={param.n_bins} is too many points for an Optuna categorical and they are "
+        "not evenly stepped; use fewer bins, or leave n_bins out",
+    )
 
 
 class HposamplerSampler(optuna.samplers.BaseSampler):

@@ -6,7 +6,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from hposampler import OptionSpec, SamplerOptionsError, SamplerSpec, hookimpl
+from hposampler import OptionSpec, SamplerOptionsError, SamplerSpec, SearchSpaceError, hookimpl
 from hposampler.errors import MissingDependencyError
 from hposampler.plugins.specs import PythonObject
 
@@ -211,6 +211,33 @@ BACKENDS: list[tuple[str, str, tuple[str, ...], str, tuple[OptionSpec, ...], dic
 ]
 
 
+def _check_listable(search_space: Any) -> None:
+    """Optuna's BruteForceSampler lists every value of every parameter at each trial.
+
+    Raises
+    ------
+    SearchSpaceError
+        For a parameter with more than ``LAZY_GRID_ABOVE`` values, naming it.
+    """
+    from hposampler.space.tree import FloatParam, IntParam, compile_space
+    from hposampler.space.values import LAZY_GRID_ABOVE
+
+    for name, param in compile_space(search_space).params.items():
+        if not isinstance(param, (FloatParam, IntParam)):
+            continue
+        grid = param.grid()
+        if grid is None and isinstance(param, IntParam):
+            size = param.high - param.low + 1
+        else:
+            size = len(grid) if grid is not None else 0
+        if size > LAZY_GRID_ABOVE:
+            raise SearchSpaceError(
+                name,
+                f"optuna:bruteforce lists all {size} values of this parameter at every "
+                "trial; use the 'grid' sampler (it never lists them) or fewer values",
+            )
+
+
 def _factory(
     algorithm: str, class_name: str, options_spec: tuple[OptionSpec, ...]
 ) -> Callable[..., Any]:
@@ -237,6 +264,8 @@ def _factory(
                     f"installed optuna {optuna.__version__}'s {class_name}"
                 )
 
+        if class_name == "BruteForceSampler":
+            _check_listable(search_space)
         kwargs = dict(options)
         if _WARN_INDEPENDENT in options_spec:
             kwargs.setdefault("warn_independent_sampling", False)

@@ -19,6 +19,7 @@ from typing import Any
 
 from hposampler.space.flat import Dimension, FlatSpace
 from hposampler.space.tree import SpaceTree
+from hposampler.space.values import LAZY_GRID_ABOVE
 
 __all__ = ["SkoptSpace"]
 
@@ -26,6 +27,8 @@ __all__ = ["SkoptSpace"]
 def _dimension(dim: Dimension) -> Any:
     from skopt.space import Categorical, Integer, Real
 
+    if dim.kind == "ordinal" and dim.size > LAZY_GRID_ABOVE:  # too many to list: an index
+        return Integer(0, dim.size - 1, name=dim.name)
     if dim.discrete:
         return Categorical(list(range(dim.size)), name=dim.name)
     prior = "log-uniform" if dim.log else "uniform"
