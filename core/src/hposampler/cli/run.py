@@ -161,8 +161,17 @@ def _check_before_storing(run_args: dict[str, Any], trials: int | None) -> None:
 
 def _study(spec: Any, storage: str | None, resume: bool) -> Any:
     """Create (or, with ``--resume``, load) the study; enqueue the file's configs once."""
+    from hposampler.errors import StudyError
+    from hposampler.space.tree import compile_space
+    from hposampler.study.steering import complete_config
     from hposampler.study.study import Study
 
+    tree = compile_space(spec.search_space)  # a bad space is refused by create too
+    for i, config in enumerate(spec.enqueue, 1):  # refused before anything is stored
+        try:
+            complete_config(tree, config, spec.name)
+        except StudyError as exc:
+            raise StudyError(f"{spec.path} [[enqueue]] #{i}: {exc}") from None
     study = Study.create(
         storage or spec.storage, spec.name, spec.sampler, spec.search_space, spec.metrics,
         seed=spec.seed, sampler_options=spec.options, load_if_exists=resume,

@@ -11,7 +11,15 @@ from typing import Any
 
 from hposampler.errors import StudyError
 
-__all__ = ["MAX_NAME_LENGTH", "count", "seconds", "study_name", "user_attr", "user_attrs"]
+__all__ = [
+    "MAX_COUNT",
+    "MAX_NAME_LENGTH",
+    "count",
+    "seconds",
+    "study_name",
+    "user_attr",
+    "user_attrs",
+]
 
 #: The longest study name accepted (names are shown in tables and plot titles).
 MAX_NAME_LENGTH = 200
@@ -33,11 +41,18 @@ def study_name(name: Any) -> str:
     return name
 
 
+#: The largest count of trials (or of anything else) accepted: trial ids stay below it.
+MAX_COUNT = 2**53
+
+
 def count(value: Any, what: str, minimum: int = 0) -> int:
-    """An int of at least ``minimum`` (``bool`` is not a count)."""
+    """An int of at least ``minimum`` and at most :data:`MAX_COUNT` (``bool`` is not a
+    count)."""
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         kind = "a positive int" if minimum == 1 else f"an int >= {minimum}"
         raise StudyError(f"{what} must be {kind}, got {value!r}")
+    if value > MAX_COUNT:
+        raise StudyError(f"{what} must be at most 2**53 ({MAX_COUNT}), got {value}")
     return value
 
 

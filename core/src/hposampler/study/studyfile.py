@@ -167,6 +167,25 @@ def _table(file: Path, data: dict[str, Any], section: str) -> dict[str, Any]:
     return table
 
 
+def _not_json(value: Any, path: str = "") -> tuple[str, Any] | None:
+    """The first ``(key path, value)`` in ``value`` that JSON cannot hold, if any."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _not_json(item, f"{path}.{key}" if path else str(key))
+            if found is not None:
+                return found
+        return None
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            found = _not_json(item, f"{path}[{i}]")
+            if found is not None:
+                return found
+        return None
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return None
+    return path, value
+
+
 def _sections(file: Path, data: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], list[Any]]:
     """Every section's table, checked, and the ``[[enqueue]]`` configs."""
     for section in data:
@@ -178,6 +197,14 @@ def _sections(file: Path, data: dict[str, Any]) -> tuple[dict[str, dict[str, Any
             f"{file}: enqueue must be an array of tables, one config each: [[enqueue]] "
             "then x = 1.5 under it"
         )
+    for i, config in enumerate(enqueued, 1):
+        bad = _not_json(config)
+        if bad is not None:
+            key, value = bad
+            raise StudyError(
+                f"{file} [[enqueue]] #{i} {key}: {type(value).__name__} {value!r} is not a "
+                "config value (TOML dates and times have no JSON form); use a string or number"
+            )
     values = {s: _table(file, data, s) for s in _SECTIONS if s != "enqueue"}
     if not values["metrics"]:
         raise StudyError(f'{file}: [metrics] is empty; add e.g. loss = "min"')
