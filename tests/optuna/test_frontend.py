@@ -220,3 +220,9 @@ def test_a_huge_grid_reaches_optuna_stepped_never_listed() -> None:
     with pytest.raises(SearchSpaceError, match="^lr: n_bins=1000000000 is too many points"):
         HposamplerSampler("tpe", search_space={
             "lr": {"value_range": [1e-6, 1.0], "log": True, "n_bins": 10**9}})  # fmt: skip
+
+
+@pytest.mark.parametrize("bad", [[1, 2], "x", 3])
+def test_a_search_space_that_is_not_a_dict_is_one_clear_error(bad: Any) -> None:
+    with pytest.raises(SearchSpaceError, match="^search_space: expected a dict"):
+        HposamplerSampler("tpe", search_space=bad)

@@ -197,3 +197,9 @@ def test_bad_input_is_one_clear_error(tmp_path: Path) -> None:
     broken.write_text('{"format": "something else"}')
     with pytest.raises(StorageError, match="not an HposamplerSearch state"):
         HposamplerSearch("tpe", space=SPACE, metric="l", mode="min").restore(str(broken))
+
+
+@pytest.mark.parametrize("bad", [[1, 2], "x", 3])
+def test_a_space_that_is_not_a_dict_is_one_clear_error(bad: Any) -> None:
+    with pytest.raises(SearchSpaceError, match="^space: expected a dict"):
+        HposamplerSearch("tpe", space=bad, metric="loss", mode="min")

@@ -110,4 +110,7 @@ def when(stamp: float | None) -> str:
 
     if stamp is None:
         return "-"
-    return datetime.datetime.fromtimestamp(stamp).isoformat(sep=" ", timespec="seconds")
+    try:
+        return datetime.datetime.fromtimestamp(stamp).isoformat(sep=" ", timespec="seconds")
+    except (ValueError, OverflowError, OSError):  # outside the dates this machine shows
+        return f"{stamp:g} s"

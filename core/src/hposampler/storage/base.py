@@ -420,6 +420,11 @@ _PLAIN_COLUMNS = (
 )
 
 
+#: The latest time a stored time column may hold: the end of year 9999 (UTC), the last
+#: instant a date can show.
+LATEST_TIME = 253402300799.0
+
+
 def _check_plain(row: Sequence[Any]) -> None:
     for column, position, kinds in _PLAIN_COLUMNS:
         value = row[position]
@@ -427,6 +432,11 @@ def _check_plain(row: Sequence[Any]) -> None:
             raise TypeError(f"column {column} has an invalid value {value!r}")
         if isinstance(value, (int, float)) and not (math.isfinite(value) and value >= 0):
             raise ValueError(f"column {column} must be a finite number >= 0, got {value!r}")
+        if column.endswith("_at") and isinstance(value, (int, float)) and value > LATEST_TIME:
+            raise ValueError(
+                f"column {column} holds {value!r}, a time after the year 9999 (seconds "
+                "since 1970 are expected)"
+            )
 
 
 def _json_column(study: str, tid: Any, column: str, value: Any, kind: type) -> Any:

@@ -186,6 +186,16 @@ class SQLiteStorage:
         self.path = resolve_sqlite_path(path)
         self.url = f"sqlite:///{self.path}"
         self.read_only = read_only
+        try:
+            self._open(read_only)
+        except OSError as exc:  # a name too long, a folder we may not enter, ...
+            shown = str(self.path) if len(str(self.path)) <= 120 else f"{str(self.path)[:100]}..."
+            raise StorageError(
+                f"cannot open storage file {shown} ({len(str(self.path))} characters): "
+                f"{exc.strerror or exc}; give a shorter path or another folder"
+            ) from None
+
+    def _open(self, read_only: bool) -> None:
         if read_only and not self.path.is_file():
             raise StudyError(
                 f"storage file {self.path} does not exist; {_where_studies_are(self.path)}"

@@ -201,6 +201,12 @@ class HposamplerSampler(optuna.samplers.BaseSampler):
         self._seed = seed
         self._independent = optuna.samplers.RandomSampler(seed=seed)
         self._fixed: dict[str, BaseDistribution] | None = None
+        if search_space is not None and not isinstance(search_space, Mapping):
+            raise SearchSpaceError(
+                "search_space",
+                f"expected a dict of parameter names to hposampler spaces or Optuna "
+                f"distributions, got {type(search_space).__name__} {search_space!r:.80}",
+            )
         if search_space is not None:
             if all(isinstance(d, BaseDistribution) for d in search_space.values()):
                 self._fixed = dict(search_space)

@@ -159,6 +159,32 @@ def _masked(url: str, text: str | None = None) -> str:
     return mask_url(url, text)
 
 
+def _check_url(url: str) -> None:
+    """Refuse a URL libpq would misread, before it is sent anywhere.
+
+    Raises
+    ------
+    StorageError
+        For an ``@`` left unencoded in the user name or password (libpq would
+        take the rest for a host name and look it up), or a URL that does not
+        parse (a bracket left open, a port that is not a number).
+    """
+    authority = url.partition("://")[2].partition("/")[0].partition("?")[0]
+    if authority.count("@") > 1:
+        raise StorageError(
+            f"{_masked(url)}: the user name or password holds an '@', so the host cannot "
+            "be told from it; write each '@' in them as %40 "
+            "(postgresql://user:p%40ss@host/db)"
+        )
+    try:
+        urlsplit(url).port  # noqa: B018 - parsing the port is the check
+    except ValueError as exc:
+        raise StorageError(
+            f"{_masked(url)} is not a valid URL ({exc}); write it as "
+            "postgresql://user:password@host:port/database"
+        ) from None
+
+
 def _split_options(url: str) -> tuple[str, float | None]:
     """``url`` without hposampler's own query parameter, and that parameter's value."""
     parts = urlsplit(url)
@@ -201,6 +227,7 @@ class PostgresStorage:
     """
 
     def __init__(self, url: str, *, reconnect_wait: float | None = None) -> None:
+        _check_url(url)
         self.url = _masked(url)
         self._raw_url = url
         url, from_url = _split_options(url)

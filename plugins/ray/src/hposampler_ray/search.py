@@ -168,6 +168,12 @@ class HposamplerSearch(Searcher):
     ) -> None:
         if mode not in (None, "min", "max"):
             raise MetricsError(f"mode must be 'min' or 'max', got {mode!r}")
+        if space is not None and not isinstance(space, Mapping):
+            raise SearchSpaceError(
+                "space",
+                "expected a dict of parameter names to hposampler spaces, got "
+                f"{type(space).__name__} {space!r:.80}",
+            )
         super().__init__(metric=metric, mode=mode)
         self.name = name
         self._spec = get_sampler_spec(name)

@@ -161,7 +161,12 @@ def _params(
 
 
 def _when(stamp: float | None) -> datetime.datetime | None:
-    return None if stamp is None else datetime.datetime.fromtimestamp(stamp)
+    if stamp is None:
+        return None
+    try:
+        return datetime.datetime.fromtimestamp(stamp)
+    except (ValueError, OverflowError, OSError):  # outside the dates this machine shows
+        return None
 
 
 def _frozen(

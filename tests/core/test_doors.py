@@ -1,0 +1,70 @@
+"""Every door answers in one line (issue 39, D8): odd storage names, damaged times."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hposampler import Study
+
+SPACE = {"x": {"value_range": [0.0, 1.0]}}
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "hposampler", *args], cwd=cwd, capture_output=True, text=True,
+        timeout=1800, env={**os.environ, "COLUMNS": "300"},
+    )  # fmt: skip
+
+
+def _one_line(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    return lines[0]
+
+
+def test_a_storage_path_too_long_for_the_filesystem_is_one_line(tmp_path: Path) -> None:
+    line = _one_line(_cli("studies", "--storage", "a" * 5000 + ".db", cwd=tmp_path))
+    assert "(5003 characters): File name too long; give a shorter path" in line
+    assert len(line) < 300
+
+
+def test_a_time_after_the_year_9999_is_refused_on_load_in_one_line(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    Study.create(db, "s", "random", SPACE, {"loss": "min"}, seed=0).optimize(lambda c: c["x"], 2)
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE trials SET heartbeat_at = 1e12 WHERE trial_id = 1")
+    for command in (["studies"], ["show", "s"], ["export", "s"]):
+        line = _one_line(_cli(*command, "--storage", str(db), cwd=tmp_path))
+        assert "trial 1: column heartbeat_at holds 1000000000000.0, a time after the year" in line
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("hposampler_postgresql") is None, reason="needs the plugin"
+)
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("postgresql://[::1/db", r"postgresql://\[::1/db is not a valid URL \(Invalid IPv6"),
+        (
+            "postgresql://u:p@ss@db.invalid/x",
+            r"postgresql://u:\*\*\*@db.invalid/x: the user name or password holds an '@'.* %40",
+        ),
+        ("postgresql://u:pw@localhost:abc/db", r"is not a valid URL \(Port could not be cast"),
+    ],
+)
+def test_a_malformed_server_url_is_one_line_before_any_connection(
+    tmp_path: Path, url: str, message: str
+) -> None:
+    import re
+
+    line = _one_line(_cli("studies", "--storage", url, cwd=tmp_path))
+    assert re.search(message, line), line
+    assert "p@ss" not in line and ":pw@" not in line
