@@ -68,3 +68,31 @@ def test_a_malformed_server_url_is_one_line_before_any_connection(
     line = _one_line(_cli("studies", "--storage", url, cwd=tmp_path))
     assert re.search(message, line), line
     assert "p@ss" not in line and ":pw@" not in line
+
+
+def test_a_trial_of_a_machine_whose_clock_is_ahead_is_named_not_waited_on_silently(
+    tmp_path: Path,
+) -> None:
+    import time
+
+    from hposampler import TrialState
+    from hposampler.storage import TrialRecord
+
+    (tmp_path / "s.toml").write_text(
+        '[study]\nname = "s"\nobjective = "hposampler.problems:branin"\ntrials = 3\n'
+        'storage = "s.db"\n[sampler]\nname = "random"\n[metrics]\nloss = "min"\n'
+        "[search_space]\nx = { value_range = [-5, 10] }\ny = { value_range = [0, 15] }\n"
+    )
+    study = Study.create(tmp_path / "s.db", "s", "random",
+                         {"x": {"value_range": [-5, 10]}, "y": {"value_range": [0, 15]}},
+                         {"loss": "min"})  # fmt: skip
+    ahead = time.time() + 3600  # a worker on a machine an hour ahead
+    study.storage.create_trial("s", TrialRecord(0, TrialState.RUNNING, {"x": 1.0, "y": 2.0},
+                               attempts=1, started_at=ahead, heartbeat_at=ahead,
+                               driver="fastclock:7:abc"))  # fmt: skip
+    result = _cli("run", "s.toml", "--resume", "--timeout", "1", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    said = [line for line in result.stderr.splitlines() if "in this machine's future" in line]
+    assert len(said) == 1, result.stderr  # once, not at every poll
+    assert "trial 0 runs on fastclock" in said[0] and "Synchronise the clocks (NTP)" in said[0]
+    assert "3600 s in this machine's future" in said[0] or "3599 s" in said[0]

@@ -340,6 +340,7 @@ class Ledger:
         self.interval = heartbeat_interval
         self.driver = driver or driver_id()
         self.leased = False
+        self.skew_noted: set[int] = set()  # trials whose clock skew was reported
         self.states = StateTable()  # every trial's state, one byte each
         self.finished = 0
         self.waiting: dict[int, TrialRecord] = {}  # to (re-)run: WAITING, FAIL_RECOVERABLE
@@ -414,6 +415,7 @@ class Ledger:
         now = time.time()
         for record in list(self.others.values()):
             if not is_stale(record, now, self.interval):
+                self._warn_if_ahead(record, now)
                 continue
             claimed = record.evolve(state=TrialState.WAITING, driver=self.driver)
             if self.cas(claimed, record):
@@ -423,6 +425,27 @@ class Ledger:
                 )  # fmt: skip
                 self.others.pop(record.trial_id, None)
                 self.waiting[record.trial_id] = claimed
+
+    def _warn_if_ahead(self, record: TrialRecord, now: float) -> None:
+        """Say once per trial when another machine's heartbeat is in this one's future.
+
+        Such a trial only looks stale once this clock has caught up with that one
+        and then ``STALE_AFTER`` intervals more; waiting on it silently looks like
+        a hang.
+        """
+        beat = record.heartbeat_at
+        if beat is None or beat <= now + self.interval or record.trial_id in self.skew_noted:
+            return
+        self.skew_noted.add(record.trial_id)
+        host = (record.driver or "?").partition(":")[0]
+        logger.warning(
+            "study %s: trial %d runs on %s, whose last heartbeat is %.0f s in this machine's "
+            "future: its clock is ahead by at least that much. This worker waits for that "
+            "trial until its heartbeat is %.0f s old by this clock; if %s is gone, that is "
+            "%.0f s from now. Synchronise the clocks (NTP).",
+            self.study.name, record.trial_id, host, beat - now, STALE_AFTER * self.interval,
+            host, beat - now + STALE_AFTER * self.interval,
+        )  # fmt: skip
 
     def beat(self) -> None:
         """Stamp a heartbeat on this worker's RUNNING trials."""
