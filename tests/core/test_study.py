@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -86,6 +87,24 @@ def test_extras_are_stored_and_only_optim_metrics_reach_the_sampler(tmp_path: Pa
     record = study.records()[0]
     assert record.extra == {"epochs": 3, "note": "ok"}
     assert list(record.final_metrics) == ["loss"]
+
+
+@pytest.mark.parametrize(
+    ("extras", "clash"),
+    [({1: "a", "1": "b"}, "'1'"), ({"e": {2: "x", "2": "y"}}, "'e.2'"),
+     ({"e": [{True: 1, "true": 2}]}, "'e[0].true'")],
+)  # fmt: skip
+def test_extra_keys_that_collide_as_json_text_are_refused_not_merged(
+    tmp_path: Path, extras: dict[Any, Any], clash: str
+) -> None:
+    study = make(tmp_path)
+    with pytest.raises(MetricsError, match=f"two keys stored as {re.escape(clash)}"):
+        study.optimize(lambda c: {"loss": 1.0, **extras}, 1)
+    assert study.records()[0].state == TrialState.FAIL
+    trial = study.ask()
+    with pytest.raises(MetricsError, match="two keys stored as"):
+        study.tell(trial, {"loss": 1.0, **extras})
+    assert study.tell(trial, {"loss": 1.0, "one": 1}).extra == {"one": 1}  # told again
 
 
 def test_wrong_metric_names_stop_the_study_with_a_clear_error(tmp_path: Path) -> None:

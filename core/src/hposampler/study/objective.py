@@ -370,6 +370,13 @@ def split_result(
                     "lists and dicts"
                 ) from None
             text = json.dumps(extra)
+        clash = _key_clash({key: extra}) or (str(key) if str(key) in extras else None)
+        if clash is not None or str(key) in optim_metrics:
+            raise MetricsError(
+                f"the objective's result holds two keys stored as {clash or str(key)!r} "
+                "(JSON keys are text: 1 and '1' are one key, and an extra may not take a "
+                "metric's name); rename one of them"
+            )
         size += len(text)
         if size > MAX_EXTRA_CHARS:
             raise MetricsError(
@@ -379,6 +386,27 @@ def split_result(
             )
         extras[str(key)] = extra
     return metrics, extras
+
+
+def _key_clash(value: Any, path: str = "") -> str | None:
+    """The path of a dict whose keys collide once made text (``1`` and ``"1"``), if any."""
+    if isinstance(value, Mapping):
+        texts: set[str] = set()
+        for key, item in value.items():
+            text = str(key) if not isinstance(key, bool) else json.dumps(key)
+            where = f"{path}.{text}" if path else text
+            if text in texts:
+                return where
+            texts.add(text)
+            found = _key_clash(item, where)
+            if found is not None:
+                return found
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            found = _key_clash(item, f"{path}[{i}]")
+            if found is not None:
+                return found
+    return None
 
 
 def _is_number(value: Any) -> bool:
