@@ -96,3 +96,32 @@ def test_a_trial_of_a_machine_whose_clock_is_ahead_is_named_not_waited_on_silent
     assert len(said) == 1, result.stderr  # once, not at every poll
     assert "trial 0 runs on fastclock" in said[0] and "Synchronise the clocks (NTP)" in said[0]
     assert "3600 s in this machine's future" in said[0] or "3599 s" in said[0]
+
+
+@pytest.mark.parametrize(
+    ("storage", "message"),
+    [
+        (":memory:", "keeps nothing once the process ends"),
+        (" ", "keeps nothing once the process ends"),
+        ("x.db?mode=ro", "is written as an SQLite URI; give the file's path only"),
+        ("file:x.db", "is written as an SQLite URI; give the file's path only"),
+        ("a\tb.db", "holds a control character"),
+        (" x.db", "starts or ends with a space"),
+    ],
+)
+def test_storage_names_that_keep_nothing_or_make_odd_files_are_refused(
+    tmp_path: Path, storage: str, message: str
+) -> None:
+    (tmp_path / "s.toml").write_text(
+        '[study]\nname = "s"\nobjective = "hposampler.problems:branin"\ntrials = 2\n'
+        '[sampler]\nname = "random"\n[metrics]\nloss = "min"\n'
+        "[search_space]\nx = { value_range = [-5, 10] }\ny = { value_range = [0, 15] }\n"
+    )
+    assert message in _one_line(_cli("run", "s.toml", "--storage", storage, cwd=tmp_path))
+    assert message in _one_line(_cli("show", "s", "--storage", storage, cwd=tmp_path))
+    Study.create(tmp_path / "ok.db", "s", "random", SPACE, {"loss": "min"})
+    line = _one_line(_cli("copy", "s", "--from", "ok.db", "--to", storage, cwd=tmp_path))
+    assert message in line
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("ok.db")) == [
+        "s.toml"
+    ]

@@ -134,7 +134,41 @@ def resolve_sqlite_path(storage: str | os.PathLike[str]) -> Path:
         raise StudyError(
             f"unsupported storage {text!r}: give a file path or sqlite:///path/to/file.db"
         )
+    _check_file_name(text)
     return Path(text).expanduser()
+
+
+def _check_file_name(text: str) -> None:
+    """Refuse names SQLite would take for something else, or that make odd files.
+
+    Raises
+    ------
+    StudyError
+        For ``:memory:`` and blank names (nothing would be kept), SQLite's own
+        ``file:`` URIs and ``?`` options, control characters, and names that
+        start or end with a space.
+    """
+    shown = repr(text) if len(text) <= 120 else repr(text[:100] + "...")
+    if text in ("", ":memory:") or not text.strip():
+        raise StudyError(
+            f"storage {shown} keeps nothing once the process ends; hposampler stores a "
+            "study to keep it: give a file path (a scratch one such as /tmp/scratch.db is fine)"
+        )
+    if text.startswith("file:") or "?" in text:
+        raise StudyError(
+            f"storage {shown} is written as an SQLite URI; give the file's path only "
+            "(x.db, or sqlite:///x.db): hposampler opens it read-only itself where it "
+            "only reads"
+        )
+    if not text.isprintable():
+        raise StudyError(
+            f"storage {shown} holds a control character (newline, tab, ...); give a "
+            "printable file path"
+        )
+    if text != text.strip():
+        raise StudyError(
+            f"storage {shown} starts or ends with a space; give the file path without it"
+        )
 
 
 def _writable(path: Path) -> bool:
