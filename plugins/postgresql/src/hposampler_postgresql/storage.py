@@ -29,6 +29,7 @@ retried insert or claim that finds its own row in place counts as done.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
@@ -245,6 +246,13 @@ class PostgresStorage:
             ) from None
         try:
             self._setup()
+        except psycopg.errors.ReadOnlySqlTransaction:
+            self._db.close()
+            raise StorageError(
+                f"{self.url} has no hposampler tables of schema {SCHEMA_VERSION} yet and takes "
+                "no writes (a hot standby, or default_transaction_read_only is on); open it "
+                "once on the primary, which creates them"
+            ) from None
         except psycopg.errors.InsufficientPrivilege as exc:
             self._db.close()
             first = _masked(url, str(exc).strip().splitlines()[0])
@@ -269,6 +277,20 @@ class PostgresStorage:
             while True:
                 try:
                     return op(self._db, retried)
+                except psycopg.errors.ReadOnlySqlTransaction:
+                    raise StorageError(
+                        f"PostgreSQL at {self.url} takes no writes (a hot standby, or "
+                        "default_transaction_read_only is on): reading commands (show, "
+                        "export, studies) work; run and change studies on the primary"
+                    ) from None
+                except psycopg.errors.InsufficientPrivilege as exc:
+                    first = _masked(self._raw_url, str(exc).strip().splitlines()[0])
+                    raise StorageError(
+                        f"the PostgreSQL role of {self.url} may not write hposampler's tables "
+                        f"({first}); reading commands (show, export, studies) work; to run "
+                        "studies, GRANT SELECT, INSERT, UPDATE, DELETE ON hposampler_studies, "
+                        "hposampler_trials, hposampler_leases TO <role>"
+                    ) from None
                 except psycopg.OperationalError as exc:
                     if not (self._db.closed or self._db.broken):
                         raise  # the server answered: not a lost connection
@@ -294,7 +316,27 @@ class PostgresStorage:
                         first = _masked(self._raw_url, str(exc).strip().splitlines()[0])
                 retried = True
 
+    def _current(self) -> bool:
+        """Whether this version's tables exist already (then nothing is created, so a
+        read-only server or a SELECT-only role can read)."""
+        found = self._db.execute(
+            "SELECT to_regclass('hposampler_schema'), to_regclass('hposampler_studies'), "
+            "to_regclass('hposampler_trials'), to_regclass('hposampler_leases')"
+        ).fetchone()
+        if found is None or any(table is None for table in found[:3]):
+            return False
+        rows = self._db.execute("SELECT version FROM hposampler_schema").fetchall()
+        if [tuple(r) for r in rows] != [(SCHEMA_VERSION,)]:
+            return False
+        if found[3] is None:  # made by an earlier release: add the leases if we may
+            refused = (psycopg.errors.ReadOnlySqlTransaction, psycopg.errors.InsufficientPrivilege)
+            with contextlib.suppress(*refused):  # reading needs none; a worker would say so
+                self._db.execute(_SCHEMA[-1])
+        return True
+
     def _setup(self) -> None:
+        if self._current():
+            return
         with self._db.transaction():
             self._db.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
             for statement in _SCHEMA:
