@@ -217,6 +217,10 @@ def test_a_server_restart_mid_study_loses_nothing(tmp_path: Path, own_server: Pg
     own_server.start()
     outputs = [p.communicate(timeout=240)[0] for p in procs]
     assert all(p.returncode == 0 for p in procs), outputs
+    for output in outputs:  # each worker says what happened, in its own words only
+        assert "lost the connection to PostgreSQL at" in output, output
+        assert "reconnecting for up to 60 s" in output and "reconnected to PostgreSQL" in output
+        assert "error ignored terminating" not in output
     records = Study.load(url, "shared").records()
     assert [r.trial_id for r in records] == list(range(len(records)))
     assert not [r for r in records if r.state == TrialState.RUNNING]

@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import uuid
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -83,3 +82,14 @@ def test_a_select_only_role_reads_and_is_told_which_grant_writing_needs(
     line = _one_line(_cli("delete", "s", "--storage", url, "--yes"))
     assert "may not write hposampler's tables" in line and "GRANT SELECT, INSERT" in line
     assert "create" not in line.lower().split("may not write")[0]
+
+
+def test_a_server_that_is_not_running_is_one_line() -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    line = _one_line(_cli("studies", "--storage", f"postgresql://u:secret@127.0.0.1:{port}/db"))
+    assert line.startswith("error: cannot connect to PostgreSQL at postgresql://u:***@127.0.0.1")
+    assert "secret" not in line

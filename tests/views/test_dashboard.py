@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import socket
+import re
 import subprocess
 import sys
 import time
@@ -24,13 +24,6 @@ SPACE = {
     "x": {"value_range": [-5.0, 10.0], "value_type": "float"},
     "y": {"value_range": [0.0, 15.0], "value_type": "float"},
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _get(url: str, method: str = "GET") -> tuple[int, Any]:
@@ -61,13 +54,16 @@ def served(tmp_path: Path) -> Iterator[tuple[Path, str]]:
     study = Study.create(db, "s", "random", SPACE, {"loss": "min"}, seed=0)
     study.optimize(lambda c: (c["x"] - 2) ** 2 + (c["y"] - 3) ** 2, 10)
     study.storage.close()
-    port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "hposampler", "dashboard", "s", "--storage", str(db),
-         "--port", str(port), "--refresh", "0.2"],
+         "--port", "0", "--refresh", "0.2"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
+    assert proc.stdout is not None
+    first = proc.stdout.readline()  # --port 0: the line names the port the server got
+    match = re.search(r"dashboard on http://127\.0\.0\.1:(\d+)/ \(Ctrl-C stops it\)", first)
+    assert match and int(match[1]) > 0, first
+    base = f"http://127.0.0.1:{match[1]}"
     try:
         _wait_for(lambda: proc.poll() is None and _get(f"{base}/api/studies")[0] == 200,
                   "the dashboard to answer")  # fmt: skip

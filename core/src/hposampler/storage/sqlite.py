@@ -195,6 +195,33 @@ def _stored_real(value: Any) -> float | None:
     return None
 
 
+def _refuse_foreign(path: Path, db: sqlite3.Connection) -> None:
+    """Refuse a file that holds another program's tables (an Optuna database, ...).
+
+    Raises
+    ------
+    StorageError
+        Naming the program when it is Optuna, else the tables found.
+    """
+    tables = sorted(
+        str(r[0])
+        for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        if not str(r[0]).startswith("sqlite_")
+    )
+    if not tables:
+        return
+    if "alembic_version" in tables or {"trial_params", "trial_values"} <= set(tables):
+        raise StorageError(
+            f"{path} is an Optuna database, not a hposampler one: read it with Optuna "
+            "(optuna-dashboard, optuna.load_study), and give hposampler a file of its own"
+        )
+    shown = ", ".join(tables[:8]) + (" ..." if len(tables) > 8 else "")
+    raise StorageError(
+        f"{path} holds another program's tables ({shown}), not hposampler's; give "
+        "hposampler a file of its own"
+    )
+
+
 def _where_studies_are(path: Path) -> str:
     """A hint for a missing file: how to name the storage, and the SQLite files nearby."""
     near = sorted(p.name for p in path.parent.glob("*.db") if p.is_file())[:8]
@@ -269,6 +296,8 @@ class SQLiteStorage:
             # a WAL file in a folder we cannot write to: read the file as it is
             db = sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None)
         version = self._version_of(db)
+        if version is None:
+            _refuse_foreign(self.path, db)
         if version != SCHEMA_VERSION:
             found = "no hposampler tables" if version is None else f"schema version {version}"
             raise StorageError(
@@ -310,6 +339,8 @@ class SQLiteStorage:
         self._db.execute("PRAGMA foreign_keys=ON")
         with self._transaction():
             version = self._version()
+            if version is None:
+                _refuse_foreign(self.path, self._db)
             if version == 1:
                 self._run_script(_UPGRADE_1)
                 version = 2

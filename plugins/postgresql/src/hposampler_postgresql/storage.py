@@ -30,6 +30,7 @@ retried insert or claim that finds its own row in place counts as done.
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import threading
 import time
@@ -67,6 +68,8 @@ RECONNECT_WAIT = 60.0
 _FIRST_PAUSE, _LONGEST_PAUSE = 0.1, 5.0
 
 _T = TypeVar("_T")
+
+logger = logging.getLogger("hposampler.storage.postgresql")
 
 _SCHEMA = [
     "CREATE TABLE IF NOT EXISTS hposampler_schema (version INTEGER NOT NULL)",
@@ -160,6 +163,22 @@ def _masked(url: str, text: str | None = None) -> str:
     return mask_url(url, text)
 
 
+def _one_line(text: str) -> str:
+    """libpq's multi-line messages ("... Is the server running ...?") on one line."""
+    return "; ".join(line.strip() for line in text.strip().splitlines() if line.strip())
+
+
+class _QuietBrokenPipeline(logging.Filter):
+    """Drop psycopg's "error ignored terminating <Pipeline [BAD]>" warning: it comes
+    from a connection lost mid-pipeline, which this storage reports and reconnects."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("error ignored terminating")
+
+
+logging.getLogger("psycopg").addFilter(_QuietBrokenPipeline())
+
+
 def _check_url(url: str) -> None:
     """Refuse a URL libpq would misread, before it is sent anywhere.
 
@@ -239,7 +258,7 @@ class PostgresStorage:
         try:
             self._db = self._connect()
         except psycopg.Error as exc:
-            detail = _masked(self._raw_url, str(exc).strip())  # libpq may echo the URL
+            detail = _one_line(_masked(self._raw_url, str(exc)))  # libpq may echo the URL
             raise StorageError(
                 f"cannot connect to PostgreSQL at {self.url}: {detail}; check "
                 "the host, port, user, password and database in the URL"
@@ -295,6 +314,11 @@ class PostgresStorage:
                     if not (self._db.closed or self._db.broken):
                         raise  # the server answered: not a lost connection
                     first = _masked(self._raw_url, str(exc).strip().splitlines()[0])
+                if deadline is None and self.reconnect_wait > 0:
+                    logger.warning(
+                        "lost the connection to PostgreSQL at %s (%s); reconnecting for up to "
+                        "%g s", self.url, first, self.reconnect_wait,
+                    )  # fmt: skip
                 deadline = deadline or time.monotonic() + self.reconnect_wait
                 while True:
                     left = deadline - time.monotonic()
@@ -311,6 +335,7 @@ class PostgresStorage:
                     pause = min(pause * 2, _LONGEST_PAUSE)
                     try:
                         self._db = self._connect()
+                        logger.warning("reconnected to PostgreSQL at %s", self.url)
                         break
                     except psycopg.OperationalError as exc:
                         first = _masked(self._raw_url, str(exc).strip().splitlines()[0])

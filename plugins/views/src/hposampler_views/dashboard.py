@@ -172,8 +172,12 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8080,
     refresh: float = REFRESH,
+    listening: Callable[[str], None] | None = None,
 ) -> None:
     """Serve ``optuna-dashboard`` on a :class:`LiveView` of the study until interrupted.
+
+    ``listening(url)`` is called once the server listens, with the port it got
+    (``port=0`` picks a free one).
 
     Raises
     ------
@@ -187,4 +191,17 @@ def serve(
             "hposampler dashboard runs optuna-dashboard, which is not installed; install it "
             "with pip install 'hposampler-optuna[dashboard]' (or pip install optuna-dashboard)"
         ) from None
-    optuna_dashboard.run_server(LiveView(open_study, refresh), host=host, port=port)
+    import socket
+    import socketserver
+    from wsgiref.simple_server import WSGIServer, make_server
+
+    class Server(socketserver.ThreadingMixIn, WSGIServer):
+        daemon_threads = True
+        address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+
+    app = optuna_dashboard.wsgi(LiveView(open_study, refresh))
+    with make_server(host, port, app, server_class=Server) as server:
+        shown = f"[{host}]" if ":" in host else host
+        if listening is not None:
+            listening(f"http://{shown}:{server.server_port}/")
+        server.serve_forever()

@@ -78,8 +78,11 @@ def _dashboard() -> Any:
         from .dashboard import serve
 
         Study.load(storage, name, read_only=True).storage.close()  # a wrong name fails now
-        click.echo(f"study {name}: dashboard on http://{host}:{port}/ (Ctrl-C stops it)")
-        serve(lambda: Study.load(storage, name, read_only=True), host, port, refresh)
+
+        def listening(url: str) -> None:  # the port it got (--port 0: a free one)
+            click.echo(f"study {name}: dashboard on {url} (Ctrl-C stops it)")
+
+        serve(lambda: Study.load(storage, name, read_only=True), host, port, refresh, listening)
 
     return dashboard
 
