@@ -125,3 +125,24 @@ def test_storage_names_that_keep_nothing_or_make_odd_files_are_refused(
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("ok.db")) == [
         "s.toml"
     ]
+
+
+def test_an_optuna_database_is_named_and_never_written(tmp_path: Path) -> None:
+    db = tmp_path / "optuna.db"
+    with sqlite3.connect(db) as conn:  # the shape of Optuna's RDB storage
+        for table in ("alembic_version", "studies", "trials", "trial_params", "trial_values"):
+            conn.execute(f"CREATE TABLE {table} (id INTEGER)")
+    before = db.read_bytes()
+    (tmp_path / "s.toml").write_text(
+        '[study]\nname = "s"\nobjective = "hposampler.problems:branin"\ntrials = 2\n'
+        '[sampler]\nname = "random"\n[metrics]\nloss = "min"\n'
+        "[search_space]\nx = { value_range = [-5, 10] }\ny = { value_range = [0, 15] }\n"
+    )
+    for command in (["show", "s"], ["studies"], ["run", "s.toml"]):
+        line = _one_line(_cli(*command, "--storage", str(db), cwd=tmp_path))
+        assert "is an Optuna database, not a hposampler one" in line
+    assert db.read_bytes() == before
+    with sqlite3.connect(tmp_path / "other.db") as conn:
+        conn.execute("CREATE TABLE notes (text TEXT)")
+    line = _one_line(_cli("studies", "--storage", "other.db", cwd=tmp_path))
+    assert "holds another program's tables (notes), not hposampler's" in line
