@@ -334,6 +334,8 @@ class SQLiteStorage:
                 delay = min(delay * 2, 0.5)
 
     def _setup(self) -> None:
+        if self._version() is None:  # before anything is written, even the journal mode
+            _refuse_foreign(self.path, self._db)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
