@@ -19,6 +19,13 @@ server restart
 disk full
     one worker on a 16 MiB tmpfs that another program fills; the run stops, the
     space is freed and the run resumed, 4 times. Needs root (a tmpfs mount).
+delete race
+    two workers (concurrency 1) while ``hposampler delete --yes`` is run 4 x ROUNDS
+    times; each attempt must be refused (a deletion would show as lost trials).
+read-only readers
+    a SELECT-only role runs ``show`` / ``export`` / ``studies`` 2 x ROUNDS times
+    while three workers write to PostgreSQL, then the database is switched to
+    read-only mode and read again; a failed read counts as lost.
 
 After the faults each study is finished with one more ``--resume`` run, then:
 
@@ -260,6 +267,75 @@ def disk_fills(rounds: int, rng: random.Random) -> tuple[dict[str, int], int] | 
         subprocess.run(["umount", "-l", str(disk)], check=False)
 
 
+def _cli(campaign: Campaign, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "hposampler", *args], env=campaign.env,
+                          cwd=campaign.folder, capture_output=True, text=True, timeout=600)  # fmt: skip
+
+
+def delete_race(rounds: int, rng: random.Random) -> tuple[dict[str, int], int]:
+    """``delete --yes`` hammered at two live workers (concurrency 1); every attempt must be
+    refused. A delete that went through would show as lost trials."""
+    campaign = Campaign("{folder}/r.db", concurrency=1)
+    procs = [campaign.start(), campaign.start()]
+    time.sleep(1.0)
+    attempts = 0
+    for _ in range(rounds * 4):
+        campaign.snapshot()
+        result = _cli(campaign, "delete", "r", "--storage", campaign.storage, "--yes")
+        attempts += 1
+        if result.returncode != 2 or "live worker(s)" not in result.stderr:
+            print(f"delete went through or failed oddly: {result.returncode} {result.stderr}")
+        time.sleep(rng.uniform(0.0, 0.2))
+    campaign.snapshot()
+    _kill_all(procs)
+    return campaign.finish(), attempts
+
+
+def read_only_readers(rounds: int, rng: random.Random) -> tuple[dict[str, int], int] | None:
+    """A SELECT-only role runs show / export / studies while three workers write, then the
+    database turns read-only (as a hot standby is) and is read again."""
+    import uuid
+
+    import psycopg
+
+    from pgserver import bindir, create_database, restartable_server
+
+    binaries = bindir()
+    if binaries is None:
+        return None
+    with restartable_server(binaries) as server:
+        url = create_database(server.url, "readers")
+        campaign = Campaign(url)
+        procs = [campaign.start() for _ in range(3)]
+        time.sleep(2.0)
+        role = f"r_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f'CREATE ROLE "{role}" LOGIN')
+            conn.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{role}"')
+        reader = url.replace("://hposampler@", f"://{role}@")
+        reads, failed = 0, 0
+        for turn in range(rounds * 2):
+            command = [["show", "r"], ["export", "r"], ["studies"]][turn % 3]
+            campaign.snapshot()
+            result = _cli(campaign, *command, "--storage", reader)
+            reads += 1
+            failed += result.returncode != 0
+            time.sleep(rng.uniform(0.0, 0.3))
+        campaign.snapshot()
+        _kill_all(procs)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute('ALTER DATABASE "readers" SET default_transaction_read_only = on')
+        for command in (["show", "r"], ["export", "r"], ["studies"]):
+            reads += 1
+            failed += _cli(campaign, *command, "--storage", url).returncode != 0
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("SET default_transaction_read_only = off")
+            conn.execute('ALTER DATABASE "readers" SET default_transaction_read_only = off')
+        tally = campaign.finish()
+        tally["lost"] += failed  # a failed read counts against the row
+        return tally, reads
+
+
 CAMPAIGNS: list[tuple[str, str, Callable[..., Any], int | None]] = [
     ("worker kills", "SIGKILL of `hposampler run --resume` (1-2 workers, thread executor, SQLite)",
      worker_kills, None),
@@ -269,6 +345,11 @@ CAMPAIGNS: list[tuple[str, str, Callable[..., Any], int | None]] = [
      server_restarts, 3),
     ("disk full", "the tmpfs holding the SQLite file filled by another program, then freed",
      disk_fills, 4),
+    ("delete race", "`delete --yes` hammered at two live workers, concurrency 1 (SQLite)",
+     delete_race, None),
+    ("read-only readers", "show/export/studies by a SELECT-only role under 3 workers, then "
+     "on the database in read-only mode (PostgreSQL; a failed read counts as lost)",
+     read_only_readers, None),
 ]  # fmt: skip
 
 

@@ -123,8 +123,15 @@ def _parse_bound(value: Any, value_type: str, which: str) -> int | float:
         raise SearchSpaceError(
             "", f"value_range {which} bound {value!r} must be a number or a numeric string"
         )
-    if not math.isfinite(number):
-        raise SearchSpaceError("", f"value_range {which} bound {value!r} is not finite")
+    try:
+        finite = math.isfinite(number)
+    except OverflowError:  # an int too large for a float
+        finite = False
+    if not finite:
+        shown = value if len(repr(value)) <= 40 else f"{repr(value)[:30]}..."
+        raise SearchSpaceError(
+            "", f"value_range {which} bound {shown} is not finite (or too large for a float)"
+        )
     if value_type == "int":
         if isinstance(number, float):
             if not number.is_integer():

@@ -42,6 +42,7 @@ from hposampler.storage.base import (
     TrialRecord,
     claim_key,
     dumps,
+    mask_url,
     parse_definition,
     parse_user_attrs,
     record_from_row,
@@ -132,7 +133,7 @@ def resolve_sqlite_path(storage: str | os.PathLike[str]) -> Path:
         text = text[len("sqlite:///") :]
     elif "://" in text:
         raise StudyError(
-            f"unsupported storage {text!r}: give a file path or sqlite:///path/to/file.db"
+            f"unsupported storage {mask_url(text)!r}: give a file path or sqlite:///path/to/file.db"
         )
     _check_file_name(text)
     return Path(text).expanduser()

@@ -37,7 +37,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 import psycopg
 
@@ -197,8 +197,9 @@ def _check_url(url: str) -> None:
             "(postgresql://user:p%40ss@host/db)"
         )
     try:
+        unquote(url, errors="strict")  # libpq decodes %xx escapes as UTF-8 text
         urlsplit(url).port  # noqa: B018 - parsing the port is the check
-    except ValueError as exc:
+    except ValueError as exc:  # UnicodeDecodeError is one
         raise StorageError(
             f"{_masked(url)} is not a valid URL ({exc}); write it as "
             "postgresql://user:password@host:port/database"
@@ -222,7 +223,9 @@ def _split_options(url: str) -> tuple[str, float | None]:
             f"reconnect_wait={ours[-1]!r} in {_masked(url)} is not a number of seconds; "
             "give a finite number >= 0 (0: never reconnect)"
         )
-    return urlunsplit(parts._replace(query=rest)), wait
+    base = url.partition("?")[0]  # not urlunsplit: it drops the // of a URL with no host
+    fragment = f"#{parts.fragment}" if parts.fragment else ""
+    return base + (f"?{rest}" if rest else "") + fragment, wait
 
 
 class PostgresStorage:
