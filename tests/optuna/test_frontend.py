@@ -13,7 +13,7 @@ from typing import Any
 import optuna
 import pytest
 
-from hposampler import SamplerOptionsError, SearchSpaceError, UnknownSamplerError
+from hposampler import SamplerOptionsError, SearchSpaceError, TrialState, UnknownSamplerError
 from hposampler_optuna import HposamplerSampler, space_from_distributions
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -226,3 +226,30 @@ def test_a_huge_grid_reaches_optuna_stepped_never_listed() -> None:
 def test_a_search_space_that_is_not_a_dict_is_one_clear_error(bad: Any) -> None:
     with pytest.raises(SearchSpaceError, match="^search_space: expected a dict"):
         HposamplerSampler("tpe", search_space=bad)
+
+
+def test_optunas_ask_and_tell_across_two_processes_reach_the_backend(tmp_path: Path) -> None:
+    """Optuna's own ask/tell with an hposampler backend: asked here, told by another
+    process on the shared RDB storage, learnt here before the next proposal."""
+    from optuna.distributions import FloatDistribution
+
+    url = f"sqlite:///{tmp_path / 'optuna.db'}"
+    space = {"x": FloatDistribution(0.0, 1.0)}
+    sampler = HposamplerSampler("tpe", search_space=space, seed=0)
+    study = optuna.create_study(study_name="s", storage=url, sampler=sampler)
+    asked = [study.ask(space) for _ in range(3)]
+    values = {t.number: (t.params["x"] - 0.3) ** 2 for t in asked}
+    code = textwrap.dedent(f"""
+        import optuna
+        study = optuna.load_study(study_name="s", storage={url!r})
+        for number, value in {values!r}.items():
+            study.tell(number, value)
+        """)
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=1800)
+    after = study.ask(space)
+    backend = sampler._backend
+    told = [s for s in backend.trial_states.values() if s == TrialState.COMPLETE]
+    assert len(told) == 3  # the other process's tells reached the backend
+    assert after.number == 3 and 0.0 <= after.params["x"] <= 1.0
+    study.tell(after, 0.5)
+    assert [t.state for t in study.trials] == [optuna.trial.TrialState.COMPLETE] * 4

@@ -203,3 +203,34 @@ def test_bad_input_is_one_clear_error(tmp_path: Path) -> None:
 def test_a_space_that_is_not_a_dict_is_one_clear_error(bad: Any) -> None:
     with pytest.raises(SearchSpaceError, match="^space: expected a dict"):
         HposamplerSearch("tpe", space=bad, metric="loss", mode="min")
+
+
+def test_suggest_here_complete_in_another_process_and_go_on(tmp_path: Path) -> None:
+    """Tune's ask/tell (suggest, on_trial_complete) split across two processes by its
+    checkpoint: the trial asked here is told there, and the backend here learns it."""
+    import subprocess
+    import sys
+
+    space = {"x": {"value_range": [0.0, 1.0]}}
+    search = HposamplerSearch("tpe", space=space, metric="loss", mode="min", seed=0)
+    asked = {tid: search.suggest(tid) for tid in ("a", "b", "c")}
+    checkpoint = tmp_path / "searcher.json"
+    search.save(str(checkpoint))
+    code = f"""
+import json
+from hposampler_ray import HposamplerSearch
+other = HposamplerSearch("tpe")
+other.restore({str(checkpoint)!r})
+for tid, config in json.loads({json.dumps(json.dumps(asked))}).items():
+    if tid != "c":
+        other.on_trial_complete(tid, {{"loss": (config["x"] - 0.3) ** 2}})
+other.save({str(checkpoint)!r})
+"""
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=1800)
+    here = HposamplerSearch("tpe")
+    here.restore(str(checkpoint))
+    here.on_trial_complete("c", {"loss": (asked["c"]["x"] - 0.3) ** 2})
+    assert here.suggest("d") is not None
+    states = here._backend.trial_states
+    assert [states[i] for i in range(3)] == [TrialState.COMPLETE] * 3
+    assert states[3] == TrialState.RUNNING
