@@ -226,3 +226,40 @@ def test_ngopt_study_file_at_concurrency_4_runs_through_the_cli(tmp_path: Path) 
                             str(tmp_path / "ngopt.db")], capture_output=True, text=True,
                            timeout=60, check=True)  # fmt: skip
     assert "Study ngopt (ngopt)" in shown.stdout
+
+
+NAN_FIRST = """
+from hposampler import make_sampler
+from hposampler_ray import HposamplerSearch
+space = {"x": {"value_range": [0.0, 1.0]}, "y": {"value_range": [0.0, 1.0]}}
+loss = lambda c: (c["x"] - 0.3) ** 2 + (c["y"] - 0.6) ** 2
+if FRONTEND == "core":
+    s = make_sampler("nevergrad:ngopt", space, optim_metrics={"loss": "min"}, seed=0)
+    for i in range(8):
+        tid, config, _ = s.eager_sample()
+        s.unlock(drop=False)
+        s.update_trial(tid, {"loss": float("nan") if i < 2 else loss(config)}, 1)
+else:
+    s = HposamplerSearch("nevergrad:ngopt", space=space, metric="loss", mode="min", seed=0)
+    for i in range(8):
+        config = s.suggest(str(i))
+        s.on_trial_complete(str(i), {"loss": float("nan") if i < 2 else loss(config)})
+print("went on")
+"""
+
+
+@pytest.mark.parametrize("frontend", ["core", "tune"])
+def test_a_nan_first_result_never_blocks_the_next_proposal(frontend: str) -> None:
+    """NGOpt picks a sequential optimizer that waits for a tell before its next ask; a
+    NaN with no worst value known yet is told later, and meanwhile samples are drawn
+    uniformly instead of blocking the driver forever."""
+    import importlib.util
+    import subprocess
+    import sys
+
+    if frontend == "tune" and importlib.util.find_spec("ray") is None:
+        pytest.skip("needs ray[tune]")
+    code = f"FRONTEND = {frontend!r}\n" + NAN_FIRST
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=1800)  # fmt: skip
+    assert result.returncode == 0 and "went on" in result.stdout, result.stderr[-2000:]
