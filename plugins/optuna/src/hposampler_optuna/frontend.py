@@ -34,7 +34,14 @@ from optuna.distributions import (
 from optuna.trial import FrozenTrial
 from optuna.trial import TrialState as OptunaState
 
-from hposampler import SearchSpaceError, Trial, TrialState, get_sampler_spec, make_sampler
+from hposampler import (
+    MetricsError,
+    SearchSpaceError,
+    Trial,
+    TrialState,
+    get_sampler_spec,
+    make_sampler,
+)
 from hposampler.space.tree import CategoricalParam, ChoiceParam, IntParam, compile_space
 from hposampler.space.values import LazyGrid
 
@@ -228,6 +235,25 @@ class HposamplerSampler(optuna.samplers.BaseSampler):
         self._open: set[int] = set()  # ... and these may still change
 
     # -- Optuna's sampler interface -------------------------------------------------
+
+    def before_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        """Refuse a multi-objective study at its first trial when the backend optimises
+        one metric (Optuna's samplers raise ``ValueError`` there too).
+
+        Raises
+        ------
+        MetricsError
+            A ``ValueError``, naming the backend and the samplers that can.
+        """
+        if len(study.directions) > 1 and self._spec.multi_objective is not True:
+            from hposampler import available_samplers
+
+            able = sorted(s.name for s in available_samplers() if s.multi_objective)
+            raise MetricsError(
+                f"sampler {self._spec.name!r} optimises a single metric but the study has "
+                f"{len(study.directions)} directions; use one direction or a multi-objective "
+                f"sampler: {', '.join(able)}"
+            )
 
     def reseed_rng(self) -> None:
         """Reseed the independent sampler (Optuna calls this for ``n_jobs`` > 1)."""
