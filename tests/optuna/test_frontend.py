@@ -254,3 +254,18 @@ def test_optunas_ask_and_tell_across_two_processes_reach_the_backend(tmp_path: P
     assert after.number == 3 and 0.0 <= after.params["x"] <= 1.0
     study.tell(after, 0.5)
     assert [t.state for t in study.trials] == [optuna.trial.TrialState.COMPLETE] * 4
+
+
+def test_the_grid_enumerates_optunas_int_ranges_and_leaves_floats_independent() -> None:
+    sampler = HposamplerSampler("grid:ordered", seed=0)
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(lambda t: t.suggest_int("k", 0, 10) + t.suggest_float("x", 0, 1), n_trials=12)
+    assert len(study.trials) == 12  # the study was not ended early
+    # trial 0 is sampled independently (nothing learnt yet); the grid counts its k as tried
+    # and lists the others in order: the first 11 trials hold each int once
+    ks = [t.params["k"] for t in study.trials]
+    assert sorted(ks[:11]) == list(range(11))
+    assert ks[1:11] == [k for k in range(11) if k != ks[0]]
+    assert set(sampler._backend.search_space) == {"k"}  # x: independent, never on the grid
+    with pytest.raises(SearchSpaceError, match="^x: sampler 'grid:shuffled' enumerates"):
+        HposamplerSampler("grid", search_space={"x": {"value_range": [0.0, 1.0]}})

@@ -65,10 +65,14 @@ def _intersection() -> Any:
     return IntersectionSearchSpace()
 
 
-def space_from_distributions(distributions: Mapping[str, BaseDistribution]) -> dict[str, Any]:
+def space_from_distributions(
+    distributions: Mapping[str, BaseDistribution], *, enumerate_ints: bool = False
+) -> dict[str, Any]:
     """An hposampler search space (ablator-style dicts) with one parameter per distribution.
 
-    ``step`` becomes ``n_bins`` (the same points: ``low + k * step``).
+    ``step`` becomes ``n_bins`` (the same points: ``low + k * step``). With
+    ``enumerate_ints`` (for an exhaustive backend such as ``grid``), an int range
+    of step 1 gets ``n_bins`` too: every int in it, in order.
 
     Raises
     ------
@@ -89,6 +93,9 @@ def space_from_distributions(distributions: Mapping[str, BaseDistribution]) -> d
                 entry["log"] = True
             if dist.step != 1:
                 entry["n_bins"] = (dist.high - dist.low) // dist.step + 1
+            elif enumerate_ints:  # every int: the grid lists each once, log or not
+                entry.pop("log", None)
+                entry["n_bins"] = dist.high - dist.low + 1
         elif isinstance(dist, CategoricalDistribution):
             entry = {"categorical_values": list(dist.choices)}
         else:
@@ -219,6 +226,16 @@ class HposamplerSampler(optuna.samplers.BaseSampler):
                 self._fixed = dict(search_space)
             else:
                 self._fixed = _distributions_of(search_space)
+            if self._spec.exhaustive:
+                for key, dist in self._fixed.items():
+                    if _continuous(dist):
+                        raise SearchSpaceError(
+                            key,
+                            f"sampler {self._spec.name!r} enumerates its space and cannot list "
+                            "a continuous range; give it a step (suggest_float(..., step=...)) "
+                            "or n_bins, or leave it out of search_space (it is then sampled "
+                            "independently)",
+                        )
         self._intersection = _intersection()
         self._lock = threading.Lock()
         self._backend: Any = None
@@ -267,8 +284,9 @@ class HposamplerSampler(optuna.samplers.BaseSampler):
             return dict(self._fixed)
         space: dict[str, BaseDistribution] = {}
         for name, dist in self._intersection.calculate(study).items():
-            if not dist.single():
-                space[name] = dist
+            if dist.single() or (self._spec.exhaustive and _continuous(dist)):
+                continue  # an exhaustive backend lists no continuous range: independent
+            space[name] = dist
         return space
 
     def sample_relative(
@@ -330,7 +348,7 @@ class HposamplerSampler(optuna.samplers.BaseSampler):
         records = self._records(study, space, current)
         self._backend = make_sampler(
             self.name,
-            space_from_distributions(space),
+            space_from_distributions(space, enumerate_ints=self._spec.exhaustive),
             optim_metrics=self._optim,
             trials=records,
             seed=self._seed,
@@ -381,6 +399,11 @@ class HposamplerSampler(optuna.samplers.BaseSampler):
             else:
                 self._open.discard(number)
         return out
+
+
+def _continuous(dist: BaseDistribution) -> bool:
+    """A float range without a step: no finite list of values."""
+    return isinstance(dist, FloatDistribution) and dist.step is None
 
 
 def _config(frozen: FrozenTrial, space: Mapping[str, BaseDistribution]) -> dict[str, Any] | None:
