@@ -269,3 +269,26 @@ def test_the_grid_enumerates_optunas_int_ranges_and_leaves_floats_independent() 
     assert set(sampler._backend.search_space) == {"k"}  # x: independent, never on the grid
     with pytest.raises(SearchSpaceError, match="^x: sampler 'grid:shuffled' enumerates"):
         HposamplerSampler("grid", search_space={"x": {"value_range": [0.0, 1.0]}})
+
+
+def test_a_backends_internal_state_is_kept_with_the_trial_and_given_back(tmp_path: Path) -> None:
+    from hposampler_optuna.frontend import INTERNAL_KEY
+
+    url = f"sqlite:///{tmp_path / 'optuna.db'}"
+    space = {"k": {"value_range": [0, 9], "value_type": "int", "n_bins": 10}}
+
+    def run(n: int) -> HposamplerSampler:
+        sampler = HposamplerSampler("grid:shuffled", search_space=space, seed=0)
+        study = optuna.create_study(study_name="s", storage=url, sampler=sampler,
+                                    load_if_exists=True)  # fmt: skip
+        study.optimize(lambda t: t.suggest_int("k", 0, 9), n_trials=n)
+        return sampler
+
+    run(4)  # a first process
+    stored = optuna.load_study(study_name="s", storage=url).trials
+    assert all(isinstance(t.system_attrs.get(INTERNAL_KEY), dict) for t in stored)
+    again = run(6)  # resumed: the backend is built with every stored internal state
+    given = {t.trial_id: t.internal for t in again._backend.trials}
+    assert len(given) == 4 and all(isinstance(v, dict) for v in given.values())
+    ks = [t.params["k"] for t in optuna.load_study(study_name="s", storage=url).trials]
+    assert sorted(ks) == list(range(10))  # one shuffled cycle across both runs

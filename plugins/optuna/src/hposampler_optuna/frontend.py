@@ -45,7 +45,11 @@ from hposampler import (
 from hposampler.space.tree import CategoricalParam, ChoiceParam, IntParam, compile_space
 from hposampler.space.values import LazyGrid
 
-__all__ = ["HposamplerSampler", "space_from_distributions"]
+__all__ = ["INTERNAL_KEY", "HposamplerSampler", "space_from_distributions"]
+
+#: The system attribute holding a trial's backend internal state (backends that do
+#: not resume from configs alone).
+INTERNAL_KEY = "hposampler:internal"
 
 _STATES = {
     OptunaState.COMPLETE: TrialState.COMPLETE,
@@ -303,11 +307,15 @@ class HposamplerSampler(optuna.samplers.BaseSampler):
             if limit is not None and pending >= limit:
                 return {}  # the backend takes no more pending trials: sampled independently
             try:
-                trial_id, config, _ = backend.eager_sample()
+                trial_id, config, internal = backend.eager_sample()
             except StopIteration:  # an exhaustive backend is done: stop the study
                 study.stop()
                 return {}
             backend.unlock(drop=False)
+            if internal is not None and not self._spec.resumes_from_configs:
+                # kept with the trial, as the hposampler runner keeps it: a resumed or
+                # shared study gives it back (a Sobol position, a model's point)
+                study._storage.set_trial_system_attr(trial._trial_id, INTERNAL_KEY, internal)
             self._ids[trial.number] = trial_id
             self._told[trial.number] = TrialState.RUNNING
             self._open.add(trial.number)
@@ -392,7 +400,9 @@ class HposamplerSampler(optuna.samplers.BaseSampler):
             if trial_id is None:
                 trial_id = self._ids[number] = self._next_id
                 self._next_id += 1
-            out.append(Trial(trial_id, config, state, _history(frozen, state, metrics)))
+            internal = frozen.system_attrs.get(INTERNAL_KEY)
+            out.append(Trial(trial_id, config, state, _history(frozen, state, metrics),
+                             internal if isinstance(internal, dict) else None))  # fmt: skip
             self._told[number] = state
             if state.is_pending:
                 self._open.add(number)
