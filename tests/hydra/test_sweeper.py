@@ -142,6 +142,15 @@ def test_several_directions_write_the_pareto_front(tmp_path: Path) -> None:
             "Did you mean 'n_startup_trials'",
         ),
         ({"sampler": "tpe", "params": PARAMS, "direction": "down"}, "'down' is not minimize"),
+        ({"sampler": "tpe", "params": {**PARAMS, "x": "glob(*)"}}, "glob(...) selects config"),
+        (
+            {"sampler": "tpe", "params": {**PARAMS, "k": "tag(int, interval(0.5, 2.5))"}},
+            "an int range needs whole-number bounds",
+        ),
+        (
+            {"sampler": "tpe", "params": {**PARAMS, "x": "tag(foo, interval(0, 1))"}},
+            "unknown tag(s) foo",
+        ),
     ],
 )
 def test_bad_config_is_one_clear_line(
@@ -183,3 +192,21 @@ def test_the_sweeper_is_found_by_hydra_without_importing_it_in_the_app(tmp_path:
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          check=True, timeout=120)  # fmt: skip
     assert out.stdout.strip() == "True"
+
+
+def test_int_casts_deletions_failures_and_secrets(tmp_path: Path) -> None:
+    params = {**PARAMS, "k": "int(interval(1, 5))"}
+    sweeper = {"sampler": "tpe", "seed": 0, "n_trials": 3, "params": params,
+               "storage": f"sqlite:///{tmp_path / 'a' / 's.db'}"}  # fmt: skip
+    app = make_app(tmp_path / "a", sweeper, extra="z: 1\n")
+    proc = multirun(app, "~z")  # a deletion reaches every job as a deletion
+    assert proc.returncode == 0, proc.stderr
+    records = Study.load(tmp_path / "a" / "s.db", "app").records()
+    assert [r.state for r in records] == [TrialState.COMPLETE] * 3
+    assert all(isinstance(r.config["k"], int) for r in records)  # int(interval()): ints
+
+    failing = make_app(tmp_path / "b", {"sampler": "tpe", "n_trials": 2,
+                                       "params": {**PARAMS, "opt": "choice(bad)"}})  # fmt: skip
+    proc = multirun(failing)
+    assert proc.returncode != 0 and "every job of the sweep failed (2)" in proc.stderr
+    assert "ValueError: bad optimizer" in proc.stderr

@@ -202,10 +202,15 @@ class HposamplerSweeper(Sweeper):
         assert self.config is not None  # setup() ran: Hydra's contract, not user input
         self.optim_metrics = _directions(self._direction, self._metrics)
         params = dict(self.params)
+        deletions = []
         for argument in arguments:  # command-line sweeps join hydra.sweeper.params
+            if argument.startswith("~"):  # a deletion (~z, ~z=value) goes to every job as is
+                deletions.append(argument)
+                continue
             key, _, value = argument.partition("=")
             params[key] = value
         space, fixed = space_from_params(params)
+        fixed = [*fixed, *deletions]
         overlap = sorted(set(space) & set(self.search_space))
         if overlap:
             raise SearchSpaceError(
@@ -226,7 +231,7 @@ class HposamplerSweeper(Sweeper):
             sampler_options=self.sampler_options, load_if_exists=True, pruner=self.pruner,
         )  # fmt: skip
         self.job_idx = len(study.records())
-        log.info("hposampler study %s in %s: sampler %s, %d trials", name, storage,
+        log.info("hposampler study %s in %s: sampler %s, %d trials", name, study.storage.url,
                  self.sampler, self.n_trials)  # fmt: skip
         batches = _Batches(self, self.n_jobs)
         metrics = list(self.optim_metrics)
@@ -237,6 +242,7 @@ class HposamplerSweeper(Sweeper):
 
         study.optimize(objective, self.n_trials, concurrency=self.n_jobs)
         self._write_results(study, sweep_dir)
+        _raise_if_every_job_failed(study)
         return None
 
     def _write_results(self, study: Study, sweep_dir: Path) -> None:
@@ -255,6 +261,25 @@ class HposamplerSweeper(Sweeper):
                 for r in study.best_trials
             ]
         OmegaConf.save(OmegaConf.create(results), sweep_dir / "optimization_results.yaml")
+
+
+def _raise_if_every_job_failed(study: Study) -> None:
+    """End the sweep with an error (a non-zero exit) when no job succeeded, as
+    ``hposampler run`` exits 3 then.
+
+    Raises
+    ------
+    SweeperError
+        With the first job's error.
+    """
+    records = study.records()
+    if not records or any(r.state != TrialState.FAIL for r in records):
+        return
+    first = (records[0].error or "").strip().splitlines()
+    raise SweeperError(
+        f"every job of the sweep failed ({len(records)}); the first: "
+        f"{first[-1] if first else 'no error stored'}; the jobs' logs are in the sweep dir"
+    )
 
 
 def _plain(value: Any) -> Any:
