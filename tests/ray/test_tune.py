@@ -22,6 +22,7 @@ from hposampler import (  # noqa: E402
     SearchSpaceError,
     TrialState,
     UnknownSamplerError,
+    available_samplers,
 )
 from hposampler.errors import StorageError  # noqa: E402
 from hposampler_ray import HposamplerSearch, space_from_tune  # noqa: E402
@@ -234,3 +235,37 @@ other.save({str(checkpoint)!r})
     states = here._backend.trial_states
     assert [states[i] for i in range(3)] == [TrialState.COMPLETE] * 3
     assert states[3] == TrialState.RUNNING
+
+
+def test_tune_domains_given_as_space_are_converted_as_rays_own_searchers_do() -> None:
+    space = {"x": tune.uniform(0, 1), "n": tune.randint(1, 5), "opt": tune.choice(["a", "b"]),
+             "nested": {"lr": tune.loguniform(1e-4, 1e-1)}, "fixed": 3}  # fmt: skip
+    search = HposamplerSearch("tpe", space=space, metric="loss", mode="min", seed=0)
+    config = search.suggest("t")
+    assert config is not None and 0 <= config["x"] <= 1 and config["n"] in range(1, 5)
+    assert config["opt"] in ("a", "b") and 1e-4 <= config["nested"]["lr"] <= 1e-1
+    assert config["fixed"] == 3
+
+
+def test_several_metrics_and_modes_reach_a_multi_objective_backend() -> None:
+    search = HposamplerSearch("optuna:nsga2", space={"x": {"value_range": [0.0, 1.0]}},
+                              metric=["a", "b"], mode=["min", "max"], seed=0)  # fmt: skip
+    for i in range(6):
+        config = search.suggest(str(i))
+        assert config is not None
+        search.on_trial_complete(str(i), {"a": config["x"], "b": config["x"] ** 2})
+    search.on_trial_complete("missing", {"a": 1.0})  # unknown id: ignored
+    assert search._backend.optim_metrics == {"a": "min", "b": "max"}
+    states = search._backend.trial_states
+    assert list(states.values()) == [TrialState.COMPLETE] * 6
+    incomplete = search.suggest("7")
+    assert incomplete is not None
+    search.on_trial_complete("7", {"a": 0.5})  # "b" missing: FAIL, not a crash
+    assert search._backend.trial_states[6] == TrialState.FAIL
+    with pytest.raises(MetricsError, match="differ in length"):
+        HposamplerSearch("tpe", metric=["a", "b"], mode=["min"])
+    single = [s.name for s in available_samplers() if s.multi_objective is False]
+    if single:  # e.g. skopt:gp, nevergrad:ngopt
+        with pytest.raises(MetricsError, match="optimises a single metric"):
+            HposamplerSearch(single[0], space={"x": {"value_range": [0.0, 1.0]}}, seed=0,
+                             metric=["a", "b"], mode=["min", "max"])  # fmt: skip

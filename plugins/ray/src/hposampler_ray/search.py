@@ -161,25 +161,26 @@ class HposamplerSearch(Searcher):
         name: str,
         *,
         space: Mapping[str, Any] | None = None,
-        metric: str | None = None,
-        mode: str | None = None,
+        metric: str | list[str] | None = None,
+        mode: str | list[str] | None = None,
         seed: int | None = None,
         **options: Any,
     ) -> None:
-        if mode not in (None, "min", "max"):
-            raise MetricsError(f"mode must be 'min' or 'max', got {mode!r}")
+        _check_directions(metric, mode)
         if space is not None and not isinstance(space, Mapping):
             raise SearchSpaceError(
                 "space",
                 "expected a dict of parameter names to hposampler spaces, got "
                 f"{type(space).__name__} {space!r:.80}",
             )
-        super().__init__(metric=metric, mode=mode)
+        super().__init__(metric=metric, mode=mode)  # type: ignore[arg-type]  # lists work
         self.name = name
         self._spec = get_sampler_spec(name)
         self._options = self._spec.check_options(options)
         self._seed = seed
-        self._space: dict[str, Any] | None = None if space is None else dict(space)
+        self._space: dict[str, Any] | None = None
+        if space is not None:  # Tune's domains (tune.uniform, ...) are converted as Ray's own
+            self._space = space_from_tune(space) if _has_domains(space) else dict(space)
         self._max_concurrent: int | None = None
         self._budget: int | None = None
         self._furthest = 0  # the largest training_iteration any trial reported
@@ -210,6 +211,7 @@ class HposamplerSearch(Searcher):
             self._metric = metric
         if mode:
             self._mode = mode
+        _check_directions(self._metric, self._mode)
         self._build()
         return True
 
@@ -240,12 +242,12 @@ class HposamplerSearch(Searcher):
     def on_trial_result(self, trial_id: str, result: dict[str, Any]) -> None:
         """An intermediate result: reported to the backend at its ``training_iteration``."""
         backend_id = self._ids.get(trial_id)
-        if backend_id is None or self._metric not in result:
+        metrics = self._read(result)
+        if backend_id is None or metrics is None:
             return
         step = int(result.get("training_iteration", self._seen.get(trial_id, 0) + 1))
         self._seen[trial_id] = step
         self._furthest = max(self._furthest, step)
-        metrics = {self._metric: _number(result[self._metric])}
         self._backend.report(backend_id, step, metrics)
         trial = self._trials[backend_id]
         self._trials[backend_id] = trial.evolve(metrics=[*trial.metrics, metrics])
@@ -257,11 +259,10 @@ class HposamplerSearch(Searcher):
         backend_id = self._ids.get(trial_id)
         if backend_id is None:
             return
-        metrics = None
-        if error or not result or self._metric not in result:
+        metrics = None if error or not result else self._read(result)
+        if metrics is None or result is None:
             state = TrialState.FAIL
         else:
-            metrics = {self._metric: _number(result[self._metric])}
             raw = result.get("training_iteration")
             step = None if raw is None else int(raw)
             stopped = step is not None and step > self._seen.get(trial_id, 0)
@@ -289,9 +290,11 @@ class HposamplerSearch(Searcher):
         if self._backend is None:
             self._build()
         state = TrialState.FAIL if error else TrialState.PRUNED if pruned else TrialState.COMPLETE
-        history = [{self._metric: _number(v)} for v in intermediate_values or []]
+        names = list(self._optim())
+        history = [{names[0]: _number(v)} for v in intermediate_values or []]
         if not error:
-            history.append({self._metric: _number(value)})
+            values = value if isinstance(value, (list, tuple)) else [value]
+            history.append({n: _number(v) for n, v in zip(names, values)})
         trial = Trial(self._backend.new_trial_id(), dict(parameters), state, history)
         self._backend.sync_trials([trial])
         self._trials[trial.trial_id] = trial
@@ -383,6 +386,17 @@ class HposamplerSearch(Searcher):
 
     # -- the backend --------------------------------------------------------------
 
+    def _optim(self) -> dict[str, str]:
+        """The backend's metrics and directions, from ``metric`` and ``mode``."""
+        return dict(zip(_names(self._metric), _names(self._mode)))
+
+    def _read(self, result: Mapping[str, Any]) -> dict[str, float | None] | None:
+        """The optimised metrics of a Tune result; ``None`` when one is missing."""
+        names = list(self._optim())
+        if not names or any(n not in result for n in names):
+            return None
+        return {n: _number(result[n]) for n in names}
+
     def _build(self) -> None:
         if self._space is None:
             raise SearchSpaceError(
@@ -390,7 +404,7 @@ class HposamplerSearch(Searcher):
                 "HposamplerSearch has no search space: pass space=... or a param_space "
                 "to the Tuner",
             )
-        if not self._metric or self._mode not in ("min", "max"):
+        if not self._metric or not self._mode:
             raise MetricsError(
                 "HposamplerSearch needs metric= and mode='min'|'max': give them to it, or to "
                 "TuneConfig together with a param_space (Tune passes them on only then)"
@@ -399,13 +413,43 @@ class HposamplerSearch(Searcher):
         self._backend = make_sampler(
             self.name,
             self._space,
-            optim_metrics={self._metric: self._mode},
+            optim_metrics=self._optim(),
             trials=trials,
             seed=self._seed,
             budget=self._budget,
             concurrency=self._max_concurrent,
             **self._options,
         )
+
+
+def _names(value: Any) -> list[str]:
+    return [] if value is None else [value] if isinstance(value, str) else list(value)
+
+
+def _check_directions(metric: Any, mode: Any) -> None:
+    """``metric`` and ``mode``: one name and ``"min"``/``"max"``, or two lists of one length.
+
+    Raises
+    ------
+    MetricsError
+        Naming what does not match.
+    """
+    modes = _names(mode) if isinstance(mode, (str, list, tuple, type(None))) else [mode]
+    bad = [m for m in modes if m not in ("min", "max")]
+    if bad:
+        raise MetricsError(f"mode must be 'min' or 'max' (or a list of them), got {mode!r}")
+    if metric is not None and mode is not None and len(_names(metric)) != len(modes):
+        raise MetricsError(
+            f"metric {metric!r} and mode {mode!r} differ in length: give one mode per metric"
+        )
+
+
+def _has_domains(space: Mapping[str, Any]) -> bool:
+    """Whether a space holds Tune's domains (``tune.uniform(...)``) anywhere."""
+    return any(
+        isinstance(v, Domain) or (isinstance(v, Mapping) and _has_domains(v))
+        for v in space.values()
+    )
 
 
 def _by_id(trial: Trial) -> int:
