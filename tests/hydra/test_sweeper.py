@@ -79,7 +79,7 @@ def test_a_multirun_optimises_and_writes_optimization_results(sampler: str, tmp_
     best = results(app)
     assert best["name"] == "hposampler" and set(best["best_params"]) == {"x", "k", "opt"}
     assert best["best_params"]["k"] in range(1, 6) and -5 <= best["best_params"]["x"] <= 10
-    study = Study.load(app / "multirun" / "hposampler.db", "app")  # seen by hposampler show
+    study = Study.load(app / "hposampler.db", "app")  # where the app runs: hposampler show
     records = study.records()
     assert len(records) == 16 and all(r.state == TrialState.COMPLETE for r in records)
     assert best["best_value"] == min(r.final_metrics["value"] for r in records)
@@ -94,7 +94,7 @@ def test_the_grid_and_a_failing_job(tmp_path: Path) -> None:
                               "sampler_options": {"exhausted": "stop"}, "params": params})  # fmt: skip
     proc = multirun(app)
     assert proc.returncode == 0, proc.stderr
-    records = Study.load(app / "multirun" / "hposampler.db", "app").records()
+    records = Study.load(app / "hposampler.db", "app").records()
     assert len(records) == 12 and len({str(r.config) for r in records}) == 12
     failed = [r for r in records if r.state == TrialState.FAIL]
     assert len(failed) == 6 and all(r.config["opt"] == "bad" for r in failed)
@@ -210,3 +210,15 @@ def test_int_casts_deletions_failures_and_secrets(tmp_path: Path) -> None:
     proc = multirun(failing)
     assert proc.returncode != 0 and "every job of the sweep failed (2)" in proc.stderr
     assert "ValueError: bad optimizer" in proc.stderr
+
+
+def test_with_hydras_timestamped_sweep_dirs_the_same_command_continues(tmp_path: Path) -> None:
+    app = make_app(tmp_path, {"sampler": "tpe", "seed": 0, "n_trials": 3, "params": PARAMS})
+    config = yaml.safe_load((app / "config.yaml").read_text())
+    del config["hydra"]["sweep"]  # Hydra's default: multirun/<date>/<time>, new every run
+    (app / "config.yaml").write_text(yaml.safe_dump(config))
+    assert multirun(app).returncode == 0
+    proc = multirun(app, "hydra.sweeper.n_trials=5")
+    assert proc.returncode == 0, proc.stderr
+    records = Study.load(app / "hposampler.db", "app").records()
+    assert len(records) == 5 and len({str(r.config) for r in records}) == 5  # continued

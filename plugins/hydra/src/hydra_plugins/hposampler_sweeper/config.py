@@ -19,7 +19,8 @@ class HposamplerSweeperConf:
     launcher batch; ``direction``: ``minimize`` / ``maximize`` or a list of them,
     or ``optim_metrics``: ``{name: min | max}`` (for tasks returning a dict);
     ``storage``: a path or ``postgresql://`` URL (``null``: ``hposampler.db`` in
-    the sweep folder); ``study_name`` (default: the job name); ``sampler_options``;
+    the folder the app is launched from, so the same command continues the same
+    study); ``study_name`` (default: the job name); ``sampler_options``;
     ``pruner`` (a pruner name, for hposampler's own runs); ``params``: Hydra sweep
     syntax per config key; ``search_space``: an hposampler/ablator-style space by
     config key, merged with ``params``.

@@ -224,7 +224,10 @@ class HposamplerSweeper(Sweeper):
             )
         sweep_dir = Path(str(self.config.hydra.sweep.dir)).absolute()
         sweep_dir.mkdir(parents=True, exist_ok=True)
-        storage = self.storage or str(sweep_dir / "hposampler.db")
+        # not in the sweep folder: Hydra's default one is new at every run (timestamped),
+        # and the same command should continue the same study
+        launched = Path(str(self.config.hydra.runtime.cwd))
+        storage = self.storage or str(launched / "hposampler.db")
         name = self.study_name or str(self.config.hydra.job.name)
         study = Study.create(
             storage, name, self.sampler, space, self.optim_metrics, seed=self.seed,
