@@ -35,7 +35,7 @@ def test_list_with_no_plugins_says_how_to_install_one(isolated_plugins: Any) -> 
     result = CliRunner().invoke(main, ["list"])
     assert result.exit_code == 0
     assert "No samplers are installed" in result.output
-    assert "pip install hposampler-grid" in result.output
+    assert "pip install ./core ./plugins/grid ./plugins/optuna" in result.output
 
 
 def test_names_are_never_cut_in_narrow_or_piped_output() -> None:

@@ -74,3 +74,33 @@ def test_generated_architecture_tables_are_current() -> None:
 
     for method in ("create_trial", "claim_trial", "delete_study", "changes"):
         assert callable(getattr(Storage, method)) and f"| `{method}(" in text
+
+
+def test_every_install_line_in_the_docs_works_from_a_clone() -> None:
+    """Our distributions are not on a package index: the docs install them from the
+    clone's folders (which must exist); what a line names by name is a third-party
+    package."""
+    import re
+    import shlex
+
+    root = Path(__file__).resolve().parents[2]
+    pages = [root / "README.md", *sorted((root / "docs").glob("*.md"))]
+    found = 0
+    for page in pages:
+        if page.name == "changelog.md":  # history quotes what earlier releases said
+            continue
+        for line in re.findall(r"pip install ([^`\n#]+)", page.read_text()):
+            for word in shlex.split(line.strip().rstrip(")").strip()):
+                if word.startswith("-"):
+                    continue
+                found += 1
+                target = word.split("[")[0].rstrip("/").replace("./hposampler/", "./", 1)
+                if target.startswith((".", "/")):  # ours from the clone (an author's own: skip)
+                    if target.split("/")[1] in ("core", "plugins", "docs"):
+                        assert (root / target).is_dir(), f"{page.name}: {word} does not exist"
+                else:
+                    assert not re.match(r"(hposampler|hydra-hposampler)", target), (
+                        f"{page.name}: `pip install {line.strip()}` names {target}, which is "
+                        "not on a package index; install it from the clone (./plugins/...)"
+                    )
+    assert found > 10

@@ -84,8 +84,8 @@ class UnknownPluginError(HposamplerError, LookupError):
             msg += f" Installed {kind}s: " + ", ".join(self.installed) + "."
         else:
             msg += (
-                f" No {kind}s are installed: install a plugin distribution,"
-                " e.g. `pip install hposampler-grid hposampler-optuna`."
+                f" No {kind}s are installed: install a plugin distribution, e.g. from"
+                " a clone of hposampler `pip install ./core ./plugins/grid ./plugins/optuna`."
             )
         if note:
             msg += f" {note}"

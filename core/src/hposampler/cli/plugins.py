@@ -127,9 +127,9 @@ def list_cmd(as_json: bool) -> None:
     console = make_console()
     if not listing["samplers"]:
         console.print(
-            "[yellow]No samplers are installed.[/] Install a plugin distribution, e.g. "
-            "`pip install hposampler-grid hposampler-optuna`, or see docs/plugins.md to "
-            "write one."
+            "[yellow]No samplers are installed.[/] Install a plugin distribution, e.g. from "
+            "a clone of hposampler `pip install ./core ./plugins/grid ./plugins/optuna`, or "
+            "see docs/plugins.md to write one."
         )
     else:
         table = Table(title="Samplers", title_justify="left")

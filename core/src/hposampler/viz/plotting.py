@@ -44,7 +44,8 @@ def new_figure(width: float, height: float) -> Any:
         from matplotlib.figure import Figure
     except ImportError:
         raise MissingDependencyError(
-            "plotting needs matplotlib; install it with `pip install 'hposampler[plot]'`"
+            "plotting needs matplotlib; install it with `pip install matplotlib` (the plot "
+            "extra of hposampler)"
         ) from None
     figure = Figure(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(figure)

@@ -77,6 +77,6 @@ def register_samplers(register: Callable[[SamplerSpec], None]) -> None:
                 multi_objective=False,
                 needs_metrics=algorithm != "random",
                 requires=("hyperopt",),
-                install_hint="pip install hposampler-hyperopt",
+                install_hint="pip install 'hyperopt>=0.2.7'",
             )
         )

@@ -68,7 +68,7 @@ def register_samplers(register: Callable[[SamplerSpec], None]) -> None:
     common: dict[str, Any] = {
         "multi_objective": False,
         "requires": ("nevergrad",),
-        "install_hint": "pip install hposampler-nevergrad",
+        "install_hint": "pip install 'nevergrad>=1.0'",
     }
     for algorithm, registry_name, aliases, description in BACKENDS:
         register(

@@ -312,7 +312,7 @@ def register_samplers(register: Callable[[SamplerSpec], None]) -> None:
                 description=description,
                 options=options,
                 requires=requires,
-                install_hint="pip install 'hposampler-optuna[gp]'" if requires else "",
+                install_hint="pip install torch scipy" if requires else "",  # the [gp] extra
                 resumes_from_configs=True,  # the Optuna study is rebuilt from params/values
                 **extra,
             )

@@ -189,7 +189,7 @@ def serve(
     except ImportError:
         raise MissingDependencyError(
             "hposampler dashboard runs optuna-dashboard, which is not installed; install it "
-            "with pip install 'hposampler-optuna[dashboard]' (or pip install optuna-dashboard)"
+            "with pip install optuna-dashboard (the dashboard extra of hposampler-views brings it)"
         ) from None
     import socket
     import socketserver

@@ -68,7 +68,7 @@ def _plotly() -> Any:
     except ImportError:
         raise MissingDependencyError(
             "the report draws with plotly, which is not installed; install it with "
-            "pip install 'hposampler-optuna[dashboard]' (or pip install plotly)"
+            "pip install plotly (the dashboard extra of hposampler-views brings it)"
         ) from None
     return plotly.offline
 
