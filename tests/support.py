@@ -71,6 +71,7 @@ class UniformPlugin:
                 UniformSampler,
                 aliases=("uniform",),
                 description="uniform random (tests)",
+                needs_metrics=False,
                 options=(hposampler.OptionSpec("flavour", "plain", (str,), "unused"),),
             )
         )

@@ -150,3 +150,33 @@ def test_spec_names_are_validated() -> None:
         SamplerSpec("NoColon", _factory)
     with pytest.raises(ValueError, match="alias"):
         SamplerSpec("a:b", _factory, aliases=("Bad Alias",))
+
+
+def test_option_bounds_and_validators_are_checked_before_the_factory() -> None:
+    from hposampler.errors import SamplerOptionsError
+
+    built: list[dict[str, Any]] = []
+
+    def factory(search_space: Any, **kwargs: Any) -> Any:  # never reached here
+        built.append(kwargs)
+
+    options = (
+        OptionSpec("n", 5, (int,), "a count", low=1),
+        OptionSpec("frac", 0.5, (float,), "a fraction", low=0, high=1),
+        OptionSpec("k", 3, (int,), "odd", validator=lambda v: None if v % 2 else "must be odd"),
+        OptionSpec("any", None, None, "untyped", validator=lambda v: "must not be 'x'"
+                   if v == "x" else None),
+    )  # fmt: skip
+    spec = SamplerSpec("opt:bounded", factory, options=options)
+    for bad, message in [
+        ({"n": 0}, "option 'n' of sampler 'opt:bounded' must be >= 1; got 0"),
+        ({"frac": 1.5}, "option 'frac' of sampler 'opt:bounded' must be <= 1; got 1.5"),
+        ({"k": 4}, "option 'k' of sampler 'opt:bounded' must be odd; got 4"),
+        ({"any": "x"}, "option 'any' of sampler 'opt:bounded' must not be 'x'; got 'x'"),
+    ]:
+        with pytest.raises(SamplerOptionsError) as info:
+            spec.check_options(bad)
+        assert str(info.value) == message
+    assert spec.check_options({"n": 1, "frac": 0, "k": 5, "any": "y"}) == {
+        "n": 1, "frac": 0, "k": 5, "any": "y"}  # fmt: skip
+    assert built == []  # nothing was built for a refused option

@@ -37,8 +37,8 @@ from support import UniformSampler
 
 
 def test_a_correct_sampler_passes_every_check() -> None:
-    check_sampler(
-        SamplerSpec("test:uniform", UniformSampler),
+    check_sampler(  # result-blind by design, and it says so
+        SamplerSpec("test:uniform", UniformSampler, needs_metrics=False),
         search_space={"z": {"categorical_values": ["a", "b"]}},
     )
 
@@ -131,7 +131,7 @@ def test_each_bug_fails_its_check(
 
 
 def test_checks_a_spec_excludes_are_skipped_with_the_reason() -> None:
-    spec = SamplerSpec("bug:unseeded", Unseeded, deterministic=False)
+    spec = SamplerSpec("bug:unseeded", Unseeded, deterministic=False, needs_metrics=False)
     with pytest.raises(CheckNotApplicable, match="deterministic=False"):
         check_seed_determinism(spec)
     skipped = check_sampler(spec)
@@ -178,10 +178,10 @@ def test_options_reach_the_sampler_under_test() -> None:
         built.append(step)
         return walk(search_space, step=step, **kwargs)
 
-    check_sampler(SamplerSpec("bug:walk", factory), options={"step": 0.25})
+    check_sampler(SamplerSpec("bug:walk", factory, needs_metrics=False), options={"step": 0.25})
     assert built and set(built) == {0.25}
     with pytest.raises(Exception, match="has no option 'stp'"):
-        check_sampler(SamplerSpec("bug:walk", factory), options={"stp": 0.25})
+        check_sampler(SamplerSpec("bug:walk", factory, needs_metrics=False), options={"stp": 0.25})
 
 
 def test_every_check_has_a_docstring_for_the_guide() -> None:
@@ -274,7 +274,18 @@ def test_a_sampler_that_reads_max_as_min_fails_the_direction_check() -> None:
                        r"A 'max' metric must be maximised"):  # fmt: skip
         run_check(check_direction, SamplerSpec("bug:wrong-way", WrongWay, needs_metrics=True))
     with pytest.raises(CheckNotApplicable, match="needs_metrics=False"):
-        check_direction(SamplerSpec("ok:random", UniformSampler))
+        check_direction(SamplerSpec("ok:random", UniformSampler, needs_metrics=False))
+
+
+def test_a_sampler_that_declares_nothing_is_checked_for_learning() -> None:
+    """An author who forgot ``needs_metrics=True`` on a sampler that ignores results does
+    not get a green kit: undeclared means checked (a bare class too)."""
+    from hposampler.testing.checks import check_learns_from_results
+
+    for undeclared in (SamplerSpec("bug:forgot", UniformSampler), UniformSampler):
+        with pytest.raises(AssertionError, match=r"\[learns_from_results\]"):
+            run_check(check_learns_from_results, undeclared)
+    run_check(check_learns_from_results, SamplerSpec("ok:climber", Climber))  # learns: passes
 
 
 class IgnoresResults(Climber):
@@ -319,7 +330,7 @@ def test_a_sampler_that_ignores_results_fails_learns_from_results() -> None:
                        r"'bug:ignores-results': it proposed exactly the same"):  # fmt: skip
         run_check(check_learns_from_results, spec)
     with pytest.raises(CheckNotApplicable, match="needs_metrics=False"):
-        check_learns_from_results(SamplerSpec("ok:random", UniformSampler))
+        check_learns_from_results(SamplerSpec("ok:random", UniformSampler, needs_metrics=False))
 
 
 def test_ints_returned_as_floats_are_named_as_such() -> None:

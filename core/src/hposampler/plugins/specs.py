@@ -105,6 +105,17 @@ class OptionSpec:
         One line of documentation.
     choices : tuple, optional
         The only allowed values.
+    low, high : number, optional
+        Inclusive bounds of a number (``low=1`` for a count, ``low=0, high=1`` for
+        a fraction).
+    validator : callable, optional
+        ``validator(value)`` returns ``None`` for a good value, else one line
+        saying what is wrong (``"must be odd"``); it runs after the type and bound
+        checks.
+
+    All of them are checked before the factory is called, so a bad value is one
+    :class:`~hposampler.errors.SamplerOptionsError` line naming the option, in
+    every frontend, rather than the factory's ``ValueError`` blamed on the plugin.
     """
 
     name: str
@@ -112,6 +123,9 @@ class OptionSpec:
     types: tuple[Any, ...] | None = None
     doc: str = ""
     choices: tuple[Any, ...] | None = None
+    low: float | None = None
+    high: float | None = None
+    validator: Callable[[Any], str | None] | None = None
 
     def check(self, value: Any, sampler: str) -> Any:
         """Return ``value`` if valid for this option, else raise ``SamplerOptionsError``."""
@@ -123,7 +137,7 @@ class OptionSpec:
                 )
             return value
         if self.types is None:
-            return value
+            return self._check_value(value, sampler)
         if not any(_is_instance(value, t) for t in self.types):
             code = any(t in (Callable, PythonObject) for t in self.types)
             hint = (
@@ -136,6 +150,20 @@ class OptionSpec:
                 f"option {self.name!r} of sampler {sampler!r} must be "
                 f"{_type_names(self.types)}; got {type(value).__name__} {value!r}{hint}"
             )
+        return self._check_value(value, sampler)
+
+    def _check_value(self, value: Any, sampler: str) -> Any:
+        """The bounds and the validator (after the type check)."""
+        where = f"option {self.name!r} of sampler {sampler!r}"
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if number and self.low is not None and value < self.low:
+            raise SamplerOptionsError(f"{where} must be >= {self.low}; got {value!r}")
+        if number and self.high is not None and value > self.high:
+            raise SamplerOptionsError(f"{where} must be <= {self.high}; got {value!r}")
+        if self.validator is not None:
+            problem = self.validator(value)
+            if problem:
+                raise SamplerOptionsError(f"{where} {problem}; got {value!r}")
         return value
 
 
@@ -245,9 +273,16 @@ class SamplerSpec:
         The options the factory accepts; anything else is refused. When not
         given they are inferred from the factory's keyword parameters
         (:func:`infer_options`); ``()`` declares that it takes none.
-    multi_objective, conditional, concurrent, exhaustive, deterministic, needs_metrics : bool
+    multi_objective, conditional, concurrent, exhaustive, deterministic : bool
         Capability flags, see :data:`CAPABILITIES`. The core checks a request
         against them before calling the factory.
+    needs_metrics : bool, optional
+        ``True``: learns from results (a study without metrics is refused);
+        ``False``: ignores results by design (random, quasi-random). Not given
+        (``None``): treated as ``False`` by the core, but the conformance kit
+        runs its learning checks, so a model-based sampler whose author forgot
+        the flag cannot pass while ignoring results; a result-blind sampler
+        declares ``False``.
     constraints : bool
         The backend uses a study's constraints: its factory takes a
         ``constraints`` keyword (the names of the constraint values, each
@@ -284,7 +319,7 @@ class SamplerSpec:
     concurrent: bool = True
     exhaustive: bool = False
     deterministic: bool = True
-    needs_metrics: bool = False
+    needs_metrics: bool | None = None
     constraints: bool = False
     max_pending: int | None = attrs.field(default=None)
     requires: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)

@@ -544,8 +544,8 @@ def _median(values: list[float]) -> float:
 def _learning_applies(subject: _Subject) -> None:
     if quick_mode():
         raise CheckNotApplicable("quick mode (run the full kit before publishing)")
-    if not subject.spec.needs_metrics:
-        raise CheckNotApplicable("the spec declares needs_metrics=False (it may ignore results)")
+    if subject.spec.needs_metrics is False:
+        raise CheckNotApplicable("the spec declares needs_metrics=False (it ignores results)")
     if subject.spec.exhaustive:
         raise CheckNotApplicable("the spec declares exhaustive=True")
 

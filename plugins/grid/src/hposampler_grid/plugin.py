@@ -39,6 +39,7 @@ def register_samplers(register: Callable[[SamplerSpec], None]) -> None:
         "concurrent": True,
         "multi_objective": True,
         "deterministic": True,
+        "needs_metrics": False,
     }
     register(
         SamplerSpec(

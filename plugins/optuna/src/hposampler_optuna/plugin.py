@@ -127,7 +127,7 @@ BACKENDS: list[tuple[str, str, tuple[str, ...], str, tuple[OptionSpec, ...], dic
         ("random",),
         "independent uniform (log-uniform) sampling",
         (),
-        {"multi_objective": True},
+        {"multi_objective": True, "needs_metrics": False},
     ),
     (
         "cmaes",
@@ -162,7 +162,7 @@ BACKENDS: list[tuple[str, str, tuple[str, ...], str, tuple[OptionSpec, ...], dic
             _INDEPENDENT,
             _WARN_INDEPENDENT,
         ),
-        {"multi_objective": True, "conditional": False},
+        {"multi_objective": True, "conditional": False, "needs_metrics": False},
     ),
     (
         "nsga2",
@@ -206,7 +206,7 @@ BACKENDS: list[tuple[str, str, tuple[str, ...], str, tuple[OptionSpec, ...], dic
         (),
         "every combination of a finite space once, then stops",
         (OptionSpec("avoid_premature_stop", False, (bool,), "wait for running trials"),),
-        {"multi_objective": True, "exhaustive": True},
+        {"multi_objective": True, "exhaustive": True, "needs_metrics": False},
     ),
 ]
 
