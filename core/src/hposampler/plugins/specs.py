@@ -113,6 +113,8 @@ class OptionSpec:
         saying what is wrong (``"must be odd"``); it runs after the type and bound
         checks.
 
+    Notes
+    -----
     All of them are checked before the factory is called, so a bad value is one
     :class:`~hposampler.errors.SamplerOptionsError` line naming the option, in
     every frontend, rather than the factory's ``ValueError`` blamed on the plugin.
