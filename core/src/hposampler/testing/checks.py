@@ -3,7 +3,7 @@
 >>> from hposampler.testing import check_sampler
 >>> skipped = check_sampler("grid")   # every check; returns the skipped ones, with why
 >>> skipped[0]
-'learns_from_results: the spec declares needs_metrics=False (it may ignore results)'
+'learns_from_results: the spec declares needs_metrics=False (it ignores results)'
 >>> check_sampler("random")[0]     # not exhaustive: that check does not apply
 'exhaustive: the spec does not declare exhaustive=True'
 
