@@ -192,11 +192,11 @@ def serve(
             "with pip install optuna-dashboard (the dashboard extra of hposampler-views brings it)"
         ) from None
     import socket
-    import socketserver
     from wsgiref.simple_server import WSGIServer, make_server
 
-    class Server(socketserver.ThreadingMixIn, WSGIServer):
-        daemon_threads = True
+    # one thread, as optuna-dashboard's own server: the study's SQLite connection is
+    # used only by the thread that opened it
+    class Server(WSGIServer):
         address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
 
     app = optuna_dashboard.wsgi(LiveView(open_study, refresh))
