@@ -229,6 +229,11 @@ def test_a_search_space_that_is_not_a_dict_is_one_clear_error(bad: Any) -> None:
         HposamplerSampler("tpe", search_space=bad)
 
 
+@pytest.mark.skipif(
+    tuple(int(p) for p in optuna.__version__.split(".")[:2]) < (3, 2),
+    reason="Optuna 3.1's cached RDB storage keeps showing its own asked trials RUNNING "
+    "after another process told them (a fresh load_study sees them COMPLETE)",
+)
 def test_optunas_ask_and_tell_across_two_processes_reach_the_backend(tmp_path: Path) -> None:
     """Optuna's own ask/tell with an hposampler backend: asked here, told by another
     process on the shared RDB storage, learnt here before the next proposal."""
