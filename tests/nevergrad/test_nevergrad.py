@@ -263,3 +263,19 @@ def test_a_nan_first_result_never_blocks_the_next_proposal(frontend: str) -> Non
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=1800)  # fmt: skip
     assert result.returncode == 0 and "went on" in result.stdout, result.stderr[-2000:]
+
+
+def test_a_dropped_id_handed_out_again_is_told_its_result() -> None:
+    from hposampler import make_sampler
+
+    sampler = make_sampler("nevergrad:oneplusone", {"x": {"value_range": [0.0, 1.0]}},
+                           optim_metrics={"loss": "min"}, seed=0)  # fmt: skip
+    first, _, _ = sampler.eager_sample()
+    sampler.unlock(drop=True)
+    again, config, _ = sampler.eager_sample()
+    sampler.unlock(drop=False)
+    assert again == first
+    told = sampler.optimizer.num_tell
+    sampler.update_trial(again, {"loss": config["x"]}, 1)
+    # its result, then the dropped candidate (deferred until a worst loss was known)
+    assert sampler.optimizer.num_tell == told + 2

@@ -201,7 +201,10 @@ class NevergradSampler(AskTellSampler):
 
     def _ask(self) -> dict[str, Any]:
         inner = getattr(self.optimizer, "optim", self.optimizer)  # NGOpt's choice
-        if self._asked and getattr(inner, "no_parallelization", False):
+        # an asked candidate not told yet: pending, or its loss deferred until a worst
+        # value is known (the first results were NaN)
+        untold = self._asked or any(_is_candidate(p) for p in self._deferred)
+        if untold and getattr(inner, "no_parallelization", False):
             # a sequential optimizer has a trial pending: draw uniformly, tell it later
             self._candidate = None
             params, _ = self.tree.sample(lambda param: param.from_unit(self._rng.random()))
@@ -217,24 +220,10 @@ class NevergradSampler(AskTellSampler):
 
     def _drop(self) -> None:
         trial_id = self.locked_trial_id
-        candidate = self._asked.get(trial_id) if trial_id is not None else None
+        candidate = self._asked.pop(trial_id, None) if trial_id is not None else None
         if candidate is not None:  # asked: an optimizer may wait for its tell
-            self._told.add(trial_id)  # type: ignore[arg-type]
             self.tell_results([candidate], [None])
-            self._forget_told()
         super()._drop()
-
-    def _forget_told(self) -> None:
-        """Stop counting asked candidates as pending once they are really told.
-
-        A candidate whose loss waits for a worst value (the first results were
-        NaN) stays pending: a sequential optimizer would block on its next ask
-        until then, so further samples are drawn uniformly instead.
-        """
-        waiting = {id(c) for c in self._deferred}
-        for trial_id in [t for t in self._asked if t in self._told]:
-            if id(self._asked[trial_id]) not in waiting:
-                del self._asked[trial_id]
 
     def _update_trial(
         self, trial_id: int, metrics: dict[str, float | None] | None, state: TrialState
@@ -243,10 +232,9 @@ class NevergradSampler(AskTellSampler):
         if value is None or state.is_pending or trial_id in self._told:
             return
         self._told.add(trial_id)
-        candidate = self._asked.get(trial_id)
+        candidate = self._asked.pop(trial_id, None)  # told now (or deferred, see _ask)
         loss = self.loss(metrics) if state == TrialState.COMPLETE else None
         self.tell_results([value if candidate is None else candidate], [loss])
-        self._forget_told()  # told now (unless deferred): a sequential one may go on
 
 
 def _is_candidate(point: Any) -> bool:
