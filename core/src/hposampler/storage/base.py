@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import attrs
@@ -31,6 +31,7 @@ __all__ = [
     "TrialRecord",
     "claim_key",
     "dumps",
+    "holders_from_rows",
     "mask_url",
     "url_secrets",
     "parse_definition",
@@ -43,6 +44,19 @@ __all__ = [
 #: ``check(holders)``: what :meth:`Storage.delete_study` calls inside its transaction
 #: with ``{driver: latest heartbeat or None}``; it raises to refuse the deletion.
 HoldersCheck = Callable[[Mapping[str, "float | None"]], None]
+
+
+def holders_from_rows(rows: Iterable[Sequence[Any]]) -> dict[str, float | None]:
+    """``{driver: latest heartbeat}`` from ``(driver, heartbeat)`` rows (leases and RUNNING
+    trials), for :meth:`Storage.delete_study`'s check; a stored time that is not a
+    finite number counts as unknown (``None``)."""
+    holders: dict[str, float | None] = {}
+    for driver, beat in rows:
+        valid = isinstance(beat, (int, float)) and not isinstance(beat, bool)
+        when = float(beat) if valid and math.isfinite(beat) else None
+        times = (holders.get(str(driver)), when)
+        holders[str(driver)] = max((t for t in times if t is not None), default=None)
+    return holders
 
 
 @attrs.frozen

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import os
 import sqlite3
 import time
@@ -42,6 +41,7 @@ from hposampler.storage.base import (
     TrialRecord,
     claim_key,
     dumps,
+    holders_from_rows,
     mask_url,
     parse_definition,
     parse_user_attrs,
@@ -187,13 +187,6 @@ def _stored_int(value: Any, table: str, column: str, study: str | None = None) -
         f"{where} holds {value!r}, not an integer: the file was changed outside hposampler; "
         "restore a backup"
     )
-
-
-def _stored_real(value: Any) -> float | None:
-    """A time column as stored: a finite number, else ``None`` (unknown)."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-        return float(value)
-    return None
 
 
 def _refuse_foreign(path: Path, db: sqlite3.Connection) -> None:
@@ -445,20 +438,12 @@ class SQLiteStorage:
 
     def _holders(self, study: str) -> dict[str, float | None]:
         """Every lease's driver and every RUNNING trial's, with its latest heartbeat."""
-        holders: dict[str, float | None] = {}
-        rows = self._db.execute(
+        return holders_from_rows(self._db.execute(
             "SELECT driver, coalesce(heartbeat_at, started_at) FROM trials "
-            "WHERE study = ? AND state = 0 AND driver IS NOT NULL",
-            (study,),
-        ).fetchall()
-        rows += self._db.execute(
-            "SELECT driver, heartbeat_at FROM leases WHERE study = ?", (study,)
-        ).fetchall()
-        for driver, beat in rows:
-            beat = _stored_real(beat)
-            old = holders.get(str(driver))
-            holders[str(driver)] = beat if old is None else max(old, beat or old)
-        return holders
+            "WHERE study = ? AND state = 0 AND driver IS NOT NULL "
+            "UNION ALL SELECT driver, heartbeat_at FROM leases WHERE study = ?",
+            (study, study),
+        ).fetchall())  # fmt: skip
 
     def update_definition(self, name: str, definition: Mapping[str, Any]) -> None:
         """Replace a study's definition (e.g. when switching sampler)."""

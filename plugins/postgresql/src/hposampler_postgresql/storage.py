@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -50,6 +49,7 @@ from hposampler.storage import (
     TrialRecord,
     claim_key,
     dumps,
+    holders_from_rows,
     mask_url,
     parse_definition,
     parse_user_attrs,
@@ -484,12 +484,7 @@ class PostgresStorage:
             "UNION ALL SELECT driver, heartbeat_at FROM hposampler_leases WHERE study = %s",
             (study, study),
         ).fetchall()
-        holders: dict[str, float | None] = {}
-        for driver, beat in rows:
-            beat = float(beat) if beat is not None and math.isfinite(beat) else None
-            old = holders.get(str(driver))
-            holders[str(driver)] = beat if old is None else max(old, beat or old)
-        return holders
+        return holders_from_rows(rows)
 
     def update_definition(self, name: str, definition: Mapping[str, Any]) -> None:
         """Replace a study's definition (e.g. when switching sampler)."""
