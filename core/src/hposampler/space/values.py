@@ -48,24 +48,14 @@ def grid_points(
     End points are exact. With ``integer`` the points are rounded and duplicates
     removed, so an int grid may have fewer than ``n`` points. A grid of more than
     :data:`LAZY_GRID_ABOVE` points is a :class:`LazyGrid` (the same points,
-    computed when asked for), else a tuple.
-
-    Raises
-    ------
-    ValueError
-        For a log int grid of more than :data:`MAX_LOG_INT_BINS` points.
+    computed when asked for), else a tuple; a log int grid is always built (its
+    rounded points are only known that way; the space model caps its ``n_bins`` at
+    :data:`MAX_LOG_INT_BINS`).
     """
-    if n > LAZY_GRID_ABOVE and not (n == 1 or low == high):
-        if integer and log:
-            if n > MAX_LOG_INT_BINS:
-                raise ValueError(
-                    f"n_bins={n} on a log int range is more than {MAX_LOG_INT_BINS}; use "
-                    "fewer bins, or leave n_bins out (every int in range is allowed)"
-                )
-        elif integer and n - 1 >= high - low:  # steps of at most 1: every int in range
+    if n > LAZY_GRID_ABOVE and low != high and not (integer and log):
+        if integer and n - 1 >= high - low:  # steps of at most 1: every int in range
             return LazyGrid(low, high, int(high - low) + 1, integer=True)
-        else:
-            return LazyGrid(low, high, n, log=log, integer=integer)
+        return LazyGrid(low, high, n, log=log, integer=integer)
     if n == 1 or low == high:
         points: list[float] = [float(low)]
     elif log:
