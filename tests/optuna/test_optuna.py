@@ -152,7 +152,7 @@ def test_subspace_choice_is_a_real_categorical_parameter() -> None:
     assert not any(f"subspaces[{1 - branch}]" in p for p in internal["params"])
 
 
-def test_log_with_n_bins_becomes_a_categorical_grid_and_linear_bins_an_index() -> None:
+def test_log_and_linear_n_bins_both_become_an_ordered_index() -> None:
     sampler = make_sampler(
         "random",
         {
@@ -169,7 +169,7 @@ def test_log_with_n_bins_becomes_a_categorical_grid_and_linear_bins_an_index() -
         assert config["d"] in (0.0, 0.25, 0.5, 0.75, 1.0)
     assert sorted(seen) == pytest.approx([1e-4, 1e-3, 1e-2, 1e-1])
     dists = internal["distributions"]
-    assert "CategoricalDistribution" in dists["lr"] and "IntDistribution" in dists["d"]
+    assert "IntDistribution" in dists["lr"] and "IntDistribution" in dists["d"]
 
 
 @pytest.mark.parametrize("name", ["random", "tpe", "optuna:qmc"])

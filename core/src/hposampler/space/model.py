@@ -6,7 +6,7 @@ A search space maps parameter paths to one of:
 * a plain nested ``dict`` whose values are again search spaces, dicts or constants,
 * a constant (any JSON value), copied into every sampled config.
 
-A :class:`SearchSpace` is exactly one of four kinds:
+A :class:`SearchSpace` is exactly one of five kinds:
 
 ``value_range``
     ``[low, high]`` with ``value_type`` ``"int"`` or ``"float"``; ``log`` samples
@@ -14,6 +14,11 @@ A :class:`SearchSpace` is exactly one of four kinds:
     points (linspace, or geomspace when ``log``).
 ``categorical_values``
     a non-empty list of distinct JSON values; their types are kept.
+``values``
+    an increasing list of numbers whose order means something (batch sizes
+    ``[16, 32, 64, 128]``, a learning rate from a table): only those values are
+    sampled, and every backend is told they are ordered (an index, a stepped or
+    ``Integer`` dimension, a ``TransitionChoice``), unlike ``categorical_values``.
 ``subspaces``
     a list of alternative search spaces; a sample picks one branch.
 ``sub_configuration``
@@ -35,6 +40,7 @@ from __future__ import annotations
 
 import difflib
 import enum
+import itertools
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -73,10 +79,12 @@ __all__ = [
 #: What a search-space mapping may hold for each path.
 SearchSpaceLike = Any
 
-_KIND_FIELDS = ("value_range", "categorical_values", "subspaces", "sub_configuration")
+_KIND_FIELDS = ("value_range", "categorical_values", "values", "subspaces", "sub_configuration")
 _FIELDS = (*_KIND_FIELDS, "value_type", "n_bins", "log")
+# the kinds ablator's own SearchSpace objects have (read by attribute)
+_ABLATOR_KIND_FIELDS = ("value_range", "categorical_values", "subspaces", "sub_configuration")
 # a dict with any of these keys is read as a search space, not a nested dict constant
-_MARKER_FIELDS = frozenset((*_KIND_FIELDS, "value_type", "n_bins"))
+_MARKER_FIELDS = frozenset((*_ABLATOR_KIND_FIELDS, "value_type", "n_bins"))
 
 
 def _check_json_value(value: Any, path: str) -> None:
@@ -150,15 +158,21 @@ def is_search_space_dict(value: Any) -> bool:
 
     A dict is read as a search space when it has any of the keys
     ``value_range``, ``categorical_values``, ``subspaces``, ``sub_configuration``,
-    ``value_type`` or ``n_bins``; any other dict is a nested group of parameters.
+    ``value_type`` or ``n_bins``, or a ``values`` key and only search-space
+    fields (so a group may still hold a parameter named ``values``); any other
+    dict is a nested group of parameters.
     """
-    return isinstance(value, Mapping) and any(k in _MARKER_FIELDS for k in value)
+    if not isinstance(value, Mapping):
+        return False
+    if any(k in _MARKER_FIELDS for k in value):
+        return True
+    return "values" in value and all(k in _FIELDS for k in value)
 
 
 def _is_space_like(value: Any) -> bool:
     """A search-space object of another library (ablator's), read by its fields."""
     return not isinstance(value, (Mapping, SearchSpace, str, bytes)) and any(
-        getattr(value, f, None) is not None for f in _KIND_FIELDS
+        getattr(value, f, None) is not None for f in _ABLATOR_KIND_FIELDS
     )
 
 
@@ -176,6 +190,8 @@ def space_like_fields(value: Any) -> dict[str, Any]:
     """
     data: dict[str, Any] = {}
     for field in _FIELDS:
+        if field == "values":  # not one of ablator's fields (an object's .values is not it)
+            continue
         item = _plain(getattr(value, field, None))
         if item is None or (field == "log" and item is False):
             continue
@@ -250,12 +266,16 @@ def _subspaces_tuple(value: Any) -> tuple[Any, ...] | None:
     return _as_tuple(value, "subspaces")
 
 
+def _values_tuple(value: Any) -> tuple[Any, ...] | None:
+    return _as_tuple(value, "values")
+
+
 @attrs.frozen(eq=True, unsafe_hash=False)
 class SearchSpace:
     """One tunable parameter (or group of them), with ablator's fields and rules.
 
-    Exactly one of ``value_range``, ``categorical_values``, ``subspaces`` and
-    ``sub_configuration`` is set. Construction validates and normalises: numeric
+    Exactly one of ``value_range``, ``categorical_values``, ``values``,
+    ``subspaces`` and ``sub_configuration`` is set. Construction validates and normalises: numeric
     strings in ``value_range`` are parsed per ``value_type``, nested dicts become
     :class:`SearchSpace` objects. Invalid input raises
     :class:`~hposampler.errors.SearchSpaceError` naming the offending path.
@@ -272,12 +292,18 @@ class SearchSpace:
         Maps keys to search spaces, nested dicts or constants; sampled as a dict.
     value_type : {"int", "float"}, optional
         Type of a ``value_range``; defaults to ``"float"`` as in ablator (its
-        ``FieldType.continuous``); forbidden with the other kinds.
+        ``FieldType.continuous``). With ``values``: ``"int"`` if they are all
+        ints, else ``"float"`` (ints then become floats). Forbidden with the
+        other kinds.
     n_bins : int, optional
         Number of grid points of a range (linspace, or geomspace when ``log``).
         Accepted on categoricals for ablator compatibility, where it has no effect.
     log : bool, default False
         Sample a range on a log scale; needs ``low > 0``.
+    values : list of numbers, optional
+        Ordered values: numbers in increasing order, each sampled as itself,
+        their order known to every backend. Last so that positional arguments
+        keep ablator's order.
     """
 
     value_range: tuple[int | float, int | float] | None = None
@@ -291,6 +317,7 @@ class SearchSpace:
     value_type: Literal["int", "float"] | None = None
     n_bins: int | None = None
     log: bool = False
+    values: tuple[int | float, ...] | None = attrs.field(default=None, converter=_values_tuple)
 
     def __attrs_post_init__(self) -> None:
         kinds = [f for f in _KIND_FIELDS if getattr(self, f) is not None]
@@ -299,7 +326,7 @@ class SearchSpace:
             raise SearchSpaceError(
                 "",
                 "a search space needs exactly one of value_range, categorical_values, "
-                f"subspaces, sub_configuration (found: {found})",
+                f"values, subspaces, sub_configuration (found: {found})",
             )
         kind = kinds[0]
         if not isinstance(self.log, bool):
@@ -315,6 +342,9 @@ class SearchSpace:
                 )
         if kind == "value_range":
             self._init_range()
+            return
+        if kind == "values":
+            self._init_values()
             return
         if self.value_type is not None:
             raise SearchSpaceError(
@@ -361,6 +391,53 @@ class SearchSpace:
                 "use fewer bins, or leave n_bins out (every int in range is allowed)",
             )
         object.__setattr__(self, "value_range", (low, high))
+
+    def _init_values(self) -> None:
+        values = self.values or ()
+        if self.log:
+            raise SearchSpaceError(
+                "", "log does not apply to values (they are sampled as listed, in order)"
+            )
+        if not values:
+            raise SearchSpaceError("", "values must not be empty")
+        for i, value in enumerate(values):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise SearchSpaceError(
+                    "",
+                    f"values[{i}] is {value!r}, not a number; values are ordered numbers "
+                    "(use categorical_values for other choices)",
+                )
+            if not math.isfinite(value):
+                raise SearchSpaceError("", f"values[{i}] is {value!r}; values must be finite")
+        for i in range(1, len(values)):
+            if not values[i - 1] < values[i]:
+                raise SearchSpaceError(
+                    "",
+                    f"values must be increasing, but values[{i - 1}] = {values[i - 1]!r} "
+                    f"and values[{i}] = {values[i]!r}; write them as "
+                    f"{sorted(set(values))!r}",
+                )
+        all_ints = all(isinstance(v, int) for v in values)
+        value_type = (
+            self.value_type.value if isinstance(self.value_type, enum.Enum) else self.value_type
+        )
+        if value_type is None:
+            value_type = "int" if all_ints else "float"
+        if value_type not in ("int", "float"):
+            raise SearchSpaceError(
+                "", f"value_type must be 'int' or 'float' with values, got {value_type!r}"
+            )
+        if value_type == "int" and not all_ints:
+            raise SearchSpaceError(
+                "",
+                "value_type is 'int' but values holds floats; use value_type 'float' or "
+                "integer values",
+            )
+        typed = tuple(int(v) if value_type == "int" else float(v) for v in values)
+        if any(not a < b for a, b in itertools.pairwise(typed)):  # ints too close as floats
+            raise SearchSpaceError("", "values has two numbers that are the same as floats")
+        object.__setattr__(self, "value_type", value_type)
+        object.__setattr__(self, "values", typed)
 
     def _init_categorical(self) -> None:
         values = self.categorical_values or ()
@@ -411,7 +488,7 @@ class SearchSpace:
 
     @property
     def kind(self) -> str:
-        """Which of the four kinds this space is, e.g. ``"value_range"``."""
+        """Which of the five kinds this space is, e.g. ``"value_range"``."""
         return next(f for f in _KIND_FIELDS if getattr(self, f) is not None)
 
     def grid(self) -> Sequence[Any] | None:
@@ -466,6 +543,10 @@ class SearchSpace:
             out["value_type"] = self.value_type
         elif self.categorical_values is not None:
             out["categorical_values"] = list(self.categorical_values)
+        elif self.values is not None:
+            out["values"] = list(self.values)
+            if self.value_type == "float" and all(float(v).is_integer() for v in self.values):
+                out["value_type"] = "float"  # else read back as ints
         elif self.subspaces is not None:
             out["subspaces"] = [s.to_dict() for s in self.subspaces]
         else:
@@ -492,6 +573,13 @@ def _compile_space(space: SearchSpace, path: str) -> Node:
         if space.value_type == "int":
             return Leaf(IntParam(path, int(low), int(high), space.log, space.n_bins))
         return Leaf(FloatParam(path, float(low), float(high), space.log, space.n_bins))
+    if space.values is not None:
+        points = space.values
+        if space.value_type == "int":
+            ints = tuple(int(v) for v in points)
+            return Leaf(IntParam(path, ints[0], ints[-1], points=ints))
+        floats = tuple(float(v) for v in points)
+        return Leaf(FloatParam(path, floats[0], floats[-1], points=floats))
     if space.categorical_values is not None:
         return Leaf(CategoricalParam(path, tuple(space.categorical_values)))
     if space.subspaces is not None:

@@ -103,7 +103,8 @@ class _Discrete:
 
 @attrs.frozen
 class FloatParam:
-    """A float in ``[low, high]``; log-uniform when ``log``; ``n_bins`` grid points if set.
+    """A float in ``[low, high]``; log-uniform when ``log``; only the ordered ``points``
+    (a ``values`` space) or ``n_bins`` grid points when either is set.
 
     Every backend asks the parameter itself whether a value belongs to it
     (:meth:`contains`), which grid point it is (:meth:`index_of`, tolerant to
@@ -116,9 +117,13 @@ class FloatParam:
     high: float
     log: bool = False
     n_bins: int | None = None
+    points: tuple[float, ...] | None = None
 
     def grid(self) -> Sequence[float] | None:
-        """Grid points (linspace, or geomspace when ``log``), or ``None`` if continuous."""
+        """The ordered points (``values``, or ``n_bins`` by linspace, geomspace when
+        ``log``), or ``None`` if continuous."""
+        if self.points is not None:
+            return self.points
         if self.n_bins is None:
             return None
         return grid_points(self.low, self.high, self.n_bins, log=self.log)
@@ -132,7 +137,7 @@ class FloatParam:
         """Whether ``value`` is a number in range (and on the grid, when there is one)."""
         if not _is_number(value):
             return False
-        if self.n_bins is not None:
+        if self.n_bins is not None or self.points is not None:
             return self.index_of(value) is not None
         tol = 1e-9 * max(1.0, abs(self.low), abs(self.high))
         return bool(self.low - tol <= value <= self.high + tol)
@@ -181,16 +186,21 @@ class FloatParam:
 
 @attrs.frozen
 class IntParam(_Discrete):
-    """An int in ``[low, high]``; log-uniform when ``log``; ``n_bins`` grid points if set."""
+    """An int in ``[low, high]``; log-uniform when ``log``; only the ordered ``points``
+    (a ``values`` space) or ``n_bins`` grid points when either is set."""
 
     name: str
     low: int
     high: int
     log: bool = False
     n_bins: int | None = None
+    points: tuple[int, ...] | None = None
 
     def grid(self) -> Sequence[int] | None:
-        """Distinct rounded grid points, or ``None`` if every int in range is allowed."""
+        """The ordered points (``values``, or ``n_bins`` distinct rounded grid points),
+        or ``None`` if every int in range is allowed."""
+        if self.points is not None:
+            return self.points
         if self.n_bins is None:
             return None
         return grid_points(self.low, self.high, self.n_bins, log=self.log, integer=True)

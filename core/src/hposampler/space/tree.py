@@ -150,7 +150,7 @@ class SpaceTree:
         size = _node_size(target)
         if size is None:
             for param in self._walk_params(target):
-                if isinstance(param, (FloatParam, IntParam)) and param.n_bins is None:
+                if isinstance(param, (FloatParam, IntParam)) and param.grid() is None:
                     raise SearchSpaceError(
                         param.name,
                         "value_range needs n_bins to be enumerated on a grid; add "

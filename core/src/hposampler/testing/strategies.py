@@ -23,7 +23,14 @@ from hposampler.space.tree import (
     SpaceTree,
 )
 
-__all__ = ["draw_params", "json_constants", "range_spaces", "search_spaces", "space_dicts"]
+__all__ = [
+    "draw_params",
+    "json_constants",
+    "ordered_spaces",
+    "range_spaces",
+    "search_spaces",
+    "space_dicts",
+]
 
 _names = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=6)
 
@@ -68,6 +75,18 @@ def _categorical() -> st.SearchStrategy[dict[str, Any]]:
     )
 
 
+def ordered_spaces() -> st.SearchStrategy[dict[str, Any]]:
+    """An ordered ``values`` dict: 1 to 6 increasing ints or floats."""
+    ints = st.lists(st.integers(-1000, 1000), min_size=1, max_size=6, unique=True)
+    floats = st.lists(
+        st.floats(-1e3, 1e3, allow_nan=False, allow_subnormal=False),
+        min_size=1,
+        max_size=6,
+        unique=True,
+    )
+    return st.one_of(ints, floats).map(lambda values: {"values": sorted(values)})
+
+
 def _json_key(value: Any) -> str:
     import json
 
@@ -76,7 +95,7 @@ def _json_key(value: Any) -> str:
 
 def space_dicts(depth: int = 2, finite: bool = False) -> st.SearchStrategy[dict[str, Any]]:
     """One ablator-style search-space dict, nested up to ``depth`` levels."""
-    leaf = st.one_of(range_spaces(finite=finite), _categorical())
+    leaf = st.one_of(range_spaces(finite=finite), _categorical(), ordered_spaces())
     if depth <= 0:
         return leaf
     inner = space_dicts(depth - 1, finite)

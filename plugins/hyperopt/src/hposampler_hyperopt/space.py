@@ -5,7 +5,9 @@ labels; inactive ones are ignored when decoding):
 
 * ``float`` -> ``hp.uniform`` (``hp.loguniform`` when ``log``);
 * ``int`` -> ``hp.uniformint`` (``hp.qloguniform`` with ``q=1`` when ``log``);
-* ``choice`` and ``ordinal`` -> ``hp.choice`` over indices.
+* ``choice`` (categorical, branch) -> ``hp.choice`` over indices;
+* ``ordinal`` (``values``, ``n_bins`` grid) -> ``hp.uniformint`` over indices (a
+  quantised index, so the order counts).
 
 A trial's ``misc.vals`` read as ``{label: value}`` is a flat point: stored as the
 trial's internal state and given back to hyperopt on resume.
@@ -18,7 +20,6 @@ from typing import Any
 
 from hposampler.space.flat import Dimension, FlatSpace
 from hposampler.space.tree import SpaceTree
-from hposampler.space.values import LAZY_GRID_ABOVE
 
 __all__ = ["PLACEHOLDER", "HyperoptSpace"]
 
@@ -29,7 +30,7 @@ PLACEHOLDER = "__hposampler_unused__"
 def _label(dim: Dimension) -> Any:
     from hyperopt import hp
 
-    if dim.kind == "ordinal" and dim.size > LAZY_GRID_ABOVE:  # too many to list: an index
+    if dim.kind == "ordinal":  # a quantised index, ordered like the values
         return hp.uniformint(dim.name, 0, dim.size - 1)
     if dim.discrete:
         return hp.choice(dim.name, list(range(dim.size)))

@@ -6,7 +6,7 @@ dimensions; inactive ones are ignored when decoding):
 * ``float`` -> ``Scalar`` (``Log`` when ``log``); ``int`` -> the same with
   integer casting;
 * ``choice`` (categorical, branch) -> ``Choice`` over indices; ``ordinal``
-  (``n_bins`` grid) -> ``TransitionChoice`` over indices, as its order means
+  (``values``, ``n_bins`` grid) -> ``TransitionChoice`` over indices, as its order means
   something.
 
 A candidate's value is a flat point (plain ints and floats), stored as the

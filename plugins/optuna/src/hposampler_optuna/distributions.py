@@ -7,12 +7,12 @@ both conversions.
 * a grid of more than ``LAZY_GRID_ABOVE`` points (never listed): an
   ``IntDistribution`` over its indices (every int when an int grid is every int
   in range);
-* float range -> ``FloatDistribution`` (``log`` kept);
-  with ``n_bins``: an ``IntDistribution`` over the grid points' indices for a
-  linear range (every point reachable, order kept), a categorical over the grid
-  points when ``log``;
-* int range -> ``IntDistribution``; with ``n_bins``: ``step`` when the grid is
-  evenly spaced, else a categorical over the grid points;
+* float range -> ``FloatDistribution`` (``log`` kept); with ``n_bins`` (linear
+  or log) and float ``values``: an ``IntDistribution`` over the points' indices
+  (every point reachable, their order kept for TPE, CMA-ES and GP);
+* int range -> ``IntDistribution``; with ``n_bins`` and int ``values``:
+  ``step`` when the points are evenly spaced, else an ``IntDistribution`` over
+  their indices (ordered, never a categorical);
 * categorical -> ``CategoricalDistribution`` over the values when they are all
   None/bool/int/float/str, else over their indices;
 * subspaces choice -> ``CategoricalDistribution`` over branch indices.
@@ -92,18 +92,21 @@ def mapping_for(param: Param) -> Mapping:
     if isinstance(param, FloatParam):
         if grid is None:
             return Mapping(FloatDistribution(param.low, param.high, log=param.log))
-        if param.log or len(grid) < 2:
+        if len(grid) < 2:
             return _grid_mapping(param, grid)
-        # an ordered index over the grid: Optuna's stepped FloatDistribution drops the
-        # upper end when (high - low) / step rounds below the number of steps
+        # an ordered index over the points: Optuna's stepped FloatDistribution drops the
+        # upper end when (high - low) / step rounds below the number of steps, and a
+        # log grid or a table of values has no step at all
         return _index_mapping(param, grid)
     assert isinstance(param, IntParam)
     if grid is None:
         return Mapping(IntDistribution(param.low, param.high, log=param.log))
     steps = {int(b - a) for a, b in itertools.pairwise(grid)}
-    if not param.log and len(steps) == 1 and len(grid) > 1:
-        return Mapping(IntDistribution(param.low, param.high, step=steps.pop()))
-    return _grid_mapping(param, grid)
+    if len(steps) == 1 and len(grid) > 1:
+        return Mapping(IntDistribution(grid[0], grid[-1], step=steps.pop()))
+    if len(grid) < 2:
+        return _grid_mapping(param, grid)
+    return _index_mapping(param, grid)  # uneven points: ordered by index
 
 
 def _distinct_for_optuna(choices: list[Any]) -> bool:

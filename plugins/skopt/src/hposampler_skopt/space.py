@@ -5,8 +5,10 @@ dimensions; inactive ones are ignored when decoding; single values are fixed):
 
 * ``float`` -> ``Real`` (log-uniform prior when ``log``); ``int`` -> ``Integer``
   (log prior when ``log``);
-* ``choice`` and ``ordinal`` (categorical, branch, ``n_bins`` grid) ->
-  ``Categorical`` over indices, so mixed-type values and floats survive exactly.
+* ``choice`` (categorical, branch) -> ``Categorical`` over indices, so
+  mixed-type values survive exactly;
+* ``ordinal`` (``values``, ``n_bins`` grid) -> ``Integer`` over indices, so the
+  models see the order.
 
 A skopt point is the flat point's values in dimension order: a JSON list stored
 as the trial's internal state.
@@ -19,7 +21,6 @@ from typing import Any
 
 from hposampler.space.flat import Dimension, FlatSpace
 from hposampler.space.tree import SpaceTree
-from hposampler.space.values import LAZY_GRID_ABOVE
 
 __all__ = ["SkoptSpace"]
 
@@ -27,7 +28,7 @@ __all__ = ["SkoptSpace"]
 def _dimension(dim: Dimension) -> Any:
     from skopt.space import Categorical, Integer, Real
 
-    if dim.kind == "ordinal" and dim.size > LAZY_GRID_ABOVE:  # too many to list: an index
+    if dim.kind == "ordinal":  # an index, ordered like the values
         return Integer(0, dim.size - 1, name=dim.name)
     if dim.discrete:
         return Categorical(list(range(dim.size)), name=dim.name)
