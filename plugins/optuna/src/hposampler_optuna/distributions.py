@@ -103,7 +103,7 @@ def mapping_for(param: Param) -> Mapping:
         return Mapping(IntDistribution(param.low, param.high, log=param.log))
     steps = {int(b - a) for a, b in itertools.pairwise(grid)}
     if len(steps) == 1 and len(grid) > 1:
-        return Mapping(IntDistribution(grid[0], grid[-1], step=steps.pop()))
+        return Mapping(IntDistribution(int(grid[0]), int(grid[-1]), step=steps.pop()))
     if len(grid) < 2:
         return _grid_mapping(param, grid)
     return _index_mapping(param, grid)  # uneven points: ordered by index
