@@ -16,6 +16,7 @@ __all__ = [
     "AblatorSearchAlgoError",
     "AblatorSearchSpaceError",
     "AblatorUnknownTrialError",
+    "BenchError",
     "HposamplerError",
     "MetricsError",
     "MissingDependencyError",
@@ -161,6 +162,11 @@ class PluginError(HposamplerError, RuntimeError):
 
 class StudyError(HposamplerError, RuntimeError):
     """A study cannot be created, loaded or run as asked (e.g. it already exists)."""
+
+
+class BenchError(StudyError):
+    """A benchmark cannot run as asked: unknown suite or task, a broken suite, a
+    results file that does not match (``hposampler bench``)."""
 
 
 class StorageError(HposamplerError, ValueError):

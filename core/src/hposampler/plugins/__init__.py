@@ -39,6 +39,7 @@ from hposampler.plugins.specs import (
     PythonObject,
     SamplerSpec,
     StorageSpec,
+    SuiteSpec,
     check_options,
     infer_options,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "PythonObject",
     "SamplerSpec",
     "StorageSpec",
+    "SuiteSpec",
     "check_options",
     "get_plugin_manager",
     "get_registry",

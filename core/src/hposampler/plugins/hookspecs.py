@@ -28,6 +28,7 @@ from hposampler.plugins.specs import (
     PrunerSpec,
     SamplerSpec,
     StorageSpec,
+    SuiteSpec,
 )
 from hposampler.samplers.base import BaseSampler
 from hposampler.samplers.trial import TrialState
@@ -121,6 +122,23 @@ def register_commands(register: Callable[[CommandSpec], None]) -> None:
     ----------
     register : callable
         ``register(spec)``; a name the core or another plugin has is ignored.
+    """
+
+
+@hookspec
+def register_suites(register: Callable[[SuiteSpec], None]) -> None:
+    """Register benchmark suites this plugin provides (``hposampler bench --suite``).
+
+    Called once, when the bench lists or runs suites. Call ``register`` once per
+    suite with a :class:`~hposampler.plugins.specs.SuiteSpec`; its factory
+    returns a :class:`hposampler.bench.Suite` (tasks with a search space, metrics,
+    a reference optimum and an objective) and is called only when the suite is
+    used, so load data and import libraries there.
+
+    Parameters
+    ----------
+    register : callable
+        ``register(spec)``; a name another plugin registered first is ignored.
     """
 
 

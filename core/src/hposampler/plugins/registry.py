@@ -44,6 +44,7 @@ from hposampler.plugins.specs import (
     PrunerSpec,
     SamplerSpec,
     StorageSpec,
+    SuiteSpec,
 )
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ ENV_DISABLE = "HPOSAMPLER_DISABLE_PLUGINS"
 ENV_EXTRA = "HPOSAMPLER_PLUGINS"
 
 # Modules of the core that are plugins too (registered before entry points).
-_BUILTIN_PLUGINS = ("hposampler.study.executors", "hposampler.storage")
+_BUILTIN_PLUGINS = ("hposampler.study.executors", "hposampler.storage", "hposampler.bench")
 
 
 @attrs.frozen
@@ -113,6 +114,7 @@ KINDS: dict[str, tuple[str, type[Any]]] = {
     "executor": ("register_executors", ExecutorSpec),
     "storage": ("register_storages", StorageSpec),
     "command": ("register_commands", CommandSpec),
+    "suite": ("register_suites", SuiteSpec),
 }
 
 
@@ -388,6 +390,10 @@ class PluginRegistry:
     def commands(self) -> dict[str, tuple[CommandSpec, PluginInfo]]:
         """Commands plugins add to the ``hposampler`` command line, by name."""
         return self.table("command")[0]
+
+    def suites(self) -> dict[str, tuple[SuiteSpec, PluginInfo]]:
+        """Benchmark suites by name, with the plugin that registered each."""
+        return self.table("suite")[0]
 
     def lookup(self, kind: str, name: Any) -> tuple[Any, PluginInfo]:
         """The ``kind`` (a key of :data:`KINDS`) called ``name`` (exact name, then alias),

@@ -1,8 +1,8 @@
 """What a plugin registers: one spec per plugin kind, and the options they take.
 
 :class:`SamplerSpec`, :class:`PrunerSpec`, :class:`ExecutorSpec`,
-:class:`StorageSpec` and :class:`CommandSpec` are what the ``register_*`` hooks
-receive;
+:class:`StorageSpec`, :class:`CommandSpec` and :class:`SuiteSpec` are what the
+``register_*`` hooks receive;
 :class:`OptionSpec` describes one option of a factory (:func:`infer_options`
 reads them from its signature) and :func:`check_options` validates given options.
 
@@ -36,6 +36,7 @@ __all__ = [
     "PythonObject",
     "SamplerSpec",
     "StorageSpec",
+    "SuiteSpec",
     "check_options",
     "infer_options",
 ]
@@ -506,5 +507,49 @@ class CommandSpec:
         if not isinstance(value, str) or not _COMMAND.match(value):
             raise ValueError(
                 f"command name {value!r} must be lower-case letters, digits and dashes, "
+                "starting with a letter"
+            )
+
+
+_SUITE = re.compile(r"^[a-z][a-z0-9_-]*$")
+
+
+def _names_tuple(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
+@attrs.frozen
+class SuiteSpec:
+    """A benchmark suite as a plugin registers it (see ``hposampler bench``).
+
+    Parameters
+    ----------
+    name : str
+        The suite's name (``--suite NAME``): lower-case letters, digits, ``_``
+        and ``-``.
+    factory : callable
+        ``factory()`` returns the :class:`hposampler.bench.Suite`; called only
+        when the suite is used, so import its data and libraries inside it.
+    requires : tuple of str
+        Modules the suite needs; when one is missing the bench says so and
+        names ``install`` (nothing is downloaded at run time).
+    install : str
+        What to install when a required module is missing, e.g.
+        ``"hposampler-bench[hpobench]"``.
+    description : str
+        One line for ``hposampler list`` and ``hposampler bench --list``.
+    """
+
+    name: str = attrs.field()
+    factory: Callable[[], Any] = attrs.field(validator=attrs.validators.is_callable())
+    requires: tuple[str, ...] = attrs.field(default=(), converter=_names_tuple)
+    install: str = ""
+    description: str = ""
+
+    @name.validator
+    def _check_suite_name(self, attribute: Any, value: str) -> None:
+        if not isinstance(value, str) or not _SUITE.match(value):
+            raise ValueError(
+                f"suite name {value!r} must be lower-case letters, digits, '_' and '-', "
                 "starting with a letter"
             )

