@@ -104,3 +104,12 @@ def test_every_install_line_in_the_docs_works_from_a_clone() -> None:
                         "not on a package index; install it from the clone (./plugins/...)"
                     )
     assert found > 10
+
+
+def test_the_leaderboard_page_and_readme_table_match_the_committed_results() -> None:
+    result = check_generated("leaderboard_doc.py")
+    assert result.returncode == 0, result.stderr
+    text = (ROOT / "docs" / "leaderboard.md").read_text()
+    assert "`optuna-native:tpe`" in text and "`tpe`" in text
+    for image in ("leaderboard-regret.png", "leaderboard-rank.png"):
+        assert (ROOT / "docs" / "images" / image).read_bytes()[:4] == b"\x89PNG"

@@ -1,10 +1,10 @@
 """Study-backed bench runs: each (sampler, task, seed) is a study in one storage.
 
 A worker *claims* a run by creating its study (creation is atomic: one worker
-wins) and stamps a claim (host, pid, time) in the study's user attributes after
-every trial. A run whose study exists but is unfinished is taken over when its
-claim is stale: its process is gone from this host, or it has not stamped for
-:data:`STALE_AFTER` seconds. So an interrupted bench resumes where it stopped
+wins) and stamps a claim (host, pid, time) in the study's user attributes every
+:data:`STAMP_EVERY` seconds and at the end. A run whose study exists but is
+unfinished is taken over when its claim is stale: its process is gone from this
+host, or it has not stamped for :data:`STALE_AFTER` seconds. So an interrupted bench resumes where it stopped
 (no run repeated or lost), and several processes or machines share one bench.
 
 Every trial goes through :meth:`hposampler.Study.ask` / :meth:`~hposampler.Study.tell`;
@@ -30,6 +30,9 @@ __all__ = ["STALE_AFTER", "RunKey", "claim_and_run", "run_keys", "skip_reason"]
 
 #: Seconds without a stamp after which another worker takes a run over.
 STALE_AFTER = 120.0
+
+#: Seconds between a running run's stamps (its claim and its sampler time so far).
+STAMP_EVERY = 10.0
 
 _FINISHED = (TrialState.COMPLETE, TrialState.FAIL, TrialState.PRUNED)
 
@@ -175,9 +178,11 @@ def _run(
         spent += (asked - start) + (time.perf_counter() - told)
         done += 1
         bench["sampler_seconds"] = spent
-        bench["claim"] = _claim()
-        study.set_user_attr("bench", bench)
+        if time.time() - bench["claim"]["at"] > STAMP_EVERY:  # one write per STAMP_EVERY
+            bench["claim"] = _claim()
+            study.set_user_attr("bench", bench)
         if on_trial is not None:
             on_trial()
+    bench["claim"] = _claim()
     study.set_user_attr("bench", bench)
     return "ran"
