@@ -4,8 +4,9 @@ A worker *claims* a run by creating its study (creation is atomic: one worker
 wins) and stamps a claim (host, pid, time) in the study's user attributes every
 :data:`STAMP_EVERY` seconds and at the end. A run whose study exists but is
 unfinished is taken over when its claim is stale: its process is gone from this
-host, or it has not stamped for :data:`STALE_AFTER` seconds. So an interrupted bench resumes where it stopped
-(no run repeated or lost), and several processes or machines share one bench.
+host, or it has not stamped for :data:`STALE_AFTER` seconds. So an interrupted
+bench resumes where it stopped (no run repeated or lost), and several processes
+or machines share one bench.
 
 Every trial goes through :meth:`hposampler.Study.ask` / :meth:`~hposampler.Study.tell`;
 the time spent in them (the sampler, plus the storage) is recorded apart from
