@@ -325,3 +325,53 @@ def test_tpe_proposes_exactly_what_optunas_own_tpe_sampler_proposes() -> None:
             configs.append(config)
         sequences.append(configs)
     assert sequences[0] == sequences[1]
+
+
+def _children(parent: int) -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == parent:  # field 4: the parent
+                out.append(int(entry.name))
+    return out
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "State:\tZ" not in status  # a zombie has exited
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc to find the workers")
+def test_killing_a_bench_stops_its_worker_processes_and_it_resumes(tmp_path: Path) -> None:
+    db = tmp_path / "b.db"
+    args = ("--tasks", "branin,hartmann6,rosenbrock,ackley", "--samplers", "random,tpe",
+            "--seeds", "0-4", "--budget", "40", "--workers", "2", "--storage", str(db))  # fmt: skip
+    proc = subprocess.Popen(_cli(*args), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    children: set[int] = set()
+    while proc.poll() is None and not (db.exists() and len(children) >= 2):
+        children = {pid for pid in _children(proc.pid) if "spawn_main" in _cmdline(pid)}
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=1800)
+    assert children
+    deadline = time.monotonic() + 1800  # a hang guard, not a timing assertion
+    while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in children), "workers outlived their bench"
+    again = subprocess.run(_cli(*args), capture_output=True, text=True, timeout=1800, check=False)
+    assert again.returncode == 0, again.stderr
+    assert set(_finished_counts(db).values()) == {40} and len(_finished_counts(db)) == 40

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -105,10 +106,13 @@ def _child(
     budget: int,
     storage: Any,
     queue: Any,
+    parent: int,
 ) -> None:
     bench = plan(suites, samplers, seeds, budget, tasks)
 
     def progress(event: str, key: RunKey) -> None:
+        if os.getppid() != parent:  # the bench was killed: stop (its runs resume later)
+            raise SystemExit(1)
         queue.put((event, key.suite, key.task, key.sampler, key.seed))
 
     _work(bench, storage, progress)
@@ -145,7 +149,7 @@ def run_suite(
         context = multiprocessing.get_context("spawn")
         queue = context.Queue()
         args = (list(suites), list(tasks), bench.samplers, bench.seeds, bench.budget,
-                str(storage), queue)  # fmt: skip
+                str(storage), queue, os.getpid())  # fmt: skip
         procs = [context.Process(target=_child, args=args, daemon=True) for _ in range(workers)]
         for proc in procs:
             proc.start()
