@@ -213,6 +213,9 @@ def packages(python: Path) -> None:
         if not (folder / "smoke.db").is_file():
             log("the smoke study stored nothing beside its study file")
             raise SystemExit(1)
+        # the bench on the core's own suite (hposampler-bench's suites need its extras)
+        run([bin_path("hposampler", fresh), "bench", "--tasks", "branin", "--samplers",
+             "random,tpe", "--seeds", "0", "--budget", "3"], stdout=subprocess.DEVNULL)  # fmt: skip
         log(f"packages: {len(wheels)} wheels and {len(sdists)} sdists built, installed and run")
 
 

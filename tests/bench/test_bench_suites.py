@@ -375,3 +375,38 @@ def test_killing_a_bench_stops_its_worker_processes_and_it_resumes(tmp_path: Pat
     again = subprocess.run(_cli(*args), capture_output=True, text=True, timeout=1800, check=False)
     assert again.returncode == 0, again.stderr
     assert set(_finished_counts(db).values()) == {40} and len(_finished_counts(db)) == 40
+
+
+def test_the_leaderboard_page_renders_offline_in_a_real_browser(tmp_path: Path) -> None:
+    from browser import render
+
+    page = tmp_path / "lb.html"
+    result = bench("--against", str(SMALL), "--samplers", "random", "--html", str(page),
+                   "--storage", str(tmp_path / "b.db"))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    dom, console = render(page.as_uri())
+    assert '<table id="leaderboard">' in dom and "<td>tpe</td>" in dom
+    assert dom.count('<img alt="') == 2 and "4 tasks" not in dom
+    assert not [line for line in console if "rror" in line], console
+
+
+def test_sampler_entries_carry_options_and_are_their_own_rows(tmp_path: Path) -> None:
+    from hposampler.bench.runs import parse_entry
+
+    assert parse_entry("tpe+multivariate") == ("tpe", {"multivariate": True})
+    assert parse_entry("skopt:gp+n_initial_points=5+acq_func=EI") == (
+        "skopt:gp", {"n_initial_points": 5, "acq_func": "EI"},
+    )  # fmt: skip
+    out = tmp_path / "r.json"
+    ok = bench("--tasks", "branin", "--samplers", "tpe,tpe+multivariate+n_startup_trials=4",
+               "--seeds", "0", "--budget", "6", "--storage", str(tmp_path / "b.db"),
+               "--json", str(out))  # fmt: skip
+    assert ok.exit_code == 0, ok.output
+    assert {r.sampler for r in BenchResults.read(out).runs} == {
+        "tpe", "tpe+multivariate+n_startup_trials=4",
+    }  # fmt: skip
+    name = "bench:builtin/branin/tpe+multivariate+n_startup_trials=4/seed=0"
+    stored = Study.load(tmp_path / "b.db", name).config
+    assert stored.options == {"multivariate": True, "n_startup_trials": 4}
+    bad = bench("--tasks", "branin", "--samplers", "tpe+n_startup=3")
+    assert bad.exit_code == 2 and "Did you mean 'n_startup_trials'" in bad.output

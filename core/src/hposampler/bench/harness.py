@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from hposampler.bench.results import BenchResults, TaskInfo, collect
-from hposampler.bench.runs import RunKey, claim_and_run, run_keys, skip_reason
+from hposampler.bench.runs import RunKey, claim_and_run, parse_entry, run_keys, skip_reason
 from hposampler.bench.tasks import Task, resolve_tasks
 from hposampler.errors import BenchError
 
@@ -64,12 +64,15 @@ def plan(
     MissingDependencyError
         For a suite or sampler whose package is not installed.
     """
+    from hposampler.plugins.specs import check_options
     from hposampler.selection import get_sampler_spec
 
     if not samplers:
         raise BenchError("no samplers given; pass --samplers, e.g. --samplers random,tpe")
-    for name in samplers:
-        get_sampler_spec(name)
+    for entry in samplers:
+        name, options = parse_entry(entry)
+        spec = get_sampler_spec(name)
+        check_options("sampler", spec.name, spec.options, options)
     chosen = resolve_tasks(list(suites), list(tasks))
     if not chosen:
         raise BenchError(f"suite(s) {', '.join(suites)} hold no tasks to run")

@@ -15,6 +15,7 @@ the objective's, in the study's ``bench`` user attribute.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import time
@@ -24,10 +25,18 @@ from typing import Any
 import attrs
 
 from hposampler.bench.tasks import Task
-from hposampler.errors import HposamplerError, StudyError
+from hposampler.errors import BenchError, HposamplerError, StudyError
 from hposampler.samplers.trial import TrialState
 
-__all__ = ["STALE_AFTER", "RunKey", "claim_and_run", "run_keys", "skip_reason"]
+__all__ = [
+    "STALE_AFTER",
+    "STAMP_EVERY",
+    "RunKey",
+    "claim_and_run",
+    "parse_entry",
+    "run_keys",
+    "skip_reason",
+]
 
 #: Seconds without a stamp after which another worker takes a run over.
 STALE_AFTER = 120.0
@@ -53,6 +62,38 @@ class RunKey:
         return f"bench:{self.suite}/{self.task}/{self.sampler}/seed={self.seed}"
 
 
+def parse_entry(entry: str) -> tuple[str, dict[str, Any]]:
+    """A ``--samplers`` entry -> (sampler name, options).
+
+    ``"tpe"`` is a sampler with its defaults; ``"tpe+multivariate"`` sets a
+    boolean option, ``"skopt:gp+n_initial_points=5+acq_func=EI"`` any option (a
+    value is read as JSON when it is JSON, else as text). The whole entry is the
+    row's label.
+
+    Raises
+    ------
+    BenchError
+        For an empty name or option.
+    """
+    name, *parts = entry.split("+")
+    options: dict[str, Any] = {}
+    for part in parts:
+        key, sep, text = part.partition("=")
+        if not key.strip() or not name.strip():
+            raise BenchError(
+                f"sampler entry {entry!r} is not NAME or NAME+option[=value]+...; "
+                "e.g. tpe+multivariate or skopt:gp+n_initial_points=5"
+            )
+        if not sep:
+            options[key.strip()] = True
+            continue
+        try:
+            options[key.strip()] = json.loads(text)
+        except ValueError:
+            options[key.strip()] = text
+    return name.strip(), options
+
+
 def run_keys(
     tasks: Sequence[tuple[str, Task]], samplers: Sequence[str], seeds: Sequence[int]
 ) -> list[RunKey]:
@@ -66,11 +107,13 @@ def run_keys(
 
 
 def skip_reason(sampler: str, task: Task) -> str | None:
-    """Why ``sampler`` cannot run ``task`` (its space, its metrics), or ``None``."""
+    """Why the ``sampler`` entry cannot run ``task`` (its space, its metrics), or ``None``."""
     from hposampler.selection import make_sampler
 
+    name, options = parse_entry(sampler)
     try:
-        make_sampler(sampler, task.search_space, optim_metrics=dict(task.metrics), seed=0)
+        make_sampler(name, task.search_space, optim_metrics=dict(task.metrics), seed=0,
+                     **options)  # fmt: skip
     except HposamplerError as exc:
         return str(exc).splitlines()[0]
     return None
@@ -116,10 +159,11 @@ def claim_and_run(
     """
     from hposampler.study.study import Study
 
+    name, options = parse_entry(key.sampler)
     try:
         study = Study.create(
-            storage, key.study_name, key.sampler, task.search_space, dict(task.metrics),
-            seed=key.seed,
+            storage, key.study_name, name, task.search_space, dict(task.metrics),
+            seed=key.seed, sampler_options=options,
         )  # fmt: skip
     except StudyError:
         if key.study_name not in _names(storage):

@@ -77,6 +77,8 @@ def register_samplers(register: Callable[[SamplerSpec], None]) -> None:
             "sanity row: tpe must tie it)",
             deterministic=True,
             needs_metrics=True,
+            conditional=False,
+            concurrent=False,
             requires=("optuna",),
         )
     )
