@@ -201,7 +201,8 @@ def bench(
         suite_names = list(dict.fromkeys(t.suite for t in base.tasks.values()))
         task_names = list(base.tasks)
         seed_list = sorted({r.seed for r in base.runs})
-        if click.get_current_context().get_parameter_source("seeds").name != "DEFAULT":
+        source = click.get_current_context().get_parameter_source("seeds")
+        if source is not None and source.name != "DEFAULT":
             seed_list = parse_seeds(seeds)  # fewer seeds for a slow sampler: say so
         budget = base.budget
     bench_plan = plan(suite_names, _names(samplers), seed_list, budget, task_names)

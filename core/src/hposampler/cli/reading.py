@@ -54,6 +54,8 @@ def show(
     PRUNED (the objective stopped itself) or PRUNED_POOR_PERFORMANCE (the pruner
     stopped it), with their last reported metrics. --trial N shows one trial in
     full; --importance ranks the parameters by how much they explain the metric.
+    A study of the `auto` sampler also says which backend proposed which trials
+    and why.
     """
     from hposampler.study.study import Study
 
@@ -78,6 +80,10 @@ def show(
         )
     )
     print_best(study, console)
+    from hposampler.auto import explain
+
+    for line in explain((r.trial_id, r.internal) for r in study.records()):
+        console.print(f"auto: {line}", highlight=False)
 
 
 @click.command()

@@ -71,7 +71,12 @@ ENV_DISABLE = "HPOSAMPLER_DISABLE_PLUGINS"
 ENV_EXTRA = "HPOSAMPLER_PLUGINS"
 
 # Modules of the core that are plugins too (registered before entry points).
-_BUILTIN_PLUGINS = ("hposampler.study.executors", "hposampler.storage", "hposampler.bench")
+_BUILTIN_PLUGINS = (
+    "hposampler.study.executors",
+    "hposampler.storage",
+    "hposampler.bench",
+    "hposampler.auto",
+)
 
 
 @attrs.frozen

@@ -6,9 +6,10 @@ and each result ``study.tell``; nothing of ``hposampler-optuna`` is used (its
 adapter is what the row checks: ``tpe`` must tie this). Every parameter gets
 the distribution an Optuna user would write for it: ``suggest_float`` /
 ``suggest_int`` ranges (``log`` kept), an index ``IntDistribution`` for ordered
-``values`` and ``n_bins`` grids, a categorical for ``categorical_values``.
-Conditional spaces (``subspaces``) are refused: an Optuna user writes those as
-code, not as distributions.
+``values`` and ``n_bins`` grids, a categorical for ``categorical_values``
+(over their indices when they are not plain numbers and text), and a categorical
+over the branches of a ``subspaces`` choice (every branch's parameters are
+asked; only the chosen branch's end up in the config).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from hposampler import SearchSpaceError
 from hposampler.samplers import AskTellSampler
 from hposampler.samplers.trial import Trial
 from hposampler.space.tree import CategoricalParam, ChoiceParam, FloatParam, IntParam
@@ -30,7 +30,7 @@ class NativeOptunaTPE(AskTellSampler):
     Parameters
     ----------
     search_space, optim_metrics, trials, seed
-        As for every sampler; one metric; no ``subspaces``.
+        As for every sampler; one metric.
     """
 
     def __init__(
@@ -58,11 +58,13 @@ class NativeOptunaTPE(AskTellSampler):
         )
 
         if isinstance(param, ChoiceParam):
-            raise SearchSpaceError(
-                param.name, "optuna-native:tpe takes flat spaces only (no subspaces)"
-            )
+            return CategoricalDistribution(list(range(param.n_branches)))
         if isinstance(param, CategoricalParam):
-            return CategoricalDistribution(list(param.choices))
+            if all(isinstance(c, (str, int, float)) for c in param.choices) and len(
+                {(type(c), c) for c in param.choices}
+            ) == len({c for c in param.choices}):
+                return CategoricalDistribution(list(param.choices))
+            return CategoricalDistribution(list(range(len(param.choices))))
         grid = param.grid()
         if grid is not None:
             return IntDistribution(0, len(grid) - 1)
@@ -89,23 +91,49 @@ class NativeOptunaTPE(AskTellSampler):
             if number is not None:
                 self.study.tell(number, loss)
             else:  # a resumed result: added as a finished trial
+                dists = {name: self.distributions[name] for name in point}  # active ones
                 self.study.add_trial(
                     self._optuna.trial.create_trial(
-                        params=dict(point), distributions=self.distributions, value=loss
+                        params=dict(point), distributions=dists, value=loss
                     )
                 )
 
+    def _indexed(self, name: str) -> bool:
+        """Whether Optuna sees this parameter's values by index."""
+        param = self.tree.params[name]
+        if isinstance(param, ChoiceParam):
+            return False  # the branch index is the value
+        if isinstance(param, CategoricalParam):
+            return list(self.distributions[name].choices) != list(param.choices)
+        return param.grid() is not None
+
     def _to_point(self, params: Mapping[str, Any]) -> dict[str, Any]:
         point = {}
-        for name, param in self.tree.params.items():
-            value = params[name]
-            has_grid = not isinstance(param, CategoricalParam) and param.grid() is not None
-            point[name] = param.index_of(value) if has_grid else value
+        for name, value in params.items():  # the active parameters
+            param = self.tree.params[name]
+            if self._indexed(name):
+                value = (
+                    param.index(value)
+                    if isinstance(param, CategoricalParam)
+                    else (param.index_of(value))
+                )
+            point[name] = value
         return point
 
     def _to_params(self, point: Any) -> dict[str, Any]:
         params = {}
-        for name, param in self.tree.params.items():
-            grid = None if isinstance(param, CategoricalParam) else param.grid()
-            params[name] = grid[int(point[name])] if grid is not None else point[name]
+        for name, value in point.items():
+            param = self.tree.params[name]
+            if self._indexed(name):
+                values = param.choices if isinstance(param, CategoricalParam) else param.grid()
+                assert values is not None  # indexed: a grid or choices
+                value = values[int(value)]
+            params[name] = value
         return params
+
+    def _valid_point(self, stored: Any) -> bool:
+        return False  # the point is rebuilt from the config (nothing stored but the config)
+
+    def _reseed(self, seed: int | None) -> None:
+        # a resumed study continues with fresh draws: a new TPE seeded from the history
+        self.study.sampler = self._optuna.samplers.TPESampler(seed=seed)
