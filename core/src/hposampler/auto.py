@@ -12,6 +12,7 @@ the study                                  backend (first installed one)
 =========================================  ==================================
 two or more objectives, or constraints     ``optuna:tpe``
 conditional (``subspaces``)                ``optuna:tpe``, ``hyperopt:tpe``
+a warm start (earlier studies' trials)     ``optuna:tpe``, ``hyperopt:tpe``
 finite and no larger than the budget       ``grid``: every point once
 only continuous ranges (floats, ints)      ``nevergrad:ngopt``, ``optuna:cmaes``
 only ordered values (``values``, grids)    ``optuna:cmaes``, ``optuna:tpe``
@@ -110,8 +111,10 @@ def choose(
     concurrency: int | None = None,
     exclude: Sequence[str] = (),
     max_ms_per_trial: float | None = None,
+    warm: int = 0,
 ) -> Choice:
-    """The backend for a compiled space and a study's settings (see the module doc)."""
+    """The backend for a compiled space and a study's settings (see the module doc);
+    ``warm`` is the number of warm-start trials the study has."""
     kinds = _describe(tree)
     dims = kinds["continuous"] + kinds["ordered"] + kinds["categorical"]
     points = tree.grid_size() if tree.is_finite else 0
@@ -127,6 +130,7 @@ def choose(
         (n_objectives > 1, ["optuna:tpe"], f"{n_objectives} objectives"),
         (bool(constraints), ["optuna:tpe"], f"constraints {', '.join(constraints)}"),
         (kinds["branches"] > 0, ["optuna:tpe", "hyperopt:tpe"], "a conditional space"),
+        (warm > 0, ["optuna:tpe", "hyperopt:tpe"], f"warm start: {warm} earlier trials"),
         (
             budget is not None and 0 < points <= budget,
             ["grid:shuffled"],
@@ -195,6 +199,7 @@ class AutoSampler(BaseSampler):
         self.choice = choose(
             self.tree, len(self.optim_metrics), budget=budget, constraints=self.constraints,
             concurrency=concurrency, exclude=self.exclude, max_ms_per_trial=max_ms_per_trial,
+            warm=sum(1 for t in self.trials if t.trial_id < 0),
         )  # fmt: skip
         own = [self._unwrap(t) for t in self.trials]
         self.backend = make_sampler(

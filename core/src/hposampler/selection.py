@@ -22,6 +22,7 @@ from hposampler.errors import (
     PluginError,
     SamplerOptionsError,
     SearchSpaceError,
+    StudyError,
 )
 from hposampler.plugins.registry import PluginInfo, get_registry
 from hposampler.plugins.specs import PrunerSpec, SamplerSpec
@@ -245,6 +246,15 @@ def _names(value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _sources(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str) or not all(isinstance(v, str) and v for v in value):
+        raise StudyError(
+            'warm_start must be a list of study names, e.g. ["study-a", "other.db:study-b"], '
+            f"got {value!r}"
+        )
+    return tuple(value)
+
+
 @attrs.frozen
 class SamplerConfig:
     """A sampler choice as it appears in a config file (ablator's ``search_algo``).
@@ -267,6 +277,10 @@ class SamplerConfig:
         The pruner's options (validated when it is built).
     constraints : tuple of str
         Result keys that must be ``<= 0`` for a trial to be feasible.
+    warm_start : tuple of str
+        Studies whose finished trials the sampler learns before its first
+        proposal (``"name"`` or ``"other.db:name"``); see
+        :mod:`hposampler.study.warmstart`.
 
     Examples
     --------
@@ -286,6 +300,7 @@ class SamplerConfig:
     pruner: str | None = None
     pruner_options: dict[str, Any] = attrs.field(factory=dict)
     constraints: tuple[str, ...] = attrs.field(default=(), converter=_names)
+    warm_start: tuple[str, ...] = attrs.field(default=(), converter=_sources)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SamplerConfig:
@@ -305,12 +320,14 @@ class SamplerConfig:
             return converter.structure(dict(data), cls)
         except cattrs.BaseValidationError as exc:
             for sub in leaves(exc):
-                if isinstance(sub, (SearchSpaceError, MetricsError, SamplerOptionsError)):
+                if isinstance(
+                    sub, (SearchSpaceError, MetricsError, SamplerOptionsError, StudyError)
+                ):
                     raise sub from None
             raise SamplerOptionsError(
                 f"invalid sampler config: {describe(exc)}; expected keys sampler, "
                 "search_space, optim_metrics, seed, options, pruner, pruner_options, "
-                "constraints"
+                "constraints, warm_start"
             ) from None
 
     def to_dict(self) -> dict[str, Any]:
@@ -327,6 +344,7 @@ class SamplerConfig:
                 else {}
             ),
             **({"constraints": list(self.constraints)} if self.constraints else {}),
+            **({"warm_start": list(self.warm_start)} if self.warm_start else {}),
         }
 
     def create_pruner(self) -> BasePruner | None:

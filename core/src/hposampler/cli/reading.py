@@ -80,6 +80,8 @@ def show(
         )
     )
     print_best(study, console)
+    if study.config.warm_start:
+        console.print(study.warm_start().summary(), highlight=False)
     from hposampler.auto import explain
 
     for line in explain((r.trial_id, r.internal) for r in study.records()):

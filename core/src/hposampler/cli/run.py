@@ -79,6 +79,14 @@ class RunCommand(click.Command):
     metavar="KEY=VALUE",
     help="Executor option (repeatable); VALUE is read as JSON, else as a string.",
 )
+@click.option(
+    "--warm-start",
+    "warm_start",
+    multiple=True,
+    metavar="STUDY",
+    help="Learn the finished trials of this earlier study first (repeatable; NAME in the "
+    "same storage or OTHER.db:NAME); added to the study file's [warm_start].",
+)
 @click.option("--debug", is_flag=True, help="Show full tracebacks for errors.")
 @user_errors
 def run(
@@ -90,6 +98,7 @@ def run(
     concurrency: int | None,
     timeout: float | None,
     executor_option: tuple[str, ...],
+    warm_start: tuple[str, ...],
     debug: bool,
     **flags: str | None,
 ) -> None:
@@ -107,6 +116,10 @@ def run(
     from hposampler.study.studyfile import load_study_file
 
     spec = load_study_file(study_file)
+    if warm_start:
+        import attrs
+
+        spec = attrs.evolve(spec, warm_start=(*spec.warm_start, *warm_start))
     executor_options = {**spec.executor_options, **_parse_options(executor_option)}
     known = executor_flags()
     for param, value in flags.items():
@@ -134,6 +147,8 @@ def run(
         f"concurrency {run_args['concurrency']}",
         highlight=False,
     )
+    if study.config.warm_start:
+        console.print(study.warm_start().summary(), highlight=False)
     _optimize(study, run_args, console, spec.objective)
     _report_end(study, console, spec.objective)
 
@@ -176,6 +191,7 @@ def _study(spec: Any, storage: str | None, resume: bool) -> Any:
         storage or spec.storage, spec.name, spec.sampler, spec.search_space, spec.metrics,
         seed=spec.seed, sampler_options=spec.options, load_if_exists=resume,
         pruner=spec.pruner, pruner_options=spec.pruner_options, constraints=spec.constraints,
+        warm_start=spec.warm_start,
     )  # fmt: skip
     if study.created:  # a study file's [[enqueue]] configs go in once: by whoever created it
         for config in spec.enqueue:

@@ -43,6 +43,7 @@ from hposampler.study.ledger import (
 from hposampler.study.messages import Outcome, Reply, Request, error_reply
 from hposampler.study.objective import TrialHandle, split_result, take_constraints
 from hposampler.study.records import RecordReader
+from hposampler.study.warmstart import warm_history
 
 __all__ = ["TELL_STATES", "AskTell", "resumed_ledger"]
 
@@ -58,7 +59,8 @@ def resumed_ledger(study: RunnerStudy, reader: RecordReader) -> Ledger:
     revision = study.storage.revision(study.name)  # before the rows: nothing is missed
     records = reader.read()
     pruner = study.config.create_pruner()
-    sampler = study.config.create(trials=[r.trial for r in records], pruner=pruner)
+    warm = warm_history(study.storage, study.config)
+    sampler = study.config.create(trials=[*warm, *(r.trial for r in records)], pruner=pruner)
     return Ledger(
         study, sampler, records, revision=revision, pruner=pruner, driver=driver_id(ASKER)
     )

@@ -39,6 +39,7 @@ def build_config(
     pruner: str | None,
     pruner_options: Mapping[str, Any] | None,
     constraints: Sequence[str],
+    warm_start: Sequence[str] = (),
 ) -> SamplerConfig:
     """A checked definition: the sampler and the pruner are built once, so an unknown
     name, a bad option or a malformed space fails before anything is stored.
@@ -59,6 +60,7 @@ def build_config(
         pruner=pruner,
         pruner_options=_options_dict(pruner_options, "pruner_options"),
         constraints=constraints,
+        warm_start=warm_start,
     )
     config.create(pruner=config.create_pruner())  # validate everything before storing
     return config

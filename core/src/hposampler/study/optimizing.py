@@ -24,6 +24,7 @@ from hposampler.study.ledger import HEARTBEAT_INTERVAL, RunnerStudy
 from hposampler.study.objective import Objective, import_problem, load_objective
 from hposampler.study.records import RecordReader
 from hposampler.study.runner import Runner
+from hposampler.study.warmstart import warm_history
 
 __all__ = ["RunOptions", "optimize"]
 
@@ -111,9 +112,10 @@ def _optimize(
     records = reader.read()
     concurrency = _concurrency(study, run.concurrency)
     pruner = study.config.create_pruner()
+    warm = warm_history(study.storage, study.config)
     sampler = study.config.create(
-        trials=[r.trial for r in records], budget=run.n_trials, concurrency=concurrency,
-        pruner=pruner,
+        trials=[*warm, *(r.trial for r in records)], budget=run.n_trials,
+        concurrency=concurrency, pruner=pruner,
     )  # fmt: skip
     pool = make_executor(run.executor, concurrency, **dict(run.executor_options or {}))
     with contextlib.ExitStack() as cleanup:

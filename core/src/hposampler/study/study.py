@@ -38,6 +38,7 @@ from hposampler.study.records import RecordReader
 from hposampler.study.results import flatten_config, is_feasible, study_summary
 from hposampler.study.runner import HEARTBEAT_INTERVAL, MAX_ATTEMPTS, MAX_CONSECUTIVE_DUPLICATES
 from hposampler.study.steering import complete_config, copy_trials, enqueue_trial
+from hposampler.study.warmstart import WarmStart, warm_trials
 
 __all__ = [
     "MAX_ATTEMPTS",
@@ -105,6 +106,7 @@ class Study:
         pruner: str | None = None,
         pruner_options: Mapping[str, Any] | None = None,
         constraints: Sequence[str] = (),
+        warm_start: Sequence[str] = (),
     ) -> Study:
         """Create a study (or load it with ``load_if_exists``).
 
@@ -146,18 +148,29 @@ class Study:
             use them get them (``hposampler list`` marks them; others refuse the
             study in one line), and :attr:`best_trial`, :attr:`best_trials`, show,
             export, plot and the report count only feasible trials as best.
+        warm_start : sequence of str
+            Earlier studies (``"name"`` in this storage, ``"other.db:name"``
+            elsewhere) whose COMPLETE trials the sampler learns before its first
+            proposal, on every run: any backend, same metrics and directions
+            required. They are not this study's trials and do not count toward
+            ``n_trials``; configs outside this space are clipped into it or
+            dropped (:mod:`hposampler.study.warmstart`).
 
         Raises
         ------
         StudyError
-            If the study exists and ``load_if_exists`` is false.
+            If the study exists and ``load_if_exists`` is false, or a warm-start
+            source is missing or optimises other metrics.
         """
         name = arguments.study_name(name)
         config = definition.build_config(
             sampler, search_space, optim_metrics, seed, sampler_options, pruner,
-            pruner_options, constraints,
+            pruner_options, constraints, warm_start,
         )  # fmt: skip
         store = make_storage(storage)
+        if config.warm_start:  # the sources exist and fit, before anything is stored
+            warm_trials(store, config.warm_start, compile_space(config.search_space),
+                        config.optim_metrics)  # fmt: skip
         try:
             store.create_study(name, config.to_dict())
         except StudyError:
@@ -192,6 +205,12 @@ class Study:
         return study
 
     # -- reading --------------------------------------------------------------------
+
+    def warm_start(self) -> WarmStart:
+        """The trials the sampler learns from the study's warm-start sources, with how
+        many configs were kept, clipped and dropped (empty without sources)."""
+        return warm_trials(self.storage, self.config.warm_start, self._tree(),
+                           self.config.optim_metrics)  # fmt: skip
 
     def records(self) -> list[TrialRecord]:
         """Every stored trial with run details, validated, by id.

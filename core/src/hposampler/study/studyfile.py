@@ -33,6 +33,9 @@
 
     [[enqueue]]                                 # optional: configs to run first, once
     x = 1.0
+
+    [warm_start]                                # optional: learn earlier studies' trials
+    studies = ["earlier", "other.db:another"]
 """
 
 from __future__ import annotations
@@ -70,6 +73,7 @@ _SECTIONS: dict[str, dict[str, tuple[type, ...]] | None] = {
     "sampler": {"name": (str,), "seed": (int,), "options": (dict,)},
     "pruner": {"name": (str,), "options": (dict,)},
     "constraints": {"names": (list,)},
+    "warm_start": {"studies": (list,)},
     "metrics": None,  # metric -> "min" | "max"
     "search_space": None,  # free-form, validated by parse_search_space
     "enqueue": None,  # [[enqueue]]: configs run first, in order (checked by Study.enqueue)
@@ -79,9 +83,10 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
     "sampler": ("name",),
     "pruner": ("name",),
     "constraints": ("names",),
+    "warm_start": ("studies",),
 }
 #: Sections a study file may leave out (their required keys apply when present).
-_OPTIONAL = frozenset({"pruner", "constraints"})
+_OPTIONAL = frozenset({"pruner", "constraints", "warm_start"})
 
 
 @attrs.frozen
@@ -108,6 +113,7 @@ class StudyFile:
     pruner_options: dict[str, Any] = attrs.field(factory=dict)
     enqueue: list[dict[str, Any]] = attrs.field(factory=list)
     constraints: tuple[str, ...] = ()
+    warm_start: tuple[str, ...] = ()
 
 
 def _unknown(where: str, key: str, valid: list[str]) -> StudyError:
@@ -254,4 +260,5 @@ def load_study_file(path: str | Path) -> StudyFile:
         pruner_options=dict(values["pruner"].get("options", {})),
         enqueue=[dict(t) for t in enqueued],
         constraints=tuple(values["constraints"].get("names", ())),
+        warm_start=tuple(values["warm_start"].get("studies", ())),
     )

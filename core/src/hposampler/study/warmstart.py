@@ -1,0 +1,182 @@
+"""Warm starts: earlier studies' finished trials as a new study's history.
+
+A study created with ``warm_start=["study-a", "other.db:study-b"]`` gives its
+sampler, before the first proposal, the COMPLETE trials of those studies, on
+the same path as its own stored trials when it resumes: every backend learns
+from them, bundled or third-party, with nothing to implement. They are not the
+study's trials: they are never stored in it, do not count toward ``n_trials``,
+and reach the sampler with negative ids (``-n .. -1``, in source order) so that
+the study's own ids stay ``0, 1, 2, ...``.
+
+Parameters are matched by name: a source config that is a config of the new
+space is kept as it is; one whose numbers lie outside the new ranges (or off
+its grids) is *clipped* to the nearest allowed value; one that cannot be
+mapped (a parameter missing, a categorical value the new space lacks, another
+structure) is *dropped*. :func:`warm_trials` says how many of each.
+
+A source is the name of a study in the same storage, or ``STORAGE:NAME`` for
+another storage (a SQLite path ending in ``.db``/``.sqlite``/``.sqlite3``, an
+existing file, or a URL with ``://``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from hposampler.errors import HposamplerError, StudyError
+from hposampler.samplers.trial import Trial, TrialState
+from hposampler.space.tree import CategoricalParam, FloatParam, IntParam, SpaceTree
+from hposampler.storage import Storage, make_storage
+from hposampler.study.records import RecordReader
+
+__all__ = ["WarmStart", "split_source", "warm_history", "warm_trials"]
+
+logger = logging.getLogger("hposampler.study")
+
+_SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
+
+
+@attrs.frozen
+class WarmStart:
+    """What a warm start gives the sampler, and how many configs it changed."""
+
+    trials: list[Trial]
+    kept: int
+    clipped: int
+    dropped: int
+    sources: tuple[str, ...]
+
+    def summary(self) -> str:
+        """One line, e.g. ``"warm start: 40 trials from a, b (3 clipped, 2 dropped)"``."""
+        changes = [f"{n} {what}" for n, what in ((self.clipped, "clipped"),
+                                                 (self.dropped, "dropped")) if n]  # fmt: skip
+        tail = f" ({', '.join(changes)})" if changes else ""
+        return (f"warm start: {len(self.trials)} trials from {', '.join(self.sources)}{tail}; "
+                "not this study's trials")  # fmt: skip
+
+
+def split_source(source: str) -> tuple[str | None, str]:
+    """``"other.db:name"`` -> ``("other.db", "name")``; ``"name"`` -> ``(None, "name")``."""
+    head, sep, tail = source.rpartition(":")
+    storage_like = "://" in head or head.endswith(_SQLITE_SUFFIXES) or Path(head).is_file()
+    if sep and head and tail and storage_like:
+        return head, tail
+    return None, source
+
+
+def _source_records(storage: Storage, source: str) -> tuple[Any, list[Any]]:
+    from hposampler.selection import SamplerConfig
+    from hposampler.space.tree import compile_space
+
+    where, name = split_source(source)
+    store = storage if where is None else make_storage(where, read_only=True)
+    if name not in store.study_names():
+        place = store.url if where is None else where
+        raise StudyError(
+            f"warm-start source {source!r}: no study {name!r} in {place}; "
+            "`hposampler studies --storage ...` lists them"
+        )
+    config = SamplerConfig.from_dict(store.load_definition(name))
+    tree = compile_space(config.search_space)
+    return config, RecordReader(store, name, lambda: tree).read()
+
+
+def _clip(config: Any, tree: SpaceTree) -> dict[str, Any] | None:
+    """The config with every number moved into the new space, or ``None`` if it cannot be."""
+    if not isinstance(config, dict):
+        return None
+    out: dict[str, Any] = {}
+    for name, param in tree.params.items():
+        value: Any = config
+        for part in name.split("."):
+            if not isinstance(value, dict) or part not in value:
+                return None  # a parameter the source does not have, or a branch
+            value = value[part]
+        if isinstance(param, CategoricalParam):
+            if not param.contains(value):
+                return None
+        elif isinstance(param, (FloatParam, IntParam)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                return None
+            grid = param.grid()
+            if grid is not None:
+                value = min(grid, key=lambda point: abs(point - value))
+            else:
+                value = min(max(value, param.low), param.high)
+                value = round(value) if isinstance(param, IntParam) else float(value)
+        else:
+            return None  # subspaces: matched only as they are
+        out[name] = value
+    try:
+        clipped = tree.decode(out)
+    except (KeyError, ValueError, TypeError):
+        return None
+    return clipped if tree.violation(clipped) is None else None
+
+
+def warm_trials(
+    storage: Storage,
+    sources: Sequence[str],
+    tree: SpaceTree,
+    optim_metrics: dict[str, str],
+) -> WarmStart:
+    """The sources' COMPLETE trials as history for a study's sampler (see the module doc).
+
+    Raises
+    ------
+    StudyError
+        For a missing source, or one whose metrics or directions differ (one line).
+    """
+    if not sources:
+        return WarmStart([], 0, 0, 0, ())
+    taken: list[tuple[dict[str, Any], list[dict[str, float | None]]]] = []
+    kept = clipped = dropped = 0
+    for source in sources:
+        try:
+            config, records = _source_records(storage, source)
+        except HposamplerError as exc:
+            if isinstance(exc, StudyError):
+                raise
+            raise StudyError(f"warm-start source {source!r}: {exc}") from None
+        if dict(config.optim_metrics) != dict(optim_metrics):
+            raise StudyError(
+                f"warm-start source {source!r} optimises {dict(config.optim_metrics)}, this "
+                f"study {dict(optim_metrics)}; warm-start from studies of the same metrics "
+                "and directions"
+            )
+        for record in records:
+            if record.state != TrialState.COMPLETE:
+                continue
+            if tree.violation(record.config) is None:
+                taken.append((record.config, list(record.metrics)))
+                kept += 1
+                continue
+            moved = _clip(record.config, tree)
+            if moved is None:
+                dropped += 1
+            else:
+                taken.append((moved, list(record.metrics)))
+                clipped += 1
+    n = len(taken)
+    trials = [
+        Trial(i - n, config, TrialState.COMPLETE, metrics)
+        for i, (config, metrics) in enumerate(taken)
+    ]
+    result = WarmStart(trials, kept, clipped, dropped, tuple(sources))
+    logger.info("%s", result.summary())
+    return result
+
+
+def warm_history(storage: Storage, config: Any) -> list[Trial]:
+    """The warm-start trials of a study's definition (a :class:`SamplerConfig`)."""
+    if not config.warm_start:
+        return []
+    from hposampler.space.tree import compile_space
+
+    tree = compile_space(config.search_space)
+    return warm_trials(storage, config.warm_start, tree, dict(config.optim_metrics)).trials
