@@ -297,3 +297,31 @@ def test_a_backends_internal_state_is_kept_with_the_trial_and_given_back(tmp_pat
     assert len(given) == 4 and all(isinstance(v, dict) for v in given.values())
     ks = [t.params["k"] for t in optuna.load_study(study_name="s", storage=url).trials]
     assert sorted(ks) == list(range(10))  # one shuffled cycle across both runs
+
+
+def test_warm_start_from_an_earlier_optuna_study() -> None:
+    import statistics
+
+    def objective(trial: optuna.Trial) -> float:
+        x = trial.suggest_float("x", -5.0, 10.0)
+        y = trial.suggest_float("y", 0.0, 15.0)
+        return (x - 2.0) ** 2 + (y - 3.0) ** 2
+
+    earlier = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    earlier.optimize(objective, n_trials=40)
+
+    def median_of_first(warm: list[optuna.Study]) -> float:
+        sampler = HposamplerSampler("tpe", seed=3, warm_start=warm)
+        study = optuna.create_study(sampler=sampler)
+        study.optimize(objective, n_trials=8)
+        assert len(study.trials) == 8  # the earlier trials are not this study's
+        return statistics.median(t.value for t in study.trials[1:])
+
+    assert median_of_first([earlier]) < median_of_first([])
+    maximising = optuna.create_study(direction="maximize")
+    with pytest.raises(ValueError, match="has directions \\['MAXIMIZE'\\], this study"):
+        optuna.create_study(sampler=HposamplerSampler("tpe", warm_start=[maximising])).optimize(
+            objective, n_trials=2
+        )
+    with pytest.raises(ValueError, match="warm_start must be a list of optuna.Study"):
+        HposamplerSampler("tpe", warm_start=earlier)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import optuna
@@ -193,6 +193,13 @@ class HposamplerSampler(optuna.samplers.BaseSampler):
     seed : int, optional
         Seeds the backend and the independent sampler: the same seed and study
         give the same sequence (``n_jobs=1``).
+    warm_start : sequence of optuna.Study, optional
+        Earlier Optuna studies (any storage) whose COMPLETE trials the backend
+        learns before its first proposal, as hposampler's ``Study.create(...,
+        warm_start=...)`` does: they are not this study's trials. Their
+        directions must be this study's; a trial that lacks one of the
+        parameters or lies outside the space is dropped (``warm_dropped``
+        counts them).
     **options
         The backend's options, validated as :func:`hposampler.make_sampler`
         validates them.
@@ -211,9 +218,20 @@ class HposamplerSampler(optuna.samplers.BaseSampler):
         *,
         search_space: Mapping[str, Any] | None = None,
         seed: int | None = None,
+        warm_start: Sequence[optuna.Study] = (),
         **options: Any,
     ) -> None:
         self.name = name
+        if isinstance(warm_start, optuna.Study) or not all(
+            isinstance(w, optuna.Study) for w in warm_start
+        ):
+            raise ValueError(
+                "warm_start must be a list of optuna.Study objects (earlier studies), got "
+                f"{warm_start!r:.80}"
+            )
+        self._warm_sources = list(warm_start)
+        #: Warm-start trials left out (a parameter missing, or outside the space).
+        self.warm_dropped = 0
         self._spec = get_sampler_spec(name)
         self._options = self._spec.check_options(options)
         self._seed = seed
@@ -358,12 +376,33 @@ class HposamplerSampler(optuna.samplers.BaseSampler):
             self.name,
             space_from_distributions(space, enumerate_ints=self._spec.exhaustive),
             optim_metrics=self._optim,
-            trials=records,
+            trials=[*self._warm(study, space), *records],
             seed=self._seed,
             **self._options,
         )
         self._backend_key = (key[0], dict(space))
         return self._backend
+
+    def _warm(self, study: optuna.Study, space: dict[str, BaseDistribution]) -> list[Trial]:
+        """The warm-start sources' COMPLETE trials in ``space``, with ids ``-n .. -1``."""
+        taken = []
+        self.warm_dropped = 0
+        for source in self._warm_sources:
+            if list(source.directions) != list(study.directions):
+                raise ValueError(
+                    f"warm-start study {source.study_name!r} has directions "
+                    f"{[d.name for d in source.directions]}, this study "
+                    f"{[d.name for d in study.directions]}; warm-start from studies of the "
+                    "same directions"
+                )
+            for frozen in source.get_trials(deepcopy=False, states=(OptunaState.COMPLETE,)):
+                config = _config(frozen, space)
+                if config is None:
+                    self.warm_dropped += 1
+                    continue
+                taken.append((config, _history(frozen, TrialState.COMPLETE, self._optim)))
+        n = len(taken)
+        return [Trial(i - n, c, TrialState.COMPLETE, m) for i, (c, m) in enumerate(taken)]
 
     def _sync(self, study: optuna.Study, space: dict[str, BaseDistribution], current: int) -> None:
         """Hand the backend every study trial it has not seen in its current state."""
