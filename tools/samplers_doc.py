@@ -31,16 +31,19 @@ def render() -> str:
     from hposampler import available_samplers
     from hposampler.selection import sampler_plugin
 
-    specs = [s for s in available_samplers() if sampler_plugin(s.name).distribution in OURS]
+    specs = [
+        s
+        for s in available_samplers()
+        if sampler_plugin(s.name).distribution in OURS or sampler_plugin(s.name).source == "builtin"
+    ]
     lines = [BEGIN, "", "| sampler | aliases | plugin | " + " | ".join(FLAGS) + " |"]
     lines.append("| --- " * (3 + len(FLAGS)) + "|")
     for spec in specs:
         plugin = sampler_plugin(spec.name)
         flags = " | ".join("yes" if getattr(spec, f) else "" for f in FLAGS)
         aliases = ", ".join(f"`{a}`" for a in spec.aliases)
-        lines.append(
-            f"| `{spec.name}` | {aliases} | {plugin.distribution or plugin.name} | {flags} |"
-        )
+        where = plugin.distribution or "hposampler (core)"
+        lines.append(f"| `{spec.name}` | {aliases} | {where} | {flags} |")
     lines.append("")
     for spec in specs:
         lines.append(f"### `{spec.name}`")

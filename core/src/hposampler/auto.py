@@ -208,6 +208,7 @@ class AutoSampler(BaseSampler):
             constraints=self.constraints or None,
         )  # fmt: skip
         self._new: list[Trial] = []
+        self._sampled: tuple[int | None, Any] = (None, None)  # the last sample's internal
 
     def _unwrap(self, trial: Trial) -> Trial:
         """The trial as the backend stored it (its own state, if it proposed it)."""
@@ -222,7 +223,8 @@ class AutoSampler(BaseSampler):
 
     def _eager_sample(self) -> tuple[int, dict[str, Any]]:
         self._accept()
-        trial_id, config, _ = self.backend.eager_sample()
+        trial_id, config, internal = self.backend.eager_sample()
+        self._sampled = (trial_id, internal)  # internal_repr of it follows at once
         return trial_id, config
 
     def _drop(self) -> None:
@@ -250,10 +252,9 @@ class AutoSampler(BaseSampler):
 
     def internal_repr(self, trial_id: int) -> dict[str, Any] | None:
         """``{"auto": {"backend", "why"}, "state": the backend's internal state}``."""
-        return {
-            AUTO_KEY: {"backend": self.choice.backend, "why": self.choice.why},
-            "state": self.backend.internal_repr(trial_id),
-        }
+        sampled_id, internal = self._sampled
+        state = internal if sampled_id == trial_id else self.backend.internal_repr(trial_id)
+        return {AUTO_KEY: {"backend": self.choice.backend, "why": self.choice.why}, "state": state}
 
 
 def explain(internals: Iterable[tuple[int, Any]]) -> list[str]:

@@ -203,7 +203,7 @@ def _run(
     while done < budget:
         start = time.perf_counter()
         try:
-            trial = study.ask()
+            trial = study.ask(budget=budget)
         except StopIteration:  # a finite sampler used up its space
             bench["exhausted"] = True
             break

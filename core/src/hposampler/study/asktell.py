@@ -54,13 +54,16 @@ MAX_TELL_RACES = 10
 TELL_STATES = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 
 
-def resumed_ledger(study: RunnerStudy, reader: RecordReader) -> Ledger:
-    """The ledger ``ask`` runs on, its sampler resumed from every stored trial."""
+def resumed_ledger(study: RunnerStudy, reader: RecordReader, budget: int | None = None) -> Ledger:
+    """The ledger ``ask`` runs on, its sampler resumed from every stored trial (and
+    told the study's planned ``budget``, for budget-aware samplers)."""
     revision = study.storage.revision(study.name)  # before the rows: nothing is missed
     records = reader.read()
     pruner = study.config.create_pruner()
     warm = warm_history(study.storage, study.config)
-    sampler = study.config.create(trials=[*warm, *(r.trial for r in records)], pruner=pruner)
+    sampler = study.config.create(
+        trials=[*warm, *(r.trial for r in records)], pruner=pruner, budget=budget
+    )
     return Ledger(
         study, sampler, records, revision=revision, pruner=pruner, driver=driver_id(ASKER)
     )
@@ -94,11 +97,14 @@ class AskTell:
     def __init__(
         self,
         study: RunnerStudy,
-        make_ledger: Callable[[], Ledger],
+        make_ledger: Callable[[int | None], Ledger],
         heartbeat_interval: float = HEARTBEAT_INTERVAL,
     ) -> None:
         self.study = study
         self._make_ledger = make_ledger
+        #: The study's planned total of trials (``Study.ask(budget=...)``), told to the
+        #: sampler when it is built on the first ask.
+        self.budget: int | None = None
         self._ledger: Ledger | None = None
         self._lock = threading.RLock()
         self._interval = heartbeat_interval
@@ -106,7 +112,7 @@ class AskTell:
 
     def _open(self) -> Ledger:
         if self._ledger is None:
-            ledger = self._make_ledger()
+            ledger = self._make_ledger(self.budget)
             ledger.open()
             # this object's asked trials are stale to this process once it is gone
             weakref.finalize(self, ledger.close)

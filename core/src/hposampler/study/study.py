@@ -84,7 +84,7 @@ class Study:
         self.config = config
         self._compiled: SpaceTree | None = None
         self._stop = False
-        self._asktell = AskTell(self, lambda: resumed_ledger(self, self._reader))
+        self._asktell = AskTell(self, lambda budget: resumed_ledger(self, self._reader, budget))
         self._reader = RecordReader(storage, name, self._tree)
         #: Whether this object's :meth:`create` call stored the study (``False`` when it
         #: loaded an existing one): e.g. to enqueue first configs exactly once.
@@ -368,7 +368,7 @@ class Study:
 
     # -- ask and tell ---------------------------------------------------------------
 
-    def ask(self) -> TrialHandle:
+    def ask(self, *, budget: int | None = None) -> TrialHandle:
         """The next trial to evaluate in your own loop; tell its result with :meth:`tell`.
 
         A WAITING trial (enqueued, or taken over from a dead worker) comes first;
@@ -380,6 +380,14 @@ class Study:
 
         The handle works as an objective's: ``trial.report(step, metrics)``,
         ``trial.should_prune()`` (the study's pruner), ``trial.set_user_attr``.
+
+        Parameters
+        ----------
+        budget : int, optional
+            The total number of trials you plan, for samplers that plan from it
+            (``optuna:*`` do not; NGOpt and ``auto`` do), as ``optimize``'s
+            ``n_trials`` tells them. Read when the sampler is built, on this
+            object's first ``ask``.
 
         Returns
         -------
@@ -413,6 +421,8 @@ class Study:
         >>> record.state.name, record.trial_id
         ('COMPLETE', 0)
         """
+        if budget is not None:
+            self._asktell.budget = arguments.count(budget, "budget", minimum=1)
         return self._asktell.ask()
 
     def tell(
