@@ -9,6 +9,10 @@ Run: python tests/benchmarks/bench_leaderboard.py   (needs hposampler-bench[all]
   claims, then the results read back and summarised). In turns, order flipped
   every turn, median of 5 per-turn ratios; the cost is ``1 - a / b``: the share
   of the bench's wall time that the harness adds.
+* ``auto``'s own cost: on each quick-suite task, sampler time per trial
+  (``eager_sample`` + ``unlock`` + ``update_trial``, 100 trials, seed 0) of
+  ``auto`` and of the backend it picks there, in turns, median of 3; the
+  figure is the largest ratio over the tasks (goal: at most 2x).
 * Quick suite wall time: ``hposampler bench --suite quick`` (3 seeds, 50
   trials) for random, tpe, optuna:cmaes, hyperopt:tpe and nevergrad:ngopt, as a
   user runs it (a subprocess: start-up included), ``--workers 1`` and
@@ -17,11 +21,13 @@ Run: python tests/benchmarks/bench_leaderboard.py   (needs hposampler-bench[all]
 
 from __future__ import annotations
 
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -53,6 +59,38 @@ def harness() -> None:
         summarize_results(results)
 
 
+def sampler_seconds(name: str, task: Any) -> float:
+    sampler = make_sampler(name, task.search_space, optim_metrics=dict(task.metrics), seed=0,
+                           budget=100, concurrency=1)  # fmt: skip
+    spent = 0.0
+    for _ in range(100):
+        start = time.perf_counter()
+        trial_id, config, _ = sampler.eager_sample()
+        sampler.unlock(drop=False)
+        spent += time.perf_counter() - start
+        metrics = dict(task.objective(config, 0))
+        start = time.perf_counter()
+        sampler.update_trial(trial_id, metrics, TrialState.COMPLETE)
+        spent += time.perf_counter() - start
+    return spent
+
+
+def auto_cost() -> list[tuple[str, str, float, float]]:
+    from hposampler.auto import AutoSampler
+
+    out = []
+    for _, task in plan(["quick"], ["auto"], [0], 100).tasks:
+        auto = make_sampler("auto", task.search_space, optim_metrics=dict(task.metrics),
+                            seed=0, budget=100)  # fmt: skip
+        assert isinstance(auto, AutoSampler)
+        chosen = auto.choice.backend
+        pairs = [(sampler_seconds("auto", task), sampler_seconds(chosen, task))
+                 for _ in range(3)]  # fmt: skip
+        mine, theirs = (statistics.median(p[i] for p in pairs) for i in (0, 1))
+        out.append((task.name, chosen, mine * 10, theirs * 10))  # ms per trial
+    return out
+
+
 def quick(workers: int) -> float:
     with tempfile.TemporaryDirectory() as scratch:
         start = time.perf_counter()
@@ -73,6 +111,16 @@ def main() -> None:
          f"plain loop {plain:.2f} s, harness {full:.2f} s: harness {100 * (1 - ratio):.1f} % "
          "of the wall time", "<= 5 %"),
     ]  # fmt: skip
+    costs = auto_cost()
+    worst = max(costs, key=lambda c: c[2] / c[3])
+    rows.append(
+        (
+            "auto vs the backend it picks, sampler ms per trial (quick suite)",
+            "; ".join(f"{t} {b}: {a:.1f} / {o:.1f}" for t, b, a, o in costs)
+            + f"; largest ratio {worst[2] / worst[3]:.2f}x ({worst[0]})",
+            "<= 2x",
+        )
+    )
     ones, twos = [], []
     for turn in range(3):
         order = (1, 2) if turn % 2 == 0 else (2, 1)

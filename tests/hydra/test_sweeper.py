@@ -34,7 +34,7 @@ if __name__ == "__main__":
     main()
 """
 
-BACKENDS = ["tpe"]
+BACKENDS = ["tpe", "auto"]
 for name, module in (("nevergrad:oneplusone", "hposampler_nevergrad"),
                      ("hyperopt:tpe", "hposampler_hyperopt")):  # fmt: skip
     if importlib.util.find_spec(module) is not None:

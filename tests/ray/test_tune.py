@@ -33,7 +33,7 @@ SPACE = {
     "x": {"value_range": [0.0, 1.0], "value_type": "float"},
     "width": {"value_range": [8, 64], "value_type": "int"},
 }
-BACKENDS = ["tpe", "grid"]
+BACKENDS = ["tpe", "grid", "auto"]
 if importlib.util.find_spec("hposampler_nevergrad") is not None:
     BACKENDS.append("nevergrad:ngopt")
 if importlib.util.find_spec("hposampler_hyperopt") is not None:
