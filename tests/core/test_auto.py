@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 from typing import Any
 
@@ -117,3 +118,29 @@ def test_auto_is_a_name_everywhere_a_name_is() -> None:
     study = optuna.create_study(sampler=HposamplerSampler("auto", seed=0))
     study.optimize(lambda t: (t.suggest_float("x", 0, 1) - 0.3) ** 2, n_trials=8)
     assert len(study.trials) == 8
+
+
+def test_a_switch_mid_study_resumes_with_no_repeated_config(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    options = {"startup": "optuna:qmc", "startup_trials": 8, "exclude": ["nevergrad"]}
+    space = {"x": {"value_range": [-5.0, 5.0]}, "y": {"value_range": [-5.0, 5.0]}}
+
+    def bowl(config: dict[str, Any]) -> float:
+        return (config["x"] - 1) ** 2 + config["y"] ** 2
+
+    Study.create(db, "s", "auto", space, {"loss": "min"}, seed=2,
+                 sampler_options=options).optimize(bowl, n_trials=5)  # fmt: skip
+    Study.load(db, "s").optimize(bowl, n_trials=30)  # resumed inside the start-up
+    records = Study.load(db, "s").records()
+    configs = [json.dumps(r.config, sort_keys=True) for r in records]
+    assert len(configs) == 30 and len(set(configs)) == 30  # no config twice
+    lines = explain((r.trial_id, r.internal) for r in records)
+    assert lines[0].startswith("trial") and "optuna:qmc (start-up, 8 trials)" in lines[0]
+    assert lines[-1].startswith("trials ") and lines[-1].endswith(
+        "optuna:cmaes (2 continuous parameters, budget 30)"
+    )
+    assert [r.internal["auto"]["backend"] for r in records] == ["optuna:qmc"] * 8 + [
+        "optuna:cmaes"
+    ] * 22
+    with pytest.raises(Exception, match="unknown sampler 'qmcc'"):
+        make_sampler("auto", space, optim_metrics={"loss": "min"}, startup="qmcc")

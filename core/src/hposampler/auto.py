@@ -175,6 +175,12 @@ class AutoSampler(BaseSampler):
         Families (``"nevergrad"``) or sampler names never to use.
     max_ms_per_trial : float, optional
         Leave out backends whose measured sampler time per trial is above this.
+    startup : str, optional
+        A sampler for the first ``startup_trials`` trials (e.g. ``"optuna:qmc"``
+        for an even start), after which ``auto`` switches to its chosen backend;
+        that backend then learns every trial so far, as on resume.
+    startup_trials : int
+        How many trials the start-up sampler proposes.
     """
 
     def __init__(
@@ -189,31 +195,53 @@ class AutoSampler(BaseSampler):
         constraints: Iterable[str] = (),
         exclude: Sequence[str] = (),
         max_ms_per_trial: float | None = None,
+        startup: str | None = None,
+        startup_trials: int = 10,
     ) -> None:
         super().__init__(search_space, optim_metrics=optim_metrics, trials=trials, seed=seed,
                          constraints=constraints)  # fmt: skip
-        from hposampler.selection import make_sampler
-
         self.exclude = list(exclude)
         self.max_ms_per_trial = max_ms_per_trial
-        self.choice = choose(
+        chosen = choose(
             self.tree, len(self.optim_metrics), budget=budget, constraints=self.constraints,
             concurrency=concurrency, exclude=self.exclude, max_ms_per_trial=max_ms_per_trial,
             warm=sum(1 for t in self.trials if t.trial_id < 0),
         )  # fmt: skip
-        own = [self._unwrap(t) for t in self.trials]
-        self.backend = make_sampler(
-            self.choice.backend, search_space, optim_metrics=self.optim_metrics, trials=own,
-            seed=seed, budget=budget, concurrency=concurrency,
-            constraints=self.constraints or None,
-        )  # fmt: skip
+        #: ``(first trial, Choice)`` per stage: a start-up backend, then the chosen one.
+        self.plan: list[tuple[int, Choice]] = [(0, chosen)]
+        if startup is not None:
+            from hposampler.selection import get_sampler_spec
+
+            get_sampler_spec(startup)  # an unknown name fails now, with close matches
+            first = Choice(startup, f"start-up, {startup_trials} trials")
+            self.plan = [(0, first), (startup_trials, chosen)]
+        self._space, self._budget, self._concurrency = search_space, budget, concurrency
+        self._history: dict[int, Trial] = {t.trial_id: t for t in self.trials}
         self._new: list[Trial] = []
         self._sampled: tuple[int | None, Any] = (None, None)  # the last sample's internal
+        self.choice = self._stage()
+        self.backend = self._make(self.choice)
 
-    def _unwrap(self, trial: Trial) -> Trial:
-        """The trial as the backend stored it (its own state, if it proposed it)."""
+    def _stage(self) -> Choice:
+        """The stage of the study as it stands: by how many trials of its own it has."""
+        own = sum(1 for trial_id in self._history if trial_id >= 0)
+        return [choice for start, choice in self.plan if start <= own][-1]
+
+    def _make(self, choice: Choice) -> BaseSampler:
+        from hposampler.selection import make_sampler
+
+        history = [self._unwrap(t, choice.backend) for _, t in sorted(self._history.items())]
+        return make_sampler(
+            choice.backend, self._space, optim_metrics=self.optim_metrics, trials=history,
+            seed=self.seed, budget=self._budget, concurrency=self._concurrency,
+            constraints=self.constraints or None,
+        )  # fmt: skip
+
+    @staticmethod
+    def _unwrap(trial: Trial, backend: str) -> Trial:
+        """The trial as ``backend`` stored it (its own state, if it proposed it)."""
         internal = trial.internal or {}
-        mine = internal.get(AUTO_KEY, {}).get("backend") == self.choice.backend
+        mine = internal.get(AUTO_KEY, {}).get("backend") == backend
         return trial.evolve(internal=internal.get("state") if mine else None)
 
     def _accept(self) -> None:
@@ -223,17 +251,27 @@ class AutoSampler(BaseSampler):
 
     def _eager_sample(self) -> tuple[int, dict[str, Any]]:
         self._accept()
+        stage = self._stage()
+        if stage != self.choice:  # switch: the next backend learns every trial so far
+            self.choice, self.backend = stage, self._make(stage)
         trial_id, config, internal = self.backend.eager_sample()
         self._sampled = (trial_id, internal)  # internal_repr of it follows at once
+        self._history[trial_id] = Trial(trial_id, config, TrialState.RUNNING,
+                                        internal=self._wrap(internal))  # fmt: skip
         return trial_id, config
 
     def _drop(self) -> None:
+        self._history.pop(self.backend.locked_trial_id or -1, None)
         self.backend.unlock(drop=True)
 
     def _update_trial(
         self, trial_id: int, metrics: dict[str, float | None] | None, state: TrialState
     ) -> None:
         self._accept()
+        known = self._history.get(trial_id)
+        if known is not None:
+            history = [*known.metrics, metrics] if metrics is not None else known.metrics
+            self._history[trial_id] = known.evolve(state=state, metrics=history)
         if trial_id in self.backend.trial_states:
             self.backend.update_trial(trial_id, metrics, state)
 
@@ -242,7 +280,8 @@ class AutoSampler(BaseSampler):
         self.backend.report(trial_id, step, metrics)
 
     def _resume_trial(self, trial: Trial, params: dict[str, Any]) -> None:
-        self._new.append(self._unwrap(trial))
+        self._history[trial.trial_id] = trial
+        self._new.append(self._unwrap(trial, self.choice.backend))
 
     def _resume_done(self) -> None:
         new, self._new = self._new, []
@@ -250,11 +289,20 @@ class AutoSampler(BaseSampler):
             self._accept()
             self.backend.sync_trials(new)
 
+    def _wrap(self, state: Any) -> dict[str, Any]:
+        return {AUTO_KEY: {"backend": self.choice.backend, "why": self.choice.why}, "state": state}
+
     def internal_repr(self, trial_id: int) -> dict[str, Any] | None:
         """``{"auto": {"backend", "why"}, "state": the backend's internal state}``."""
         sampled_id, internal = self._sampled
-        state = internal if sampled_id == trial_id else self.backend.internal_repr(trial_id)
-        return {AUTO_KEY: {"backend": self.choice.backend, "why": self.choice.why}, "state": state}
+        if sampled_id == trial_id:
+            return self._wrap(internal)
+        known = self._history.get(trial_id)
+        if known is not None and known.internal is not None:
+            info = known.internal.get(AUTO_KEY, {})
+            if info.get("backend") != self.choice.backend:  # an earlier stage's trial
+                return known.internal
+        return self._wrap(self.backend.internal_repr(trial_id))
 
 
 def explain(internals: Iterable[tuple[int, Any]]) -> list[str]:
@@ -314,6 +362,14 @@ def register_samplers(register: Callable[[SamplerSpec], None]) -> None:
                     "leave out backends whose measured sampler time per trial is above this",
                     low=0,
                 ),
+                OptionSpec(
+                    "startup",
+                    None,
+                    (str,),
+                    "a sampler for the first startup_trials trials (e.g. 'optuna:qmc'); "
+                    "then auto switches to its choice",
+                ),
+                OptionSpec("startup_trials", 10, (int,), "trials of the start-up sampler", low=1),
             ),
         )
     )
