@@ -222,3 +222,23 @@ def test_with_hydras_timestamped_sweep_dirs_the_same_command_continues(tmp_path:
     assert proc.returncode == 0, proc.stderr
     records = Study.load(app / "hposampler.db", "app").records()
     assert len(records) == 5 and len({str(r.config) for r in records}) == 5  # continued
+
+
+def test_max_failure_rate_stops_the_sweep_as_the_optuna_sweepers_does(tmp_path: Path) -> None:
+    params = {**PARAMS, "opt": "choice(adam, bad)"}
+    base = {"sampler": "random", "seed": 1, "n_trials": 12, "params": params}
+    strict = make_app(tmp_path / "a", {**base, "max_failure_rate": 0.0})
+    proc = multirun(strict)
+    assert proc.returncode != 0 and "max_failure_rate=0.0" in proc.stderr
+    assert "ValueError: bad optimizer" in proc.stderr
+    stopped = Study.load(tmp_path / "a" / "hposampler.db", "app").records()
+    assert len(stopped) < 12 and any(r.state == TrialState.FAIL for r in stopped)
+    lenient = make_app(tmp_path / "b", {**base, "max_failure_rate": 1.0})
+    proc = multirun(lenient)
+    assert proc.returncode == 0, proc.stderr
+    assert len(Study.load(tmp_path / "b" / "hposampler.db", "app").records()) == 12
+    bad = make_app(tmp_path / "c", {**base, "max_failure_rate": 2})
+    proc = multirun(bad)
+    assert proc.returncode != 0 and "max_failure_rate must be a number from 0.0 to 1.0" in (
+        proc.stderr
+    )

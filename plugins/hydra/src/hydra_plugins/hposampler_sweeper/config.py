@@ -23,7 +23,10 @@ class HposamplerSweeperConf:
     study); ``study_name`` (default: the job name); ``sampler_options``;
     ``pruner`` (a pruner name, for hposampler's own runs); ``params``: Hydra sweep
     syntax per config key; ``search_space``: an hposampler/ablator-style space by
-    config key, merged with ``params``.
+    config key, merged with ``params``; ``max_failure_rate``: stop the sweep with
+    an error once more than this fraction of its finished jobs failed (as the
+    Optuna sweeper's, ``0.0`` stops at the first failure; ``null``, the default,
+    only fails a sweep in which every job failed).
     """
 
     _target_: str = "hydra_plugins.hposampler_sweeper.sweeper.HposamplerSweeper"
@@ -39,6 +42,7 @@ class HposamplerSweeperConf:
     pruner: Optional[str] = None  # noqa: UP045
     params: Optional[Dict[str, str]] = None  # noqa: UP006, UP045
     search_space: Optional[Dict[str, Any]] = None  # noqa: UP006, UP045
+    max_failure_rate: Optional[float] = None  # noqa: UP045
 
 
 ConfigStore.instance().store(

@@ -146,7 +146,18 @@ class HposamplerSweeper(Sweeper):
         pruner: str | None,
         params: Mapping[str, str] | None,
         search_space: Mapping[str, Any] | None,
+        max_failure_rate: float | None = None,
     ) -> None:
+        if max_failure_rate is not None and (
+            isinstance(max_failure_rate, bool)
+            or not isinstance(max_failure_rate, (int, float))
+            or not 0.0 <= max_failure_rate <= 1.0
+        ):
+            raise SweeperError(
+                f"hydra.sweeper.max_failure_rate must be a number from 0.0 to 1.0 (or null), "
+                f"got {max_failure_rate!r}"
+            )
+        self.max_failure_rate = max_failure_rate
         self.sampler = sampler
         self.seed = seed
         self.n_trials = int(n_trials)
@@ -243,8 +254,10 @@ class HposamplerSweeper(Sweeper):
             overrides = [*fixed, *(_override(k, v) for k, v in _flatten(config).items())]
             return _result(batches.run(overrides), metrics)
 
-        study.optimize(objective, self.n_trials, concurrency=self.n_jobs)
+        failures = _FailureRate(self.max_failure_rate)
+        study.optimize(objective, self.n_trials, concurrency=self.n_jobs, callbacks=[failures])
         self._write_results(study, sweep_dir)
+        failures.raise_if_exceeded()
         _raise_if_every_job_failed(study)
         return None
 
@@ -264,6 +277,46 @@ class HposamplerSweeper(Sweeper):
                 for r in study.best_trials
             ]
         OmegaConf.save(OmegaConf.create(results), sweep_dir / "optimization_results.yaml")
+
+
+class _FailureRate:
+    """A study callback: stops the study once failed / finished jobs exceed the rate."""
+
+    def __init__(self, limit: float | None) -> None:
+        self.limit, self.failed, self.finished = limit, 0, 0
+        self.first_error: str | None = None
+
+    def __call__(self, study: Study, record: Any) -> None:
+        self.finished += 1
+        if record.state == TrialState.FAIL:
+            self.failed += 1
+            if self.first_error is None:
+                lines = (record.error or "").strip().splitlines()
+                self.first_error = lines[-1] if lines else "no error stored"
+        if self.exceeded():
+            study.stop()
+
+    def exceeded(self) -> bool:
+        return (
+            self.limit is not None
+            and self.finished > 0
+            and self.failed / self.finished > self.limit
+        )
+
+    def raise_if_exceeded(self) -> None:
+        """Raise when the sweep stopped for too many failures.
+
+        Raises
+        ------
+        SweeperError
+            Naming the rate, the limit and the first failed job's error.
+        """
+        if self.exceeded():
+            raise SweeperError(
+                f"{self.failed} of {self.finished} finished jobs failed, more than "
+                f"max_failure_rate={self.limit}; the first: {self.first_error}; the jobs' "
+                "logs are in the sweep dir"
+            )
 
 
 def _raise_if_every_job_failed(study: Study) -> None:
