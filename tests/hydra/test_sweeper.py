@@ -242,3 +242,19 @@ def test_max_failure_rate_stops_the_sweep_as_the_optuna_sweepers_does(tmp_path: 
     assert proc.returncode != 0 and "max_failure_rate must be a number from 0.0 to 1.0" in (
         proc.stderr
     )
+
+
+def test_warm_start_from_an_earlier_study(tmp_path: Path) -> None:
+    db = tmp_path / "a" / "hposampler.db"
+    db.parent.mkdir(parents=True)
+    space = {"x": {"value_range": [-5.0, 10.0]}, "k": {"value_range": [1, 4], "value_type": "int"},
+             "opt": {"categorical_values": ["adam", "sgd"]}}  # fmt: skip
+    earlier = Study.create(db, "earlier", "random", space, {"value": "min"}, seed=0)
+    earlier.enqueue({"x": 2.0, "k": 1, "opt": "adam"})
+    earlier.optimize(lambda c: (c["x"] - 2.0) ** 2 + c["k"], n_trials=20)
+    app = make_app(tmp_path / "a", {"sampler": "tpe", "seed": 0, "n_trials": 3,
+                                    "params": PARAMS, "warm_start": ["earlier"]})  # fmt: skip
+    proc = multirun(app)
+    assert proc.returncode == 0, proc.stderr
+    study = Study.load(db, "app")
+    assert study.config.warm_start == ("earlier",) and len(study.records()) == 3

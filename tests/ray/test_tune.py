@@ -269,3 +269,36 @@ def test_several_metrics_and_modes_reach_a_multi_objective_backend() -> None:
         with pytest.raises(MetricsError, match="optimises a single metric"):
             HposamplerSearch(single[0], space={"x": {"value_range": [0.0, 1.0]}}, seed=0,
                              metric=["a", "b"], mode=["min", "max"])  # fmt: skip
+
+
+def test_warm_start_from_an_hposampler_study_without_running_tune(tmp_path: Path) -> None:
+    import statistics
+
+    from hposampler import Study
+
+    space = {"x": {"value_range": [-5.0, 10.0]}, "y": {"value_range": [0.0, 15.0]}}
+
+    def bowl(config: dict[str, Any]) -> float:
+        return (config["x"] - 2.0) ** 2 + (config["y"] - 3.0) ** 2
+
+    db = tmp_path / "w.db"
+    Study.create(db, "src", "random", space, {"loss": "min"}, seed=0).optimize(bowl, n_trials=40)
+
+    def median_of_first(warm: list[str]) -> float:
+        search = HposamplerSearch("tpe", space=space, metric="loss", mode="min", seed=3,
+                                  warm_start=warm)  # fmt: skip
+        losses = []
+        for i in range(6):
+            config = search.suggest(f"t{i}")
+            assert config is not None
+            losses.append(bowl(config))
+            search.on_trial_complete(f"t{i}", {"loss": losses[-1]})
+        state = search.get_state()
+        assert len(state["trials"]) == 6 and state["warm_start"] == warm  # only its own
+        return statistics.median(losses)
+
+    assert median_of_first([f"{db}:src"]) < median_of_first([])
+    with pytest.raises(Exception, match="names no storage; write it as FILE.db:NAME"):
+        HposamplerSearch("tpe", space=space, metric="loss", mode="min", warm_start=["src"])
+    with pytest.raises(Exception, match="warm_start must be a list of studies"):
+        HposamplerSearch("tpe", space=space, metric="loss", mode="min", warm_start="x.db:src")

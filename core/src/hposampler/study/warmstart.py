@@ -69,12 +69,18 @@ def split_source(source: str) -> tuple[str | None, str]:
     return None, source
 
 
-def _source_records(storage: Storage, source: str) -> tuple[Any, list[Any]]:
+def _source_records(storage: Storage | None, source: str) -> tuple[Any, list[Any]]:
     from hposampler.selection import SamplerConfig
     from hposampler.space.tree import compile_space
 
     where, name = split_source(source)
+    if where is None and storage is None:
+        raise StudyError(
+            f"warm-start source {source!r} names no storage; write it as FILE.db:NAME "
+            "(or a storage URL, then :NAME)"
+        )
     store = storage if where is None else make_storage(where, read_only=True)
+    assert store is not None  # one of the two, checked above
     if name not in store.study_names():
         place = store.url if where is None else where
         raise StudyError(
@@ -120,12 +126,15 @@ def _clip(config: Any, tree: SpaceTree) -> dict[str, Any] | None:
 
 
 def warm_trials(
-    storage: Storage,
+    storage: Storage | None,
     sources: Sequence[str],
     tree: SpaceTree,
     optim_metrics: dict[str, str],
 ) -> WarmStart:
     """The sources' COMPLETE trials as history for a study's sampler (see the module doc).
+
+    ``storage`` holds the sources named without a storage (``None``: every
+    source must name one, ``FILE.db:NAME``).
 
     Raises
     ------

@@ -49,7 +49,7 @@ from hposampler import (
     get_sampler_spec,
     make_sampler,
 )
-from hposampler.errors import StorageError
+from hposampler.errors import StorageError, StudyError
 
 __all__ = ["HposamplerSearch", "space_from_tune"]
 
@@ -145,6 +145,11 @@ class HposamplerSearch(Searcher):
         ``TuneConfig`` (which Tune passes to a searcher only with a ``param_space``).
     seed : int, optional
         The backend's seed.
+    warm_start : list of str, optional
+        Earlier hposampler studies, each ``FILE.db:NAME`` (or ``URL:NAME``), whose
+        COMPLETE trials the backend learns before its first suggestion, as
+        ``Study.create(..., warm_start=...)`` does; they must optimise this
+        search's metric(s) in the same mode(s).
     **options
         The backend's options, validated as :func:`hposampler.make_sampler` does.
 
@@ -164,9 +169,16 @@ class HposamplerSearch(Searcher):
         metric: str | list[str] | None = None,
         mode: str | list[str] | None = None,
         seed: int | None = None,
+        warm_start: list[str] | tuple[str, ...] = (),
         **options: Any,
     ) -> None:
         _check_directions(metric, mode)
+        if isinstance(warm_start, str) or not all(isinstance(w, str) for w in warm_start):
+            raise StudyError(
+                'warm_start must be a list of studies, e.g. ["earlier.db:study"], got '
+                f"{warm_start!r:.80}"
+            )
+        self._warm_start = list(warm_start)
         if space is not None and not isinstance(space, Mapping):
             raise SearchSpaceError(
                 "space",
@@ -314,6 +326,7 @@ class HposamplerSearch(Searcher):
             "seen": dict(self._seen),
             "furthest": self._furthest,
             "budget": self._budget,
+            "warm_start": list(self._warm_start),
             "trials": [t.to_dict() for t in sorted(self._trials.values(), key=_by_id)],
         }
 
@@ -347,6 +360,10 @@ class HposamplerSearch(Searcher):
         self._seen = {str(k): int(v) for k, v in state["seen"].items()}
         self._furthest = int(state.get("furthest") or 0)
         self._budget = state.get("budget") if isinstance(state.get("budget"), int) else None
+        warm = state.get("warm_start", [])
+        if not isinstance(warm, list) or not all(isinstance(w, str) for w in warm):
+            raise StorageError("searcher state: 'warm_start' must be a list of study names")
+        self._warm_start = self._warm_start or warm
         if self._space is not None and self._metric and self._mode:
             self._build()
 
@@ -382,6 +399,7 @@ class HposamplerSearch(Searcher):
         self._space = state["space"]
         self._max_concurrent = data["max_concurrent"]
         self._budget, self._furthest = None, 0
+        self._warm_start = []
         self.set_state(state)
 
     # -- the backend --------------------------------------------------------------
@@ -410,6 +428,13 @@ class HposamplerSearch(Searcher):
                 "TuneConfig together with a param_space (Tune passes them on only then)"
             )
         trials: list[Trial] = sorted(self._trials.values(), key=_by_id)
+        if self._warm_start:
+            from hposampler.space.tree import compile_space
+            from hposampler.study.warmstart import warm_trials
+
+            tree = compile_space(self._space)
+            warm = warm_trials(None, self._warm_start, tree, self._optim()).trials
+            trials = [*warm, *trials]
         self._backend = make_sampler(
             self.name,
             self._space,

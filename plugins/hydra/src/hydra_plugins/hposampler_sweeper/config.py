@@ -5,7 +5,7 @@ OmegaConf reads the annotations at run time, so they are ``typing`` forms (and n
 """
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, Optional  # noqa: UP035 - OmegaConf needs these forms
+from typing import Any, Dict, List, Optional  # noqa: UP035 - OmegaConf needs these forms
 
 from hydra.core.config_store import ConfigStore
 
@@ -26,7 +26,9 @@ class HposamplerSweeperConf:
     config key, merged with ``params``; ``max_failure_rate``: stop the sweep with
     an error once more than this fraction of its finished jobs failed (as the
     Optuna sweeper's, ``0.0`` stops at the first failure; ``null``, the default,
-    only fails a sweep in which every job failed).
+    only fails a sweep in which every job failed); ``warm_start``: earlier
+    studies (``NAME`` in the same storage, ``FILE.db:NAME``) whose finished trials
+    the sampler learns first.
     """
 
     _target_: str = "hydra_plugins.hposampler_sweeper.sweeper.HposamplerSweeper"
@@ -43,6 +45,7 @@ class HposamplerSweeperConf:
     params: Optional[Dict[str, str]] = None  # noqa: UP006, UP045
     search_space: Optional[Dict[str, Any]] = None  # noqa: UP006, UP045
     max_failure_rate: Optional[float] = None  # noqa: UP045
+    warm_start: List[str] = field(default_factory=list)  # noqa: UP006
 
 
 ConfigStore.instance().store(

@@ -147,6 +147,7 @@ class HposamplerSweeper(Sweeper):
         params: Mapping[str, str] | None,
         search_space: Mapping[str, Any] | None,
         max_failure_rate: float | None = None,
+        warm_start: Sequence[str] = (),
     ) -> None:
         if max_failure_rate is not None and (
             isinstance(max_failure_rate, bool)
@@ -158,6 +159,7 @@ class HposamplerSweeper(Sweeper):
                 f"got {max_failure_rate!r}"
             )
         self.max_failure_rate = max_failure_rate
+        self.warm_start = list(_plain(warm_start) or [])
         self.sampler = sampler
         self.seed = seed
         self.n_trials = int(n_trials)
@@ -243,6 +245,7 @@ class HposamplerSweeper(Sweeper):
         study = Study.create(
             storage, name, self.sampler, space, self.optim_metrics, seed=self.seed,
             sampler_options=self.sampler_options, load_if_exists=True, pruner=self.pruner,
+            warm_start=self.warm_start,
         )  # fmt: skip
         self.job_idx = len(study.records())
         log.info("hposampler study %s in %s: sampler %s, %d trials", name, study.storage.url,
