@@ -141,9 +141,33 @@ def render() -> str:
             reasons[(sampler, why.split(": ", 1)[-1])].append(task)
         for (sampler, why), tasks in reasons.items():
             lines.append(f"- `{sampler}` on {len(tasks)} task(s): {why}")
+    lines += _warm_lines()
     lines += ["", "![Median normalised regret per task family](images/leaderboard-regret.png)",
               "", "![Mean rank against budget](images/leaderboard-rank.png)", "", END]  # fmt: skip
     return "\n".join(lines)
+
+
+def _warm_lines() -> list[str]:
+    """The warm-start figures of docs/warmstart.json (tests/benchmarks/bench_warmstart.py)."""
+    import json
+
+    path = ROOT / "docs" / "warmstart.json"
+    if not path.exists():
+        return []
+    data = json.loads(path.read_text(encoding="utf-8"))
+    lines = ["", "Warm start, leave one out over HPOBench's 8 datasets (the other 7 datasets' "
+             "random-search studies as the warm start), median normalised regret over 8 x 5 "
+             f"runs ({data['machine']}, {data['seconds']} s):", "",
+             "| sampler | 20 trials: warm / cold | ratio | 100 trials: warm / cold | ratio |",
+             "| --- | --- | --- | --- | --- |"]  # fmt: skip
+    for row in data["rows"]:
+        r20 = row["warm_20"] / row["cold_20"] if row["cold_20"] else float("nan")
+        r100 = row["warm_100"] / row["cold_100"] if row["cold_100"] else float("nan")
+        lines.append(
+            f"| `{row['sampler']}` | {row['warm_20']:.4f} / {row['cold_20']:.4f} | {r20:.2f}x "
+            f"| {row['warm_100']:.4f} / {row['cold_100']:.4f} | {r100:.2f}x |"
+        )
+    return lines
 
 
 def figures() -> None:

@@ -105,7 +105,13 @@ BACKENDS: list[tuple[str, str, tuple[str, ...], str, tuple[OptionSpec, ...], dic
         (
             OptionSpec("n_startup_trials", 10, (int,), "random trials before TPE starts"),
             OptionSpec("n_ei_candidates", 24, (int,), "candidates scored per sample"),
-            OptionSpec("multivariate", False, (bool,), "model parameters jointly"),
+            OptionSpec(
+                "multivariate",
+                None,
+                (bool,),
+                "model parameters jointly (Optuna's "
+                "default: jointly from Optuna 5, independently before)",
+            ),
             OptionSpec("group", False, (bool,), "split conditional spaces (with multivariate)"),
             OptionSpec("constant_liar", True, (bool,), "avoid duplicate concurrent samples"),
             OptionSpec("consider_endpoints", False, (bool,), "include range end points"),
