@@ -535,7 +535,8 @@ class SuiteSpec:
         names ``install`` (nothing is downloaded at run time).
     install : str
         What to install when a required module is missing, e.g.
-        ``"hposampler-bench[hpobench]"``.
+        ``"./plugins/bench[hpobench]"`` (a folder of a clone, as our own
+        distributions are installed) or a package name.
     description : str
         One line for ``hposampler list`` and ``hposampler bench --list``.
     """

