@@ -16,7 +16,7 @@ Run: python tests/benchmarks/bench_leaderboard.py   (needs hposampler-bench[all]
 * Quick suite wall time: ``hposampler bench --suite quick`` (3 seeds, 50
   trials) for random, tpe, optuna:cmaes, hyperopt:tpe and nevergrad:ngopt, as a
   user runs it (a subprocess: start-up included), ``--workers 1`` and
-  ``--workers 2``, in turns, median of 3.
+  ``--workers 2``, in turns, median of 3 (``--turns N`` for another count).
 """
 
 from __future__ import annotations
@@ -122,11 +122,12 @@ def main() -> None:
         )
     )
     ones, twos = [], []
-    for turn in range(3):
+    turns = int(sys.argv[sys.argv.index("--turns") + 1]) if "--turns" in sys.argv else 3
+    for turn in range(turns):
         order = (1, 2) if turn % 2 == 0 else (2, 1)
         for workers in order:
             (ones if workers == 1 else twos).append(quick(workers))
-    one, two = sorted(ones)[1], sorted(twos)[1]
+    one, two = statistics.median(ones), statistics.median(twos)
     rows += [
         (f"--suite quick, {QUICK_SAMPLERS}, 3 seeds, 50 trials, --workers 1",
          f"{one:.0f} s", "< 300 s"),
