@@ -33,7 +33,6 @@ gets the same backend, on resume and on every worker.
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -68,13 +67,13 @@ class Choice:
 
 def _installed(name: str) -> bool:
     from hposampler.errors import HposamplerError
-    from hposampler.selection import get_sampler_spec
+    from hposampler.selection import check_requirements, get_sampler_spec
 
     try:
-        spec = get_sampler_spec(name)
-    except HposamplerError:
+        check_requirements(get_sampler_spec(name))
+    except HposamplerError:  # not registered, or a module it needs is missing
         return False
-    return all(importlib.util.find_spec(m) is not None for m in spec.requires)
+    return True
 
 
 def _usable(name: str, exclude: Sequence[str], max_ms: float | None) -> bool:
@@ -218,7 +217,6 @@ class AutoSampler(BaseSampler):
         self._space, self._budget, self._concurrency = search_space, budget, concurrency
         self._history: dict[int, Trial] = {t.trial_id: t for t in self.trials}
         self._new: list[Trial] = []
-        self._sampled: tuple[int | None, Any] = (None, None)  # the last sample's internal
         self.choice = self._stage()
         self.backend = self._make(self.choice)
 
@@ -255,7 +253,6 @@ class AutoSampler(BaseSampler):
         if stage != self.choice:  # switch: the next backend learns every trial so far
             self.choice, self.backend = stage, self._make(stage)
         trial_id, config, internal = self.backend.eager_sample()
-        self._sampled = (trial_id, internal)  # internal_repr of it follows at once
         self._history[trial_id] = Trial(trial_id, config, TrialState.RUNNING,
                                         internal=self._wrap(internal))  # fmt: skip
         return trial_id, config
@@ -293,15 +290,11 @@ class AutoSampler(BaseSampler):
         return {AUTO_KEY: {"backend": self.choice.backend, "why": self.choice.why}, "state": state}
 
     def internal_repr(self, trial_id: int) -> dict[str, Any] | None:
-        """``{"auto": {"backend", "why"}, "state": the backend's internal state}``."""
-        sampled_id, internal = self._sampled
-        if sampled_id == trial_id:
-            return self._wrap(internal)
+        """``{"auto": {"backend", "why"}, "state": the backend's internal state}``, as
+        recorded when the trial was sampled (or resumed)."""
         known = self._history.get(trial_id)
-        if known is not None and known.internal is not None:
-            info = known.internal.get(AUTO_KEY, {})
-            if info.get("backend") != self.choice.backend:  # an earlier stage's trial
-                return known.internal
+        if known is not None and known.internal is not None and AUTO_KEY in known.internal:
+            return known.internal
         return self._wrap(self.backend.internal_repr(trial_id))
 
 

@@ -41,6 +41,7 @@ __all__ = [
     "SamplerConfig",
     "available_pruners",
     "available_samplers",
+    "check_requirements",
     "get_pruner_spec",
     "get_sampler_spec",
     "make_pruner",
@@ -106,7 +107,9 @@ def accepts_keyword(factory: Any, name: str) -> bool:
     return param is not None and param.kind in (param.KEYWORD_ONLY, param.POSITIONAL_OR_KEYWORD)
 
 
-def _check_requirements(spec: SamplerSpec) -> None:
+def check_requirements(spec: SamplerSpec) -> None:
+    """Raise :class:`MissingDependencyError` naming what to install when a module
+    ``spec`` requires is missing."""
     for module in spec.requires:
         try:
             found = importlib.util.find_spec(module) is not None
@@ -196,7 +199,7 @@ def make_sampler(
     space = parse_search_space(search_space)
     checked = spec.check_options(options)
     _check_capabilities(spec, metrics, space)
-    _check_requirements(spec)
+    check_requirements(spec)
     extra: dict[str, Any] = {
         key: value
         for key, value in (("budget", budget), ("concurrency", concurrency), ("pruner", pruner))

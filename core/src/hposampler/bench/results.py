@@ -17,7 +17,7 @@ from typing import Any
 import attrs
 
 from hposampler.bench.runs import RunKey
-from hposampler.bench.tasks import Task
+from hposampler.bench.tasks import Task, normalised_regret
 from hposampler.errors import BenchError
 from hposampler.samplers.trial import TrialState
 
@@ -40,12 +40,8 @@ class TaskInfo:
     worst: float
 
     def regret(self, value: float) -> float:
-        """The normalised regret of ``value`` (see :meth:`hposampler.bench.Task.regret`)."""
-        span = (self.worst - self.optimum) if self.minimize else (self.optimum - self.worst)
-        gap = (value - self.optimum) if self.minimize else (self.optimum - value)
-        if math.isnan(gap):
-            return 1.0
-        return max(gap, 0.0) / span if span > 0 else float(gap > 0)
+        """The normalised regret of ``value`` (``hposampler.bench.tasks.normalised_regret``)."""
+        return normalised_regret(value, self.optimum, self.worst, self.minimize)
 
     @property
     def key(self) -> str:
@@ -198,7 +194,6 @@ def _number(value: Any) -> float:
 
 def _curve(records: Sequence[Any], info: TaskInfo) -> list[float]:
     best = math.inf if info.minimize else -math.inf
-    worst_seen = best
     curve = []
     for record in sorted(records, key=lambda r: r.trial_id):
         value = None
@@ -207,9 +202,9 @@ def _curve(records: Sequence[Any], info: TaskInfo) -> list[float]:
         if value is not None and math.isfinite(value):
             best = min(best, value) if info.minimize else max(best, value)
         if record.state in (TrialState.COMPLETE, TrialState.FAIL, TrialState.PRUNED):
-            curve.append(best if math.isfinite(best) else worst_seen)
-    # a run whose first trials failed starts at the task's worst reference
-    return [info.worst if not math.isfinite(v) else v for v in curve]
+            # before a first result (trials that failed) the run is at the worse reference
+            curve.append(best if math.isfinite(best) else info.worst)
+    return curve
 
 
 def collect(

@@ -4,7 +4,8 @@ A worker *claims* a run by creating its study (creation is atomic: one worker
 wins) and stamps a claim (host, pid, time) in the study's user attributes every
 :data:`STAMP_EVERY` seconds and at the end. A run whose study exists but is
 unfinished is taken over when its claim is stale: its process is gone from this
-host, or it has not stamped for :data:`STALE_AFTER` seconds. So an interrupted
+host (a live one keeps its run, however slow), or, on another host, it has
+not stamped for :data:`STALE_AFTER` seconds. So an interrupted
 bench resumes where it stopped (no run repeated or lost), and several processes
 or machines share one bench.
 
@@ -124,6 +125,8 @@ def _claim() -> dict[str, Any]:
 
 
 def _stale(claim: Any) -> bool:
+    """Whether a run's claim is abandoned: on this host, its process is gone (a live
+    one is never stale, however slow); elsewhere, no stamp for :data:`STALE_AFTER` s."""
     if not isinstance(claim, dict):
         return True
     if claim.get("host") == socket.gethostname() and isinstance(claim.get("pid"), int):
@@ -131,8 +134,9 @@ def _stale(claim: Any) -> bool:
             os.kill(claim["pid"], 0)
         except ProcessLookupError:
             return True
-        except PermissionError:
-            pass
+        except PermissionError:  # alive, another user's
+            return False
+        return False
     at = claim.get("at")
     return not isinstance(at, (int, float)) or time.time() - at > STALE_AFTER
 
@@ -172,16 +176,17 @@ def claim_and_run(
         bench = study.user_attrs.get("bench")
         if isinstance(bench, dict) and bench.get("error"):
             return "failed"
-        if _finished(study) >= budget or (isinstance(bench, dict) and bench.get("exhausted")):
+        done = _finished(study)
+        if done >= budget or (isinstance(bench, dict) and bench.get("exhausted")):
             return "done"
         if not isinstance(bench, dict) or not _stale(bench.get("claim")):
             return "busy"
         bench = dict(bench)
     else:
-        bench = {"sampler_seconds": 0.0}
+        bench, done = {"sampler_seconds": 0.0}, 0
     bench["claim"] = _claim()
     study.set_user_attr("bench", bench)
-    return _run(study, task, key.seed, budget, bench, on_trial)
+    return _run(study, task, key.seed, budget, bench, done, on_trial)
 
 
 def _names(storage: Any) -> list[str]:
@@ -196,9 +201,9 @@ def _run(
     seed: int,
     budget: int,
     bench: dict[str, Any],
+    done: int,
     on_trial: Callable[[], None] | None,
 ) -> str:
-    done = _finished(study)
     spent = float(bench.get("sampler_seconds", 0.0))
     while done < budget:
         start = time.perf_counter()

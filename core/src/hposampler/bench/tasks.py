@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import importlib.util
+import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -22,10 +23,20 @@ import attrs
 from hposampler.errors import BenchError, MissingDependencyError
 from hposampler.plugins.specs import SuiteSpec
 
-__all__ = ["Suite", "Task", "get_suite", "resolve_tasks", "suite_names"]
+__all__ = ["Suite", "Task", "get_suite", "normalised_regret", "resolve_tasks", "suite_names"]
 
 #: An objective of a task: ``(config, seed) -> {metric: value}``.
 TaskObjective = Callable[[dict[str, Any], int], Mapping[str, float]]
+
+
+def normalised_regret(value: float, optimum: float, worst: float, minimize: bool) -> float:
+    """``(optimum - value) / (optimum - worst)`` in the metric's direction, at least 0:
+    0 at the optimum, 1 at the worse reference (1 for a value that is not a number)."""
+    span = (worst - optimum) if minimize else (optimum - worst)
+    gap = (value - optimum) if minimize else (optimum - value)
+    if math.isnan(gap):
+        return 1.0
+    return max(gap, 0.0) / span if span > 0 else float(gap > 0)
 
 
 @attrs.frozen
@@ -73,10 +84,8 @@ class Task:
         return self.metrics[self.metric] == "min"
 
     def regret(self, value: float) -> float:
-        """The normalised regret of ``value`` of the ranked metric (at least 0)."""
-        span = (self.worst - self.optimum) if self.minimize else (self.optimum - self.worst)
-        gap = (value - self.optimum) if self.minimize else (self.optimum - value)
-        return max(gap, 0.0) / span if span > 0 else float(gap > 0)
+        """The normalised regret of ``value`` of the ranked metric (:func:`normalised_regret`)."""
+        return normalised_regret(value, self.optimum, self.worst, self.minimize)
 
 
 def _names(value: Sequence[str]) -> tuple[str, ...]:

@@ -66,9 +66,8 @@ def show(
     if importance:
         _show_importance(study.name, storage, evaluator, metric)
         return
-    records = study.records()
-    if limit is not None:
-        records = records[-limit:]
+    every = study.records()
+    records = every[-limit:] if limit is not None else every
     console = make_console()
     console.print(
         results_table(
@@ -84,7 +83,7 @@ def show(
         console.print(study.warm_start().summary(), highlight=False)
     from hposampler.auto import explain
 
-    for line in explain((r.trial_id, r.internal) for r in study.records()):
+    for line in explain((r.trial_id, r.internal) for r in every):
         console.print(f"auto: {line}", highlight=False)
 
 

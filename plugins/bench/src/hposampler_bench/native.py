@@ -60,10 +60,12 @@ class NativeOptunaTPE(AskTellSampler):
         if isinstance(param, ChoiceParam):
             return CategoricalDistribution(list(range(param.n_branches)))
         if isinstance(param, CategoricalParam):
-            if all(isinstance(c, (str, int, float)) for c in param.choices) and len(
-                {(type(c), c) for c in param.choices}
-            ) == len({c for c in param.choices}):
-                return CategoricalDistribution(list(param.choices))
+            choices = param.choices
+            # by value when Optuna can store and tell them apart (it compares 1, 1.0, True)
+            if all(isinstance(c, (str, int, float)) for c in choices) and len(set(choices)) == len(
+                choices
+            ):
+                return CategoricalDistribution(list(choices))
             return CategoricalDistribution(list(range(len(param.choices))))
         grid = param.grid()
         if grid is not None:
