@@ -279,3 +279,25 @@ def test_a_dropped_id_handed_out_again_is_told_its_result() -> None:
     sampler.update_trial(again, {"loss": config["x"]}, 1)
     # its result, then the dropped candidate (deferred until a worst loss was known)
     assert sampler.optimizer.num_tell == told + 2
+
+
+def test_cma_on_one_dimension_leaves_later_cma_studies_working() -> None:
+    # nevergrad's CMA turns to the optional fcmaes package on one dimension, and it
+    # did so by flipping a setting shared by every CMA of the process: a 1-D study
+    # broke every later one with "Please install fcmaes".
+    def run(space: dict[str, Any]) -> list[dict[str, Any]]:
+        sampler = make_sampler("nevergrad:cma", space, optim_metrics={"loss": "min"}, seed=0)
+        configs = []
+        for _ in range(12):
+            trial_id, config, _ = sampler.eager_sample()
+            sampler.unlock(drop=False)
+            sampler.update_trial(trial_id, {"loss": sum(config.values())}, TrialState.COMPLETE)
+            configs.append(config)
+        return configs
+
+    one = {"x": {"value_range": [0.0, 1.0], "value_type": "float"}}
+    two = {**one, "y": {"value_range": [-1.0, 1.0], "value_type": "float"}}
+    assert all(0.0 <= c["x"] <= 1.0 for c in run(one))
+    configs = run(two)
+    assert all(-1.0 <= c["y"] <= 1.0 for c in configs)
+    assert len({(c["x"], c["y"]) for c in configs}) > 6

@@ -85,7 +85,7 @@ class NevergradSampler(AskTellSampler):
         self.parametrization = self.space.parametrization
         if seed is not None:
             self.parametrization.random_state.seed(seed)
-        factory = ng.optimizers.registry[optimizer]
+        factory = _one_dimension_guard(ng.optimizers.registry[optimizer], self.parametrization)
         if budget is None and isinstance(factory, type) and issubclass(factory, NGOptBase):
             budget = DEFAULT_BUDGET  # NGOpt plans from a budget and refuses to go without
         self.optimizer = factory(
@@ -244,3 +244,23 @@ def _is_candidate(point: Any) -> bool:
 
 def _key(value: Mapping[str, Any]) -> str:
     return json.dumps(value, sort_keys=True)
+
+
+def _one_dimension_guard(factory: Any, parametrization: Any) -> Any:
+    """The optimizer factory to use: nevergrad's ``OnePlusOne`` for a CMA on one dimension.
+
+    nevergrad's CMA family switches to the optional ``fcmaes`` package for a
+    one-dimensional space, and does so by setting ``fcmaes=True`` on the
+    *configuration object shared by every CMA of the process*: one 1-D study
+    then broke every later CMA study with "Please install fcmaes". On one
+    dimension, nevergrad's own budgeted ``CMA`` picks ``OnePlusOne``; so do we,
+    whatever the budget, and the shared configuration is never touched.
+    """
+    from nevergrad.optimization import optimizerlib
+
+    cma = isinstance(factory, optimizerlib.ParametrizedCMA) or (
+        isinstance(factory, type) and issubclass(factory, optimizerlib.CMA)
+    )
+    if cma and parametrization.dimension == 1:
+        return optimizerlib.OnePlusOne
+    return factory

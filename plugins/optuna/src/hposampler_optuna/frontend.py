@@ -277,13 +277,18 @@ class HposamplerSampler(optuna.samplers.BaseSampler):
 
     def before_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
         """Refuse a multi-objective study at its first trial when the backend optimises
-        one metric (Optuna's samplers raise ``ValueError`` there too).
+        one metric (Optuna's samplers raise ``ValueError`` there too, and so do
+        ``infer_relative_search_space``, ``sample_relative`` and ``sample_independent``
+        when called on such a study directly).
 
         Raises
         ------
         MetricsError
             A ``ValueError``, naming the backend and the samplers that can.
         """
+        self._refuse_several_objectives(study)
+
+    def _refuse_several_objectives(self, study: optuna.Study) -> None:
         if len(study.directions) > 1 and self._spec.multi_objective is not True:
             from hposampler import available_samplers
 
@@ -302,6 +307,7 @@ class HposamplerSampler(optuna.samplers.BaseSampler):
         self, study: optuna.Study, trial: FrozenTrial
     ) -> dict[str, BaseDistribution]:
         """The given space, or the intersection of the finished trials' parameters."""
+        self._refuse_several_objectives(study)
         if self._fixed is not None:
             return dict(self._fixed)
         space: dict[str, BaseDistribution] = {}
@@ -315,6 +321,7 @@ class HposamplerSampler(optuna.samplers.BaseSampler):
         self, study: optuna.Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
     ) -> dict[str, Any]:
         """The backend's proposal for every parameter of ``search_space``."""
+        self._refuse_several_objectives(study)
         if not search_space:
             return {}
         with self._lock:
@@ -348,6 +355,7 @@ class HposamplerSampler(optuna.samplers.BaseSampler):
         param_distribution: BaseDistribution,
     ) -> Any:
         """A parameter outside the relative space: Optuna's seeded random sampler."""
+        self._refuse_several_objectives(study)
         return self._independent.sample_independent(study, trial, param_name, param_distribution)
 
     # -- the backend --------------------------------------------------------------
