@@ -6,8 +6,9 @@ Run: python tests/benchmarks/bench_frontends.py
   ``HposamplerSampler("optuna:tpe", seed=0)`` and with Optuna's own
   ``TPESampler(seed=0, constant_liar=True)`` (the settings hposampler's TPE
   uses), 200 trials, in turns (order flipped every turn), median of the per-turn
-  ratios over 5 turns. The wrapped TPE runs on its own in-memory study, so the
-  figure is the whole cost of the frontend.
+  ratios over 5 turns. For an ``optuna:*`` backend the frontend hands Optuna's
+  own sampler the outer study (no second, in-memory study), so the figure is
+  the cost of that indirection and of the option checks.
 * Ray Tune: a ``Tuner`` of 40 trials with ``HposamplerSearch("tpe")`` and with
   Ray's ``OptunaSearch`` (TPE, same seed), one local Ray, in turns over 3 turns;
   the figure is wall time per trial of the whole ``Tuner.fit``.
@@ -59,7 +60,7 @@ def optuna_rows() -> list[Row]:
         f"{N_OPTUNA} trials, 4 params",
         f"{ratio:.2f}x ({ours / N_OPTUNA * 1000:.2f} vs {native / N_OPTUNA * 1000:.2f} ms "
         "per trial)",
-        "<= 1.10x",
+        "<= 1.05x",
     )]  # fmt: skip
 
 

@@ -63,8 +63,20 @@ def _installed(multi: bool | None = None) -> list[Any]:
     return out
 
 
-def _factory(name: str) -> Callable[[], HposamplerSampler]:
-    return lambda: HposamplerSampler(name, seed=0)
+def _factory(name: str, **options: Any) -> Callable[[], HposamplerSampler]:
+    return lambda: HposamplerSampler(name, seed=0, **options)
+
+
+# ``optuna:*`` backends hand Optuna's own sampler the study, so they meet the relative
+# cases as Optuna's suite runs them: the model-based ones without start-up trials; the
+# ones Optuna samples independently (random, the genetic ones) are not relative samplers
+# and Optuna's suite does not give them these cases either.
+_RELATIVE_OPTIONS = {
+    "optuna:tpe": {"n_startup_trials": 0},
+    "optuna:cmaes": {"n_startup_trials": 0},
+    "optuna:gp": {"n_startup_trials": 0},
+}
+_NOT_RELATIVE = {"optuna:random", "optuna:nsga2", "optuna:nsga3", "optuna:qmc"}
 
 
 def _sampler(self: Any, request: pytest.FixtureRequest) -> Callable[[], HposamplerSampler]:
@@ -76,6 +88,10 @@ def _sampler(self: Any, request: pytest.FixtureRequest) -> Callable[[], Hposampl
             pytest.skip(f"{backend} enumerates its space: a continuous range is not its to propose")
     if backend == "optuna:bruteforce" and request.node.name in _STOPS_EARLY:
         pytest.skip("the space has fewer points than ten trials: brute force stops the study")
+    if isinstance(self, TestRelative):
+        if backend in _NOT_RELATIVE:
+            pytest.skip(f"Optuna's sampler behind {backend} samples every parameter independently")
+        return _factory(backend, **_RELATIVE_OPTIONS.get(backend, {}))
     return _factory(backend)
 
 

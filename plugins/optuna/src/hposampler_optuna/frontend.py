@@ -258,6 +258,13 @@ class HposamplerSampler(optuna.samplers.BaseSampler):
                             "or n_bins, or leave it out of search_space (it is then sampled "
                             "independently)",
                         )
+        #: Optuna's own sampler, handed the study directly, for an ``optuna:*`` backend
+        #: (not an exhaustive one) without ``search_space=`` or ``warm_start=``.
+        self._native: optuna.samplers.BaseSampler | None = None
+        if search_space is None and not self._warm_sources and not self._spec.exhaustive:
+            from .plugin import native_sampler
+
+            self._native = native_sampler(self._spec.name, self._options, seed)
         self._intersection = _intersection()
         self._lock = threading.Lock()
         self._backend: Any = None
@@ -287,6 +294,19 @@ class HposamplerSampler(optuna.samplers.BaseSampler):
             A ``ValueError``, naming the backend and the samplers that can.
         """
         self._refuse_several_objectives(study)
+        if self._native is not None:
+            self._native.before_trial(study, trial)
+
+    def after_trial(
+        self,
+        study: optuna.Study,
+        trial: FrozenTrial,
+        state: OptunaState,
+        values: Sequence[float] | None,
+    ) -> None:
+        """Let Optuna's own sampler (the fast path) see the finished trial."""
+        if self._native is not None:
+            self._native.after_trial(study, trial, state, values)
 
     def _refuse_several_objectives(self, study: optuna.Study) -> None:
         if len(study.directions) > 1 and self._spec.multi_objective is not True:
@@ -302,12 +322,16 @@ class HposamplerSampler(optuna.samplers.BaseSampler):
     def reseed_rng(self) -> None:
         """Reseed the independent sampler (Optuna calls this for ``n_jobs`` > 1)."""
         self._independent.reseed_rng()
+        if self._native is not None:
+            self._native.reseed_rng()
 
     def infer_relative_search_space(
         self, study: optuna.Study, trial: FrozenTrial
     ) -> dict[str, BaseDistribution]:
         """The given space, or the intersection of the finished trials' parameters."""
         self._refuse_several_objectives(study)
+        if self._native is not None:
+            return self._native.infer_relative_search_space(study, trial)  # type: ignore[no-any-return]
         if self._fixed is not None:
             return dict(self._fixed)
         space: dict[str, BaseDistribution] = {}
@@ -322,6 +346,8 @@ class HposamplerSampler(optuna.samplers.BaseSampler):
     ) -> dict[str, Any]:
         """The backend's proposal for every parameter of ``search_space``."""
         self._refuse_several_objectives(study)
+        if self._native is not None:
+            return self._native.sample_relative(study, trial, search_space)  # type: ignore[no-any-return]
         if not search_space:
             return {}
         with self._lock:
@@ -356,6 +382,8 @@ class HposamplerSampler(optuna.samplers.BaseSampler):
     ) -> Any:
         """A parameter outside the relative space: Optuna's seeded random sampler."""
         self._refuse_several_objectives(study)
+        if self._native is not None:
+            return self._native.sample_independent(study, trial, param_name, param_distribution)
         return self._independent.sample_independent(study, trial, param_name, param_distribution)
 
     # -- the backend --------------------------------------------------------------

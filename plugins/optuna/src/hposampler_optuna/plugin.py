@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from hposampler import OptionSpec, SamplerOptionsError, SamplerSpec, SearchSpaceError, hookimpl
@@ -244,6 +244,39 @@ def _check_listable(search_space: Any) -> None:
             )
 
 
+def _configured(
+    algorithm: str,
+    class_name: str,
+    options_spec: tuple[OptionSpec, ...],
+    options: Mapping[str, Any],
+) -> tuple[Any, dict[str, Any]]:
+    """Optuna's sampler class for ``optuna:<algorithm>`` and the keyword arguments the
+    backend builds it with (constant liar on for TPE; no warning for independent
+    sampling, which the backend does on purpose).
+
+    Raises
+    ------
+    SamplerOptionsError
+        For an option the installed Optuna's class does not accept.
+    """
+    import optuna
+
+    cls = optuna_class(optuna.samplers, class_name, f"sampler 'optuna:{algorithm}'")
+    accepted = inspect.signature(cls.__init__).parameters
+    for key in options:
+        if key not in accepted:
+            raise SamplerOptionsError(
+                f"option {key!r} of sampler 'optuna:{algorithm}' is not accepted by the "
+                f"installed optuna {optuna.__version__}'s {class_name}"
+            )
+    kwargs = dict(options)
+    if _WARN_INDEPENDENT in options_spec:
+        kwargs.setdefault("warn_independent_sampling", False)
+    if class_name == "TPESampler":
+        kwargs.setdefault("constant_liar", True)  # Optuna 4 defaults to False
+    return cls, kwargs
+
+
 def _factory(
     algorithm: str, class_name: str, options_spec: tuple[OptionSpec, ...]
 ) -> Callable[..., Any]:
@@ -261,22 +294,9 @@ def _factory(
 
         from .sampler import OptunaSampler, constraints_reader
 
-        cls = optuna_class(optuna.samplers, class_name, f"sampler 'optuna:{algorithm}'")
-        accepted = inspect.signature(cls.__init__).parameters
-        for key in options:
-            if key not in accepted:
-                raise SamplerOptionsError(
-                    f"option {key!r} of sampler 'optuna:{algorithm}' is not accepted by the "
-                    f"installed optuna {optuna.__version__}'s {class_name}"
-                )
-
+        cls, kwargs = _configured(algorithm, class_name, options_spec, options)
         if class_name == "BruteForceSampler":
             _check_listable(search_space)
-        kwargs = dict(options)
-        if _WARN_INDEPENDENT in options_spec:
-            kwargs.setdefault("warn_independent_sampling", False)
-        if class_name == "TPESampler":
-            kwargs.setdefault("constant_liar", True)  # Optuna 4 defaults to False
         told: dict[int, tuple[float, ...]] = {}  # Optuna trial number -> constraint values
         if constraints:
             if kwargs.get("constraints_func") is not None:
@@ -301,6 +321,26 @@ def _factory(
     build.__name__ = f"optuna_{algorithm}"
     build.__doc__ = f"Build an hposampler sampler on optuna.samplers.{class_name}."
     return build
+
+
+def native_sampler(name: str, options: Mapping[str, Any], seed: int | None) -> Any:
+    """Optuna's own sampler behind ``optuna:<algorithm>`` ``name``, configured as the
+    backend configures it (constant liar on for TPE, no warning for independent
+    sampling), or ``None`` for a name this plugin does not provide.
+
+    The Optuna frontend hands it the outer study directly (no second, in-memory
+    study in between): the same proposals at Optuna's own cost.
+    """
+    from .common import quiet_experimental
+
+    for algorithm, class_name, _aliases, _doc, options_spec, _flags in BACKENDS:
+        if name != f"optuna:{algorithm}":
+            continue
+        cls, kwargs = _configured(algorithm, class_name, options_spec, options)
+
+        with quiet_experimental():
+            return cls(seed=seed, **kwargs)
+    return None
 
 
 @hookimpl
