@@ -331,7 +331,7 @@ class HposamplerSampler(optuna.samplers.BaseSampler):
         """The given space, or the intersection of the finished trials' parameters."""
         self._refuse_several_objectives(study)
         if self._native is not None:
-            return self._native.infer_relative_search_space(study, trial)  # type: ignore[no-any-return]
+            return self._native.infer_relative_search_space(study, trial)
         if self._fixed is not None:
             return dict(self._fixed)
         space: dict[str, BaseDistribution] = {}
@@ -347,7 +347,7 @@ class HposamplerSampler(optuna.samplers.BaseSampler):
         """The backend's proposal for every parameter of ``search_space``."""
         self._refuse_several_objectives(study)
         if self._native is not None:
-            return self._native.sample_relative(study, trial, search_space)  # type: ignore[no-any-return]
+            return self._native.sample_relative(study, trial, search_space)
         if not search_space:
             return {}
         with self._lock:
