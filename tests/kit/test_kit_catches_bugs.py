@@ -23,6 +23,7 @@ from hposampler.testing import (
 from hposampler.testing.checks import (
     check_concurrent_distinct,
     check_configs_in_space,
+    check_declared_options,
     check_dense_ids_and_drop,
     check_direction,
     check_exhaustive,
@@ -379,3 +380,50 @@ class StuckAfterStartup10(UniformSampler):
         if self.new_trial_id() >= 10:
             self.rng = random.Random(0)
         return super()._eager_sample()
+
+
+def test_the_hang_message_names_the_environment_limit_when_it_is_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HPOSAMPLER_KIT_CALL_TIMEOUT", "1")
+    with pytest.raises(CheckHung) as caught:
+        run_check(check_configs_in_space, SamplerSpec("bug:blocks-env", Blocks))
+    message = str(caught.value)
+    assert "no progress for 1 s" in message
+    assert "set by HPOSAMPLER_KIT_CALL_TIMEOUT=1" in message
+    assert "slowness" not in message  # the machine's slowness played no part
+
+
+def test_an_int_far_outside_its_range_is_not_told_to_give_int_of_it() -> None:
+    from hposampler import compile_space
+
+    tree = compile_space({"k": {"value_range": [0, 10], "value_type": "int"}})
+    far = tree.violation({"k": -3.08})
+    assert far is not None and "give an int from 0 to 10" in far and "int(-3.08)" not in far
+    near = tree.violation({"k": 3.0})
+    assert near is not None and "give int(3.0)" in near
+
+
+def test_declared_option_defaults_that_the_factory_cannot_take_fail_the_kit() -> None:
+    from hposampler import OptionSpec
+
+    def factory(search_space: Any, *, width: int = 3, **kwargs: Any) -> UniformSampler:
+        sampler = UniformSampler(search_space, **kwargs)
+        sampler.spread = list(range(width))  # type: ignore[attr-defined]  # an int, really
+        return sampler
+
+    declared_as_text = SamplerSpec(
+        "bug:option-types",
+        factory,
+        options=(OptionSpec("width", "3", (str,), "how wide"),),
+        needs_metrics=False,
+    )
+    with pytest.raises(AssertionError) as info:
+        check_sampler(declared_as_text)
+    message = str(info.value)
+    assert message.startswith("[declared_options] sampler 'bug:option-types'")
+    assert "{'width': '3'}" in message and "TypeError" in message
+    right = SamplerSpec(
+        "ok:option-types", factory, options=(OptionSpec("width", 3, (int,)),), needs_metrics=False
+    )
+    run_check(check_declared_options, right)

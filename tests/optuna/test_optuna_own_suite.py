@@ -42,6 +42,7 @@ _NEEDS = {"optuna:gp": "torch"}
 _LEAVE_OUT = {
     "nevergrad:any": "needs its 'optimizer' option; nevergrad's optimizers are covered by name",
     "optuna-native:tpe": "a bench row (Optuna's own TPESampler), not a frontend backend",
+    "optunahub:samplers": "a family of names (a hub package); tests/optuna/test_optunahub.py",
 }
 
 

@@ -19,10 +19,13 @@ def _options(spec: Any) -> list[dict[str, Any]]:
 
 
 def _samplers(registry: Any) -> list[dict[str, Any]]:
+    aliases_of: dict[str, list[str]] = {}  # the aliases each sampler holds (not lost in a clash)
+    for alias, target in registry.aliases().items():
+        aliases_of.setdefault(target, []).append(alias)
     return [
         {
             "name": name,
-            "aliases": list(spec.aliases),
+            "aliases": [a for a in spec.aliases if a in aliases_of.get(name, [])],
             "description": spec.description,
             "plugin": info.name,
             "distribution": info.distribution,

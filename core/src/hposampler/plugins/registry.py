@@ -420,6 +420,10 @@ class PluginRegistry:
             return named[key]
         if key in aliases:
             return named[aliases[key]]
+        base, slash, sub = key.partition("/")
+        if slash and sub and base in named and getattr(named[base][0], "subnames", False):
+            spec, info = named[base]
+            return spec.specialise(sub), info  # "optunahub:samplers/auto_sampler"
         raise UnknownPluginError(
             kind, name, named, self._suggestions(key, named, aliases), note=self._why_missing(kind)
         )

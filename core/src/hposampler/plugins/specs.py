@@ -14,6 +14,7 @@ that looks plugins up.
 from __future__ import annotations
 
 import difflib
+import functools
 import inspect
 import re
 import types
@@ -41,7 +42,7 @@ __all__ = [
     "infer_options",
 ]
 
-_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*:[a-z0-9][a-z0-9_.-]*$")
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*:[a-z0-9][a-z0-9_.-]*(/[a-z0-9][a-z0-9_.-]*)?$")
 _ALIAS = re.compile(r"^[a-z0-9][a-z0-9_.:-]*$")
 
 #: The capability flags of a :class:`SamplerSpec`, with what each promises.
@@ -131,7 +132,15 @@ class OptionSpec:
     validator: Callable[[Any], str | None] | None = None
 
     def check(self, value: Any, sampler: str) -> Any:
-        """Return ``value`` if valid for this option, else raise ``SamplerOptionsError``."""
+        """Return ``value`` if valid for this option, else raise ``SamplerOptionsError``.
+
+        The declared default is always valid: passing it is the same as leaving
+        the option out.
+        """
+        if value is self.default or (
+            type(value) is type(self.default) and _same(value, self.default)
+        ):
+            return value
         if self.choices is not None:
             if value not in self.choices:
                 raise SamplerOptionsError(
@@ -170,6 +179,13 @@ class OptionSpec:
         return value
 
 
+def _same(value: Any, default: Any) -> bool:
+    try:
+        return bool(value == default)
+    except Exception:  # an object whose == does not give a bool (an array)
+        return False
+
+
 def _check_name(_: Any, attribute: attrs.Attribute[Any], value: str) -> None:
     if not isinstance(value, str) or not _NAME.match(value):
         raise ValueError(
@@ -196,7 +212,7 @@ def _options_tuple(value: Any) -> tuple[OptionSpec, ...]:
 
 #: Keywords every factory receives from the core; never options.
 STANDARD_KEYWORDS = frozenset(
-    {"optim_metrics", "trials", "seed", "budget", "concurrency", "pruner", "constraints"}
+    {"optim_metrics", "trials", "seed", "budget", "concurrency", "pruner", "constraints", "subname"}
 )
 _SIMPLE_TYPES = (bool, int, float, str, dict, list, tuple)
 
@@ -306,6 +322,11 @@ class SamplerSpec:
         (Optuna's samplers rebuild their study from them), so no internal state
         needs storing beside them; ``compat.ablator`` then keeps only ablator's
         own internal keys.
+    subnames : bool
+        The name stands for a family of samplers named ``<name>/<subname>``
+        (``"optunahub:samplers/auto_sampler"``): looking such a name up gives
+        this spec with the full name, and the factory is called with
+        ``subname=<subname>``. Its ``subname`` keyword is not an option.
     """
 
     name: str = attrs.field(validator=_check_name)
@@ -328,6 +349,7 @@ class SamplerSpec:
     requires: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
     install_hint: str = ""
     resumes_from_configs: bool = False
+    subnames: bool = False
 
     @max_pending.validator
     def _check_max_pending(self, attribute: Any, value: int | None) -> None:
@@ -350,6 +372,26 @@ class SamplerSpec:
             value of the wrong type.
         """
         return check_options("sampler", self.name, self.options, options)
+
+    def specialise(self, subname: str) -> SamplerSpec:
+        """The spec of ``<name>/<subname>`` for a spec with :attr:`subnames`: its
+        factory is called with ``subname=<subname>``.
+
+        Raises
+        ------
+        ValueError
+            For a spec without :attr:`subnames`.
+        """
+        if not self.subnames:
+            raise ValueError(f"sampler {self.name!r} takes no '/<name>' after its name")
+        return attrs.evolve(
+            self,
+            name=f"{self.name}/{subname}",
+            factory=functools.partial(self.factory, subname=subname),
+            aliases=(),
+            options=self.options,
+            subnames=False,
+        )
 
 
 @attrs.frozen

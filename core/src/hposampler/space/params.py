@@ -367,9 +367,15 @@ def copy_value(value: Any) -> Any:
 def _outside(param: Param, value: Any) -> str:
     """Why ``value`` is not a value of ``param``, naming an int/float mix-up as such."""
     if isinstance(param, IntParam) and isinstance(value, float):
+        inside = math.isfinite(value) and param.low <= round(value) <= param.high
+        fix = (
+            f"give int({value!r})"
+            if inside and value == int(value)
+            else (f"give an int from {param.low} to {param.high}")
+        )
         return (
             f"value {value!r} is not in the search space: it is a float, and this is an int "
-            f"parameter in [{param.low}, {param.high}] (give int({value!r}))"
+            f"parameter in [{param.low}, {param.high}] ({fix})"
         )
     if isinstance(param, FloatParam) and isinstance(value, str):
         return f"value {value!r} is not in the search space: text, for a float parameter"

@@ -622,9 +622,33 @@ def check_learns_from_results(sampler: SamplerLike) -> None:
     )
 
 
+def check_declared_options(sampler: SamplerLike) -> None:
+    """Built with every declared option given its declared default (the value a user
+    copying ``hposampler list`` or the docs would pass), the sampler still samples
+    and learns: an option whose declared type or default disagrees with what the
+    factory does with it is caught here, not by the first user who sets it."""
+    subject = _Subject(sampler)
+    declared = {o.name: o.default for o in subject.spec.options if o.name not in subject.options}
+    if not declared:
+        raise CheckNotApplicable("the spec declares no options")
+    given = _Subject(Configured(subject.spec if not _registered(subject.spec) else subject.label,
+                                {**subject.options, **declared}))  # fmt: skip
+    try:
+        built = given.build(subject.spaces()["nested"])
+        _run(built, _n(6, 3))
+    except (AssertionError, CheckNotApplicable):
+        raise
+    except Exception as exc:
+        _check(False, "declared_options", subject,
+               f"built with its declared option defaults {declared!r} it failed: "
+               f"{type(exc).__name__}: {exc}. Make each OptionSpec's default and types what "
+               "the factory accepts (the default is what a user passing it gives)")  # fmt: skip
+
+
 #: Every check, in the order ``check_sampler`` runs them.
 CHECKS: tuple[Callable[[SamplerLike], None], ...] = (
     check_configs_in_space,
+    check_declared_options,
     check_internal_repr_json,
     check_dense_ids_and_drop,
     check_lock_discipline,
@@ -683,6 +707,20 @@ def call_limit(timeout: float | None = None) -> float:
     if given:
         return float(given)
     return (CALL_TIMEOUT if timeout is None else timeout) * machine_slowness()
+
+
+def _limit_source(timeout: float | None) -> str:
+    """Where the no-progress limit came from, for the hang message."""
+    import os
+
+    given = os.environ.get("HPOSAMPLER_KIT_CALL_TIMEOUT")
+    if given:
+        return f"the limit for one call set by HPOSAMPLER_KIT_CALL_TIMEOUT={given}"
+    base = CALL_TIMEOUT if timeout is None else timeout
+    return (
+        f"the limit for one call: {base:g} s times this machine's slowness "
+        f"{machine_slowness():.1f}; set HPOSAMPLER_KIT_CALL_TIMEOUT to change it"
+    )
 
 
 class CheckHung(AssertionError):
@@ -816,8 +854,7 @@ def run_check(
                 _HUNG[label] = f"[{name}] {call} hung"
                 raise CheckHung(
                     f"[{name}] sampler {label!r}: {call} made no progress for {limit:.0f} s "
-                    f"(the limit for one call: {CALL_TIMEOUT if timeout is None else timeout:g} "
-                    f"s times this machine's slowness {machine_slowness():.1f}); {hint}"
+                    f"({_limit_source(timeout)}); {hint}"
                 )
     finally:
         _WATCH = None

@@ -269,7 +269,10 @@ def _configured(
                 f"option {key!r} of sampler 'optuna:{algorithm}' is not accepted by the "
                 f"installed optuna {optuna.__version__}'s {class_name}"
             )
-    kwargs = dict(options)
+    library_default = {o.name for o in options_spec if o.default is None}
+    # None for an option declared with default None means "Optuna's own default":
+    # left out, so Optuna's default applies (multivariate=None is not False)
+    kwargs = {k: v for k, v in options.items() if not (v is None and k in library_default)}
     if _WARN_INDEPENDENT in options_spec:
         kwargs.setdefault("warn_independent_sampling", False)
     if class_name == "TPESampler":
@@ -345,7 +348,11 @@ def native_sampler(name: str, options: Mapping[str, Any], seed: int | None) -> A
 
 @hookimpl
 def register_samplers(register: Callable[[SamplerSpec], None]) -> None:
-    """Register ``optuna:<algorithm>`` for every backend in :data:`BACKENDS`."""
+    """Register ``optuna:<algorithm>`` for every backend in :data:`BACKENDS`, and
+    ``optunahub:samplers/<package>`` (:mod:`hposampler_optuna.hub`)."""
+    from .hub import SPEC
+
+    register(SPEC)
     for algorithm, class_name, aliases, description, options, flags in BACKENDS:
         extra = dict(flags)
         requires = extra.pop("requires", ())

@@ -1,0 +1,3 @@
+from ._sampler import HposamplerGridSampler
+
+__all__ = ["HposamplerGridSampler"]
