@@ -258,3 +258,50 @@ def test_warm_start_from_an_earlier_study(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     study = Study.load(db, "app")
     assert study.config.warm_start == ("earlier",) and len(study.records()) == 3
+
+
+CUSTOM = """
+def configure(cfg, trial):
+    # as with the Optuna sweeper: the function adds parameters through the trial
+    trial.suggest_float("x", -5.0, float(cfg.x_high))
+    trial.suggest_int("k", 1, 5, step=2)
+
+
+def reads_values(cfg, trial):
+    trial.suggest_float("x", -5.0, 10.0)
+    if trial.params["x"] > 0:
+        trial.suggest_int("k", 1, 5)
+"""
+
+
+def test_custom_search_space_adds_parameters(tmp_path: Path) -> None:
+    app = make_app(tmp_path / "a", {"sampler": "tpe", "seed": 0, "n_trials": 6,
+                                    "params": {"opt": "choice(adam, sgd)"},
+                                    "custom_search_space": "space.configure"},
+                   extra="x_high: 3.0\n")  # fmt: skip
+    (app / "space.py").write_text(CUSTOM)
+    proc = multirun(app)
+    assert proc.returncode == 0, proc.stderr
+    records = Study.load(app / "hposampler.db", "app").records()
+    assert len(records) == 6 and all(r.state == TrialState.COMPLETE for r in records)
+    for r in records:
+        assert set(r.config) == {"x", "k", "opt"}
+        assert -5.0 <= r.config["x"] <= 3.0 and r.config["k"] in (1, 3, 5)
+
+    reads = make_app(tmp_path / "b", {"sampler": "tpe", "n_trials": 2,
+                                      "custom_search_space": "space.reads_values"})  # fmt: skip
+    (reads / "space.py").write_text(CUSTOM)
+    proc = multirun(reads)
+    assert proc.returncode != 0
+    assert "space.reads_values read trial.params" in proc.stderr
+    assert "Traceback" not in proc.stderr  # one line, as every bad sweeper config
+
+
+def test_a_sweep_with_no_parameter_runs_the_job_n_trials_times(tmp_path: Path) -> None:
+    app = make_app(tmp_path, {"sampler": "tpe", "n_trials": 3, "n_jobs": 2})
+    proc = multirun(app)
+    assert proc.returncode == 0, proc.stderr
+    jobs = sorted(p.name for p in (app / "multirun").iterdir() if p.is_dir())
+    assert jobs == ["0", "1", "2"]
+    assert results(app)["best_value"] == 8.0  # x=0, k=1, adam: (0 - 2)^2 + (1 - 3)^2
+    assert not (app / "hposampler.db").exists()  # nothing to store

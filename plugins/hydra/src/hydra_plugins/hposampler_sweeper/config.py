@@ -28,7 +28,12 @@ class HposamplerSweeperConf:
     Optuna sweeper's, ``0.0`` stops at the first failure; ``null``, the default,
     only fails a sweep in which every job failed); ``warm_start``: earlier
     studies (``NAME`` in the same storage, ``FILE.db:NAME``) whose finished trials
-    the sampler learns first.
+    the sampler learns first; ``custom_search_space``: the dotted path of a
+    function ``(cfg, trial)`` that adds parameters with ``trial.suggest_float``,
+    ``suggest_int`` and ``suggest_categorical`` (as with the Optuna sweeper; the
+    space is declared once, so the calls return ``None`` and the function cannot
+    read sampled values). With no parameter to optimise, the job runs
+    ``n_trials`` times with the same config.
     """
 
     _target_: str = "hydra_plugins.hposampler_sweeper.sweeper.HposamplerSweeper"
@@ -46,6 +51,7 @@ class HposamplerSweeperConf:
     search_space: Optional[Dict[str, Any]] = None  # noqa: UP006, UP045
     max_failure_rate: Optional[float] = None  # noqa: UP045
     warm_start: List[str] = field(default_factory=list)  # noqa: UP006
+    custom_search_space: Optional[str] = None  # noqa: UP045
 
 
 ConfigStore.instance().store(

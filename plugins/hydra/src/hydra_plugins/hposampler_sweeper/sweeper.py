@@ -148,6 +148,7 @@ class HposamplerSweeper(Sweeper):
         search_space: Mapping[str, Any] | None,
         max_failure_rate: float | None = None,
         warm_start: Sequence[str] = (),
+        custom_search_space: str | None = None,
     ) -> None:
         if max_failure_rate is not None and (
             isinstance(max_failure_rate, bool)
@@ -159,6 +160,7 @@ class HposamplerSweeper(Sweeper):
                 f"got {max_failure_rate!r}"
             )
         self.max_failure_rate = max_failure_rate
+        self.custom_search_space = custom_search_space
         self.warm_start = list(_plain(warm_start) or [])
         self.sampler = sampler
         self.seed = seed
@@ -230,13 +232,17 @@ class HposamplerSweeper(Sweeper):
                 overlap[0], "given both in hydra.sweeper.params and hydra.sweeper.search_space"
             )
         space.update(self.search_space)
-        if not space:
-            raise SearchSpaceError(
-                "hydra.sweeper.params",
-                "nothing to optimise: give params (x: interval(0, 1)) or a search_space",
-            )
+        if self.custom_search_space:
+            for key, entry in _custom_space(self.custom_search_space, self.config).items():
+                if key in space:
+                    raise SearchSpaceError(
+                        key, f"defined by {self.custom_search_space} and by params/search_space"
+                    )
+                space[key] = entry
         sweep_dir = Path(str(self.config.hydra.sweep.dir)).absolute()
         sweep_dir.mkdir(parents=True, exist_ok=True)
+        if not space:
+            return self._repeat(fixed, sweep_dir)
         # not in the sweep folder: Hydra's default one is new at every run (timestamped),
         # and the same command should continue the same study
         launched = Path(str(self.config.hydra.runtime.cwd))
@@ -263,6 +269,45 @@ class HposamplerSweeper(Sweeper):
         failures.raise_if_exceeded()
         _raise_if_every_job_failed(study)
         return None
+
+    def _repeat(self, fixed: list[str], sweep_dir: Path) -> None:
+        """No parameter to optimise: run the job ``n_trials`` times with the same
+        config, ``n_jobs`` at a time (as the Optuna sweeper does); nothing is stored."""
+        log.info("no parameter to optimise: running the job %d times with the same config",
+                 self.n_trials)  # fmt: skip
+        metrics = list(self.optim_metrics)
+        values: list[Any] = []
+        errors: list[str] = []
+        left = self.n_trials
+        while left > 0:
+            size = min(self.n_jobs, left)
+            for ret in self.launch([list(fixed) for _ in range(size)]):
+                try:
+                    values.append(_result(ret.return_value, metrics))
+                except BaseException as exc:  # the job's own error (or a bad return value)
+                    errors.append(f"{type(exc).__name__}: {exc}")
+            left -= size
+            if self.max_failure_rate is not None and errors:
+                finished = len(values) + len(errors)
+                if len(errors) / finished > self.max_failure_rate:
+                    raise SweeperError(
+                        f"{len(errors)} of {finished} finished jobs failed, more than "
+                        f"max_failure_rate={self.max_failure_rate}; the first: {errors[0]}"
+                    )
+        if not values:
+            raise SweeperError(
+                f"every job of the sweep failed ({len(errors)}); the first: {errors[0]}; "
+                "the jobs' logs are in the sweep dir"
+            )
+        results: dict[str, Any] = {"name": "hposampler", "sampler": None, "best_params": {}}
+        if len(metrics) == 1:
+            name = metrics[0]
+            done = [v[name] for v in values if v[name] is not None]
+            pick = min if self.optim_metrics[name] == "min" else max
+            results["best_value"] = pick(done) if done else None
+        else:
+            results["solutions"] = [{"params": {}, "values": list(v.values())} for v in values]
+        OmegaConf.save(OmegaConf.create(results), sweep_dir / "optimization_results.yaml")
 
     def _write_results(self, study: Study, sweep_dir: Path) -> None:
         done = [r for r in study.records() if r.state == TrialState.COMPLETE]
@@ -339,6 +384,74 @@ def _raise_if_every_job_failed(study: Study) -> None:
         f"every job of the sweep failed ({len(records)}); the first: "
         f"{first[-1] if first else 'no error stored'}; the jobs' logs are in the sweep dir"
     )
+
+
+class _SpaceRecorder:
+    """The ``trial`` a ``custom_search_space`` function is given: its ``suggest_*``
+    calls declare parameters (the space is declared once, before any trial)."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+        self.space: dict[str, Any] = {}
+
+    def _add(self, name: str, entry: dict[str, Any]) -> None:
+        if name in self.space:
+            raise SearchSpaceError(name, f"suggested twice by {self.where}")
+        self.space[name] = entry
+
+    def suggest_float(
+        self, name: str, low: float, high: float, *, step: float | None = None, log: bool = False
+    ) -> None:
+        entry: dict[str, Any] = {"value_range": [float(low), float(high)], "value_type": "float"}
+        if log:
+            entry["log"] = True
+        if step is not None:
+            entry["n_bins"] = round((high - low) / step) + 1
+        self._add(name, entry)
+
+    def suggest_int(
+        self, name: str, low: int, high: int, *, step: int = 1, log: bool = False
+    ) -> None:
+        entry: dict[str, Any] = {"value_range": [int(low), int(high)], "value_type": "int"}
+        if log:
+            entry["log"] = True
+        if step != 1:
+            entry["n_bins"] = (high - low) // step + 1
+        self._add(name, entry)
+
+    def suggest_categorical(self, name: str, choices: Sequence[Any]) -> None:
+        self._add(name, {"categorical_values": list(_plain(choices))})
+
+    @property
+    def params(self) -> Any:
+        raise SweeperError(
+            f"{self.where} read trial.params: hposampler declares the search space once, "
+            "before any trial, so a custom_search_space function can add parameters but "
+            "not depend on sampled values; for parameters that exist only for some "
+            "choices, give hydra.sweeper.search_space with subspaces"
+        )
+
+
+def _custom_space(path: str, config: Any) -> dict[str, Any]:
+    """The parameters ``path``'s function declares, given the app's config.
+
+    Raises
+    ------
+    SweeperError
+        When the path names no function.
+    """
+    from hydra.utils import get_method
+
+    try:
+        function = get_method(path)
+    except Exception as exc:
+        raise SweeperError(
+            f"hydra.sweeper.custom_search_space: cannot import {path!r} ({exc}); give the "
+            "dotted path of a function (cfg, trial) -> None"
+        ) from exc
+    recorder = _SpaceRecorder(f"custom_search_space {path}")
+    function(config, recorder)
+    return recorder.space
 
 
 def _plain(value: Any) -> Any:
