@@ -32,7 +32,8 @@ def run(names: list[str] | None = None) -> list[Row]:
 
     chosen = names or [
         s.name for s in available_samplers()
-        if s.name != "nevergrad:any" and all(importlib.util.find_spec(m) for m in s.requires)
+        if s.name != "nevergrad:any" and not s.subnames
+        and all(importlib.util.find_spec(m) for m in s.requires)
     ]  # fmt: skip
     rows: list[Row] = []
     for name in chosen:

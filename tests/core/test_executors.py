@@ -74,3 +74,31 @@ def test_a_factory_that_returns_no_executor_names_the_executor(isolated_plugins:
     isolated_plugins(("plain-pool", _PlainPool()))
     with pytest.raises(PluginError, match="executor 'junk'.*returned object, not an executor"):
         make_executor("junk", 1)
+
+
+@pytest.mark.timeout(1800)
+def test_trials_started_together_run_together_on_the_thread_executor(tmp_path: Path) -> None:
+    # Two trials started at once must both run: the executor counted a thread busy
+    # only once it had begun its item, so a trial submitted just after another was
+    # picked up waited for that trial to finish (seen as a Hydra sweep's first batch
+    # of two launching one job). Each pair meets at a barrier, which only both can pass.
+    import threading
+
+    space = {"x": {"value_range": [0.0, 1.0], "value_type": "float"}}
+
+    def meeting(barrier: threading.Barrier) -> Any:
+        def objective(config: dict[str, Any]) -> float:
+            barrier.wait()
+            return float(config["x"])
+
+        return objective
+
+    for attempt in range(20):
+        objective = meeting(threading.Barrier(2, timeout=300))  # a hang guard
+
+        study = hposampler.Study.create(
+            tmp_path / "s.db", f"pair-{attempt}", "random", space, {"value": "min"}, seed=attempt
+        )
+        study.optimize(objective, 2, concurrency=2)
+        states = [r.state for r in study.records()]
+        assert states == [hposampler.TrialState.COMPLETE] * 2, states

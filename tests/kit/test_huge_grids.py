@@ -16,7 +16,9 @@ HUGE = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(s.name for s in available_samplers()))
+@pytest.mark.parametrize(
+    "name", sorted(s.name for s in available_samplers() if not s.subnames)
+)  # a family of names (optunahub:samplers/<package>) is run in tests/optuna/test_optunahub.py
 def test_every_sampler_samples_a_huge_grid_at_once_in_little_memory(name: str) -> None:
     if name == "optuna:bruteforce":  # lists every value at each trial: refused, in one line
         with pytest.raises(

@@ -24,7 +24,7 @@ from hposampler import (  # noqa: E402
     UnknownSamplerError,
     available_samplers,
 )
-from hposampler.errors import StorageError  # noqa: E402
+from hposampler.errors import StorageError, StudyError  # noqa: E402
 from hposampler_ray import HposamplerSearch, space_from_tune  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -302,3 +302,37 @@ def test_warm_start_from_an_hposampler_study_without_running_tune(tmp_path: Path
         HposamplerSearch("tpe", space=space, metric="loss", mode="min", warm_start=["src"])
     with pytest.raises(Exception, match="warm_start must be a list of studies"):
         HposamplerSearch("tpe", space=space, metric="loss", mode="min", warm_start="x.db:src")
+
+
+def always_fails(config: dict[str, Any]) -> None:
+    raise ValueError("diverged")
+
+
+def test_a_tuner_whose_every_trial_errors_ends_with_an_error(
+    tmp_path: Path, local_ray: None
+) -> None:
+    search = HposamplerSearch("random", seed=0)
+    tuner = tune.Tuner(
+        always_fails,
+        param_space={"x": tune.uniform(0.0, 1.0)},  # Tune then passes num_samples
+        tune_config=tune.TuneConfig(search_alg=search, metric="loss", mode="min", num_samples=3),
+        run_config=tune.RunConfig(storage_path=str(tmp_path), verbose=0),
+    )
+    with pytest.raises(Exception, match=r"every trial of the tuner errored \(3\)"):
+        tuner.fit()
+
+
+def test_max_failure_rate_stops_the_tuner(tmp_path: Path, local_ray: None) -> None:
+    def flaky(config: dict[str, Any]) -> None:
+        if config["width"] % 2:
+            raise ValueError("diverged")
+        once(config)
+
+    search = HposamplerSearch(
+        "random", space=SPACE, metric="loss", mode="min", seed=1, max_failure_rate=0.0
+    )
+    with pytest.raises(Exception, match=r"more than max_failure_rate=0.0"):
+        fit(flaky, search, tmp_path, 8, max_concurrent_trials=1)
+    assert sum(t.state == TrialState.FAIL for t in search._trials.values()) == 1
+    with pytest.raises(StudyError, match="max_failure_rate must be a number from 0.0 to 1.0"):
+        HposamplerSearch("random", max_failure_rate=1.5)

@@ -176,7 +176,10 @@ class ThreadExecutor(concurrent.futures.Executor):
         self._max_workers = max_workers
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
-        self._busy = 0
+        # items submitted and not finished, counted at submit: a thread that took an
+        # item from the queue but has not started it yet still counts as busy (counting
+        # at pick-up lost a thread when two trials were submitted at once)
+        self._unfinished = 0
         self._lock = threading.Lock()
         self._shutdown = False
 
@@ -188,10 +191,8 @@ class ThreadExecutor(concurrent.futures.Executor):
             if self._shutdown:
                 raise RuntimeError("cannot submit after shutdown")
             self._queue.put((future, fn, args, kwargs))
-            if (
-                self._busy + self._queue.qsize() > len(self._threads)
-                and len(self._threads) < self._max_workers
-            ):
+            self._unfinished += 1
+            if self._unfinished > len(self._threads) and len(self._threads) < self._max_workers:
                 thread = threading.Thread(
                     target=self._work,
                     name=f"hposampler-trial_{len(self._threads)}",
@@ -207,19 +208,18 @@ class ThreadExecutor(concurrent.futures.Executor):
             if item is None:
                 return
             future, fn, args, kwargs = item
-            if not future.set_running_or_notify_cancel():
-                continue
-            with self._lock:
-                self._busy += 1
             try:
-                result = fn(*args, **kwargs)
-            except BaseException as exc:  # handed to the driver through the future
-                future.set_exception(exc)
-            else:
-                future.set_result(result)
+                if not future.set_running_or_notify_cancel():
+                    continue
+                try:
+                    result = fn(*args, **kwargs)
+                except BaseException as exc:  # handed to the driver through the future
+                    future.set_exception(exc)
+                else:
+                    future.set_result(result)
             finally:
                 with self._lock:
-                    self._busy -= 1
+                    self._unfinished -= 1
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         with self._lock:
@@ -232,6 +232,7 @@ class ThreadExecutor(concurrent.futures.Executor):
                         break
                     if item is not None:
                         item[0].cancel()
+                        self._unfinished -= 1
             threads = list(self._threads)
         for _ in threads:
             self._queue.put(None)

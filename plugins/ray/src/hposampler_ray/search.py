@@ -150,11 +150,21 @@ class HposamplerSearch(Searcher):
         COMPLETE trials the backend learns before its first suggestion, as
         ``Study.create(..., warm_start=...)`` does; they must optimise this
         search's metric(s) in the same mode(s).
+    max_failure_rate : float, optional
+        Stop the tuner with an error (``Tuner.fit`` raises, the script exits
+        non-zero) once more than this share of its finished trials errored, as
+        the Hydra sweeper's option does; ``0.0`` stops at the first error. Without
+        it, a tuner in which *every* trial errored ends with that error once its
+        ``num_samples`` trials finished (when Tune passed ``num_samples``: with a
+        ``param_space``), as ``hposampler run`` exits 3 then.
     **options
         The backend's options, validated as :func:`hposampler.make_sampler` does.
 
     Raises
     ------
+    StudyError
+        From ``on_trial_complete`` (Tune raises it from ``Tuner.fit``), when the
+        failures pass ``max_failure_rate``, or every trial errored.
     UnknownSamplerError
         For a name no installed plugin provides (with close matches).
     SamplerOptionsError
@@ -170,9 +180,20 @@ class HposamplerSearch(Searcher):
         mode: str | list[str] | None = None,
         seed: int | None = None,
         warm_start: list[str] | tuple[str, ...] = (),
+        max_failure_rate: float | None = None,
         **options: Any,
     ) -> None:
         _check_directions(metric, mode)
+        if max_failure_rate is not None and (
+            isinstance(max_failure_rate, bool)
+            or not isinstance(max_failure_rate, (int, float))
+            or not 0.0 <= max_failure_rate <= 1.0
+        ):
+            raise StudyError(
+                f"max_failure_rate must be a number from 0.0 to 1.0 (or None), "
+                f"got {max_failure_rate!r}"
+            )
+        self._max_failure_rate = max_failure_rate
         if isinstance(warm_start, str) or not all(isinstance(w, str) for w in warm_start):
             raise StudyError(
                 'warm_start must be a list of studies, e.g. ["earlier.db:study"], got '
@@ -289,6 +310,25 @@ class HposamplerSearch(Searcher):
         internal = self._backend.internal_repr(backend_id)
         self._trials[backend_id] = trial.evolve(state=state, metrics=history, internal=internal)
         self._seen.pop(trial_id, None)
+        if state == TrialState.FAIL:
+            self._raise_on_failures()
+
+    def _raise_on_failures(self) -> None:
+        """Stop the tuner (Tune raises our error from ``fit``) past ``max_failure_rate``,
+        or once every one of ``num_samples`` trials errored."""
+        finished = [t for t in self._trials.values() if not t.state.is_pending]
+        failed = sum(t.state == TrialState.FAIL for t in finished)
+        where = "the trials' error.txt files in the Tune experiment folder say why"
+        rate = self._max_failure_rate
+        if rate is not None and failed / len(finished) > rate:
+            raise StudyError(
+                f"HposamplerSearch: {failed} of {len(finished)} finished trials errored, more "
+                f"than max_failure_rate={rate}; {where}"
+            )
+        if self._budget is not None and failed == len(finished) >= self._budget:
+            raise StudyError(
+                f"HposamplerSearch: every trial of the tuner errored ({failed}); {where}"
+            )
 
     def add_evaluated_point(
         self,
@@ -387,7 +427,8 @@ class HposamplerSearch(Searcher):
 
     def __getstate__(self) -> dict[str, Any]:
         return {"state": self.get_state(), "options": self._options,
-                "max_concurrent": self._max_concurrent}  # fmt: skip
+                "max_concurrent": self._max_concurrent,
+                "max_failure_rate": self._max_failure_rate}  # fmt: skip
 
     def __setstate__(self, data: dict[str, Any]) -> None:
         state = data["state"]
@@ -398,6 +439,7 @@ class HposamplerSearch(Searcher):
         self._seed = state["seed"]
         self._space = state["space"]
         self._max_concurrent = data["max_concurrent"]
+        self._max_failure_rate = data.get("max_failure_rate")
         self._budget, self._furthest = None, 0
         self._warm_start = []
         self.set_state(state)

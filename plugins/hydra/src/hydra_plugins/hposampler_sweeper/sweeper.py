@@ -13,6 +13,7 @@ sequence (one number per ``direction``) or a dict holding every metric of
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -36,8 +37,10 @@ __all__ = ["HposamplerSweeper", "SweeperError"]
 
 log = logging.getLogger(__name__)
 
-#: How long a partly filled batch waits for more configs before it is launched.
-GATHER_SECONDS = 0.5
+#: How long a partly filled batch waits for more configs before it is launched when
+#: the sweep expects more (a fallback: a batch goes as soon as it is full, or holds
+#: every job the sweep still has to run, and at once when the sweep stops).
+GATHER_SECONDS = 5.0
 
 
 def _directions(direction: Any, optim_metrics: Mapping[str, str] | None) -> dict[str, str]:
@@ -66,10 +69,29 @@ def _override(key: str, value: Any) -> str:
     elif isinstance(value, (int, float)):
         text = repr(value)
     elif isinstance(value, str):
-        text = "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+        text = (
+            value
+            if _reads_back(key, value)
+            else ("'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'")
+        )
     else:  # lists and dicts of JSON values: Hydra's grammar reads JSON's form of them
         text = json.dumps(value)
     return f"{key}={text}"
+
+
+@functools.lru_cache(maxsize=4096)
+def _reads_back(key: str, text: str) -> bool:
+    """Whether ``key=text``, unquoted, is read by Hydra as the string ``text`` (then the
+    job's override is written as the user wrote the choice: ``group1=file1``)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
+    try:
+        [override] = OverridesParser.create().parse_overrides([f"{key}={text}"])
+    except HydraException:
+        return False
+    value = override.value()
+    return isinstance(value, str) and value == text and not override.is_sweep_override()
 
 
 def _flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -90,31 +112,49 @@ class SweeperError(CompactHydraException, HposamplerError):
 class _Batches:
     """Gathers configs sampled at once by the study's threads into launcher batches."""
 
-    def __init__(self, sweeper: HposamplerSweeper, size: int) -> None:
+    def __init__(self, sweeper: HposamplerSweeper, size: int, planned: int) -> None:
         self.sweeper = sweeper
         self.size = size
+        self.planned = planned  # the jobs this sweep expects to run ...
+        self.started = 0  # ... and those launched so far
         self.cond = threading.Condition()
-        self.waiting: list[dict[str, Any]] = []  # {"overrides", "done", "ret"}
+        self.waiting: list[dict[str, Any]] = []  # {"overrides", "order", "done", "ret"}
+        self.launched: list[list[Any]] = []  # each batch's JobReturns: sweep()'s return value
 
-    def run(self, overrides: list[str]) -> Any:
-        slot: dict[str, Any] = {"overrides": overrides, "done": False}
+    def run(self, overrides: list[str], order: int = 0) -> Any:
+        slot: dict[str, Any] = {"overrides": overrides, "done": False, "order": order}
         with self.cond:
             self.waiting.append(slot)
             self.cond.notify_all()
             while not slot["done"]:
-                # a full batch goes at once; a partial one when nobody joined for a while
-                if len(self.waiting) >= self.size or not self.cond.wait(GATHER_SECONDS):
+                # a batch goes once full (or holding every job still to run); a partial
+                # one when nobody joined for a while (the study stopped early)
+                want = max(1, min(self.size, self.planned - self.started))
+                if len(self.waiting) >= want or not self.cond.wait(GATHER_SECONDS):
                     batch, self.waiting = self.waiting, []
                     if batch:
+                        self.started += len(batch)
                         self._launch(batch)
         if "error" in slot:
             raise slot["error"]
         return slot["ret"]
 
+    def flush(self) -> None:
+        """The sweep stops: launch what waits, without waiting for batch-mates."""
+        with self.cond:
+            self.planned = self.started + len(self.waiting)
+            self.cond.notify_all()
+
     def _launch(self, batch: list[dict[str, Any]]) -> None:
-        """Launch ``batch`` (holding the lock: one batch at a time) and hand out results."""
+        """Launch ``batch`` (holding the lock: one batch at a time) and hand out results.
+
+        The jobs go in trial order, whichever thread joined first: the same seed
+        gives the same job numbers and folders.
+        """
+        batch.sort(key=lambda slot: slot["order"])
         try:
             returns = self.sweeper.launch([s["overrides"] for s in batch])
+            self.launched.append(list(returns))
             for slot, ret in zip(batch, returns):
                 try:
                     slot["ret"] = ret.return_value  # re-raises the job's exception
@@ -241,6 +281,8 @@ class HposamplerSweeper(Sweeper):
                 space[key] = entry
         sweep_dir = Path(str(self.config.hydra.sweep.dir)).absolute()
         sweep_dir.mkdir(parents=True, exist_ok=True)
+        # as Hydra's own sweepers do: the sweep's config, with its command-line overrides
+        OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
         if not space:
             return self._repeat(fixed, sweep_dir)
         # not in the sweep folder: Hydra's default one is new at every run (timestamped),
@@ -256,21 +298,22 @@ class HposamplerSweeper(Sweeper):
         self.job_idx = len(study.records())
         log.info("hposampler study %s in %s: sampler %s, %d trials", name, study.storage.url,
                  self.sampler, self.n_trials)  # fmt: skip
-        batches = _Batches(self, self.n_jobs)
+        finished = sum(r.state.is_finished for r in study.records())
+        batches = _Batches(self, self.n_jobs, max(0, self.n_trials - finished))
         metrics = list(self.optim_metrics)
 
-        def objective(config: dict[str, Any]) -> Any:
+        def objective(config: dict[str, Any], trial: Any) -> Any:
             overrides = [*fixed, *(_override(k, v) for k, v in _flatten(config).items())]
-            return _result(batches.run(overrides), metrics)
+            return _result(batches.run(overrides, trial.trial_id), metrics)
 
-        failures = _FailureRate(self.max_failure_rate)
+        failures = _FailureRate(self.max_failure_rate, batches)
         study.optimize(objective, self.n_trials, concurrency=self.n_jobs, callbacks=[failures])
         self._write_results(study, sweep_dir)
         failures.raise_if_exceeded()
         _raise_if_every_job_failed(study)
-        return None
+        return batches.launched
 
-    def _repeat(self, fixed: list[str], sweep_dir: Path) -> None:
+    def _repeat(self, fixed: list[str], sweep_dir: Path) -> list[list[Any]]:
         """No parameter to optimise: run the job ``n_trials`` times with the same
         config, ``n_jobs`` at a time (as the Optuna sweeper does); nothing is stored."""
         log.info("no parameter to optimise: running the job %d times with the same config",
@@ -279,9 +322,11 @@ class HposamplerSweeper(Sweeper):
         values: list[Any] = []
         errors: list[str] = []
         left = self.n_trials
+        launched: list[list[Any]] = []
         while left > 0:
             size = min(self.n_jobs, left)
-            for ret in self.launch([list(fixed) for _ in range(size)]):
+            launched.append(list(self.launch([list(fixed) for _ in range(size)])))
+            for ret in launched[-1]:
                 try:
                     values.append(_result(ret.return_value, metrics))
                 except BaseException as exc:  # the job's own error (or a bad return value)
@@ -308,6 +353,7 @@ class HposamplerSweeper(Sweeper):
         else:
             results["solutions"] = [{"params": {}, "values": list(v.values())} for v in values]
         OmegaConf.save(OmegaConf.create(results), sweep_dir / "optimization_results.yaml")
+        return launched
 
     def _write_results(self, study: Study, sweep_dir: Path) -> None:
         done = [r for r in study.records() if r.state == TrialState.COMPLETE]
@@ -330,8 +376,9 @@ class HposamplerSweeper(Sweeper):
 class _FailureRate:
     """A study callback: stops the study once failed / finished jobs exceed the rate."""
 
-    def __init__(self, limit: float | None) -> None:
+    def __init__(self, limit: float | None, batches: _Batches) -> None:
         self.limit, self.failed, self.finished = limit, 0, 0
+        self.batches = batches
         self.first_error: str | None = None
 
     def __call__(self, study: Study, record: Any) -> None:
@@ -343,6 +390,7 @@ class _FailureRate:
                 self.first_error = lines[-1] if lines else "no error stored"
         if self.exceeded():
             study.stop()
+            self.batches.flush()
 
     def exceeded(self) -> bool:
         return (
