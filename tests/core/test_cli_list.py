@@ -52,3 +52,17 @@ def test_names_are_never_cut_in_narrow_or_piped_output() -> None:
             env={**os.environ, "COLUMNS": columns}, check=True, timeout=120,
         ).stdout  # fmt: skip
         assert all(name in out for name in names), (columns, out)
+
+
+def test_list_name_shows_one_samplers_options(uniform_registry: Any) -> None:
+    result = CliRunner().invoke(main, ["list", "uniform"])  # an alias works
+    assert result.exit_code == 0, result.output
+    assert "test:uniform (sampler, from test-dist" in result.output
+    assert "flavour" in result.output and "'plain'" in result.output
+    assert "unused" in result.output  # the option's doc
+    as_json = CliRunner().invoke(main, ["list", "--json", "test:uniform"])
+    assert json.loads(as_json.output)["options"] == [
+        {"name": "flavour", "default": "plain", "doc": "unused"}
+    ]
+    unknown = CliRunner().invoke(main, ["list", "unifrom"])
+    assert unknown.exit_code != 0 and "Did you mean 'uniform'" in unknown.output

@@ -115,13 +115,94 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _option_rows(spec: Any) -> list[tuple[str, str, str, str]]:
+    """(name, default, accepted values, doc) per option of a sampler or pruner spec."""
+    rows = []
+    for o in spec.options:
+        if o.choices is not None:
+            accepted = "one of " + ", ".join(map(repr, o.choices))
+        elif o.types is not None:
+            accepted = " or ".join(
+                "None" if t is type(None) else getattr(t, "__name__", str(t)) for t in o.types
+            )
+        else:
+            accepted = "any"
+        if o.low is not None or o.high is not None:
+            low = "" if o.low is None else f"{o.low} <= "
+            high = "" if o.high is None else f" <= {o.high}"
+            accepted += f" ({low}value{high})"
+        rows.append((o.name, repr(_jsonable(o.default)), accepted, o.doc))
+    return rows
+
+
+def _show_one(name: str) -> None:
+    """``hposampler list NAME``: one sampler's (or pruner's) flags and options."""
+    from rich.table import Table
+
+    from hposampler.errors import UnknownPluginError
+    from hposampler.plugins.registry import get_registry
+
+    registry = get_registry()
+    try:
+        spec, info = registry.lookup("sampler", name)
+        kind = "sampler"
+    except UnknownPluginError as sampler_error:
+        try:
+            spec, info = registry.lookup("pruner", name)
+            kind = "pruner"
+        except UnknownPluginError:
+            raise sampler_error from None
+    console = make_console()
+    dist = f"{info.distribution} {info.version}" if info.distribution else info.name
+    console.print(f"[bold]{spec.name}[/] ({kind}, from {dist}): {spec.description}",
+                  highlight=False)  # fmt: skip
+    if spec.aliases:
+        console.print(f"aliases: {', '.join(spec.aliases)}", highlight=False)
+    caps = getattr(spec, "capabilities", None)
+    if caps:
+        console.print(f"capabilities: {', '.join(k for k, v in caps.items() if v) or 'none'}",
+                      highlight=False)  # fmt: skip
+    if getattr(spec, "requires", ()):
+        console.print(f"requires: {', '.join(spec.requires)} ({spec.install_hint})",
+                      highlight=False)  # fmt: skip
+    if not spec.options:
+        console.print("options: none")
+        return
+    table = Table(title="Options", title_justify="left")
+    for col in ("option", "default", "accepts", "meaning"):
+        table.add_column(col, overflow="fold")
+    for row in _option_rows(spec):
+        table.add_row(*row)
+    console.print(table)
+
+
 @click.command("list")
+@click.argument("name", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @user_errors
-def list_cmd(as_json: bool) -> None:
+def list_cmd(name: str | None, as_json: bool) -> None:
     """List installed samplers, pruners, executors, storages, plugin commands, and plugins
-    that failed, clashed or are disabled."""
+    that failed, clashed or are disabled.
+
+    With NAME (a sampler or pruner name or alias, e.g. ``hposampler list tpe``): that
+    one's capabilities and options, with their defaults, accepted values and meaning.
+    """
+    if name is not None and not as_json:
+        _show_one(name)
+        return
     listing = plugin_listing()
+    if name is not None:  # --json NAME: that entry of the listing
+        from hposampler.plugins.registry import get_registry
+
+        registry = get_registry()
+        try:
+            wanted = registry.lookup("sampler", name)[0].name
+            entries = [s for s in listing["samplers"] if s["name"] == wanted]
+        except Exception:
+            wanted = registry.lookup("pruner", name)[0].name
+            entries = [p for p in listing["pruners"] if p["name"] == wanted]
+        click.echo(json.dumps(entries[0] if entries else {"name": wanted}, indent=2))
+        return
     if as_json:
         click.echo(json.dumps(listing, indent=2))
         return
