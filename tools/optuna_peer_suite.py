@@ -43,7 +43,8 @@ def _swap(_optuna_class_name):
 
     def build(*args, **kwargs):
         options = {{k: v for k, v in kwargs.items() if k in names}}
-        return _Hposampler(_BACKEND, seed=kwargs.get("seed"), **options)
+        positional = args[0] if args and isinstance(args[0], int) else None  # Random(seed)
+        return _Hposampler(_BACKEND, seed=kwargs.get("seed", positional), **options)
 
     return build
 

@@ -334,3 +334,24 @@ def test_warm_start_from_an_earlier_optuna_study() -> None:
         )
     with pytest.raises(ValueError, match="warm_start must be a list of optuna.Study"):
         HposamplerSampler("tpe", warm_start=earlier)
+
+
+@pytest.mark.parametrize("name", ["tpe", "grid:ordered"])
+def test_the_sampler_pickles_and_the_restored_one_continues(name: str) -> None:
+    import pickle
+
+    def objective(trial: optuna.Trial) -> float:
+        return (trial.suggest_int("k", 0, 9) - 4) ** 2 + trial.suggest_int("j", 0, 1)
+
+    sampler = HposamplerSampler(name, seed=0)
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(objective, n_trials=8)
+    restored = pickle.loads(pickle.dumps(sampler))  # as Optuna's FAQ saves a sampler
+    assert restored.name == name
+    again = optuna.create_study(sampler=restored)
+    for frozen in study.trials:
+        again.add_trial(frozen)
+    again.optimize(objective, n_trials=12)
+    assert len(again.trials) == 20
+    if name == "grid:ordered":  # 20 points: each once, none re-proposed after the restore
+        assert len(set(configs(again))) == 20
