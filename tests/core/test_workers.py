@@ -117,3 +117,41 @@ def test_concurrent_creation_is_race_free(tmp_path: Path) -> None:
     errors = [p.communicate(timeout=120)[1] for p in procs]
     assert all(p.returncode == 0 for p in procs), errors
     assert Study.load(tmp_path / "c.db", "s").name == "s"
+
+
+def test_a_schema_committed_between_two_reads_is_not_another_programs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Workers started together on a new file: one checked "no hposampler version" and
+    # then listed the tables in a second read, by which time another worker had
+    # committed the schema, and refused the file as another program's. Here the
+    # other worker commits exactly between the two reads.
+    import threading
+
+    from hposampler.storage.sqlite import SQLiteStorage
+
+    path = tmp_path / "race.db"
+    real = SQLiteStorage._version_of
+    other: list[threading.Thread] = []
+    failures: list[BaseException] = []
+
+    def open_other() -> None:
+        try:
+            SQLiteStorage(path).close()
+        except BaseException as exc:  # handed to the test's thread
+            failures.append(exc)
+
+    def version_of(db: sqlite3.Connection) -> int | None:
+        version = real(db)
+        if version is None and not other:
+            other.append(threading.Thread(target=open_other))
+            other[0].start()
+            other[0].join(timeout=2)  # the other worker creates the schema meanwhile
+        return version
+
+    monkeypatch.setattr(SQLiteStorage, "_version_of", staticmethod(version_of))
+    SQLiteStorage(path).close()
+    other[0].join(timeout=600)
+    assert not failures, failures
+    monkeypatch.undo()
+    assert Study.create(path, "s", "random", {"x": {"value_range": [0, 1]}}, {"loss": "min"})

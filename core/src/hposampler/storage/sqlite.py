@@ -328,8 +328,15 @@ class SQLiteStorage:
                 delay = min(delay * 2, 0.5)
 
     def _setup(self) -> None:
-        if self._version() is None:  # before anything is written, even the journal mode
-            _refuse_foreign(self.path, self._db)
+        # before anything is written, even the journal mode; in one read transaction,
+        # so the tables and the version are one snapshot: read apart, a schema that
+        # another process committed in between looked like another program's tables
+        self._db.execute("BEGIN")
+        try:
+            if self._version() is None:
+                _refuse_foreign(self.path, self._db)
+        finally:
+            self._db.execute("COMMIT")
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
