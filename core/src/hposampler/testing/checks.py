@@ -4,8 +4,11 @@
 >>> skipped = check_sampler("grid")   # every check; returns the skipped ones, with why
 >>> skipped[0]
 'learns_from_results: the spec declares needs_metrics=False (it ignores results)'
->>> check_sampler("random")[0]     # not exhaustive: that check does not apply
-'exhaustive: the spec does not declare exhaustive=True'
+>>> skipped = check_sampler("random")   # no options, not exhaustive: two checks do not apply
+>>> for reason in skipped[:2]:
+...     print(reason)
+declared_options: the spec declares no options
+exhaustive: the spec does not declare exhaustive=True
 
 In a plugin's test suite, one test per (sampler, check)::
 
