@@ -404,3 +404,17 @@ def test_a_sampler_the_installed_optuna_lacks_is_listed_and_refused_naming_the_r
     message = str(info.value)
     assert f"needs optuna >= {since}" in message and optuna.__version__ in message
     assert f"pip install 'optuna>={since}'" in message and "\n" not in message
+
+
+def test_an_option_of_a_newer_optuna_is_dropped_at_its_default_and_refused_otherwise() -> None:
+    # e.g. CmaEsSampler's lr_adapt on Optuna 3.1: passing the declared default is the
+    # same as leaving the option out; asking for anything else names the installed Optuna
+    from hposampler import OptionSpec
+    from hposampler_optuna.plugin import _configured
+
+    future = (OptionSpec("from_a_newer_optuna", False, (bool,), "not in this Optuna"),)
+    cls, kwargs = _configured("cmaes", "CmaEsSampler", future, {"from_a_newer_optuna": False})
+    assert cls is optuna.samplers.CmaEsSampler and "from_a_newer_optuna" not in kwargs
+    with pytest.raises(SamplerOptionsError, match="'from_a_newer_optuna' of sampler "
+                       "'optuna:cmaes' is not accepted by the installed optuna"):  # fmt: skip
+        _configured("cmaes", "CmaEsSampler", future, {"from_a_newer_optuna": True})

@@ -244,6 +244,9 @@ def _check_listable(search_space: Any) -> None:
             )
 
 
+_NO_DEFAULT = object()
+
+
 def _configured(
     algorithm: str,
     class_name: str,
@@ -263,16 +266,23 @@ def _configured(
 
     cls = optuna_class(optuna.samplers, class_name, f"sampler 'optuna:{algorithm}'")
     accepted = inspect.signature(cls.__init__).parameters
-    for key in options:
+    defaults = {o.name: o.default for o in options_spec}
+    kwargs = {}
+    for key, value in options.items():
+        default = defaults.get(key, _NO_DEFAULT)
+        is_default = value is default or (type(value) is type(default) and value == default)
         if key not in accepted:
+            if is_default:  # the declared default of a newer Optuna's option: as left out
+                continue
             raise SamplerOptionsError(
                 f"option {key!r} of sampler 'optuna:{algorithm}' is not accepted by the "
                 f"installed optuna {optuna.__version__}'s {class_name}"
             )
-    library_default = {o.name for o in options_spec if o.default is None}
-    # None for an option declared with default None means "Optuna's own default":
-    # left out, so Optuna's default applies (multivariate=None is not False)
-    kwargs = {k: v for k, v in options.items() if not (v is None and k in library_default)}
+        if value is None and default is None:
+            # None for an option declared with default None means "Optuna's own default":
+            # left out, so Optuna's default applies (multivariate=None is not False)
+            continue
+        kwargs[key] = value
     if _WARN_INDEPENDENT in options_spec:
         kwargs.setdefault("warn_independent_sampling", False)
     if class_name == "TPESampler":
