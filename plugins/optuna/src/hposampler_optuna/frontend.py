@@ -272,24 +272,6 @@ class HposamplerSampler(optuna.samplers.BaseSampler):
         self._optim: dict[str, str] = {}  # the backend's metrics, from the study's directions
         self._reset()
 
-    def __getstate__(self) -> dict[str, Any]:
-        """Picklable (``pickle.dumps(study.sampler)``, as Optuna's samplers are): the
-        spec and the backend are left out; the backend is rebuilt from the study's
-        trials at the next proposal, as for a resumed study."""
-        state = self.__dict__.copy()
-        for key in ("_spec", "_lock", "_backend", "_backend_key", "_intersection"):
-            state.pop(key, None)
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._spec = get_sampler_spec(self.name)
-        self._lock = threading.Lock()
-        self._intersection = _intersection()
-        self._backend = None
-        self._backend_key = None
-        self._reset()
-
     def _reset(self) -> None:
         """Forget what the backend was told (a new backend is built)."""
         self._ids: dict[int, int] = {}  # Optuna trial number -> backend trial id
