@@ -305,3 +305,15 @@ def test_a_sweep_with_no_parameter_runs_the_job_n_trials_times(tmp_path: Path) -
     assert jobs == ["0", "1", "2"]
     assert results(app)["best_value"] == 8.0  # x=0, k=1, adam: (0 - 2)^2 + (1 - 3)^2
     assert not (app / "hposampler.db").exists()  # nothing to store
+
+
+def test_a_grid_that_runs_out_launches_its_last_partial_batch(tmp_path: Path) -> None:
+    # three points, batches of two: the third job waits for a batch-mate that never
+    # comes, and goes once no other trial is in flight
+    app = make_app(tmp_path, {"sampler": "grid:ordered", "n_trials": 10, "n_jobs": 2,
+                              "sampler_options": {"exhausted": "stop"},
+                              "params": {"k": "choice(1, 2, 3)"}})  # fmt: skip
+    proc = multirun(app)
+    assert proc.returncode == 0, proc.stderr
+    records = Study.load(app / "hposampler.db", "app").records()
+    assert sorted(r.config["k"] for r in records) == [1, 2, 3]

@@ -17,8 +17,10 @@ import functools
 import json
 import logging
 import math
+import os
+import socket
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +39,10 @@ __all__ = ["HposamplerSweeper", "SweeperError"]
 
 log = logging.getLogger(__name__)
 
-#: How long a partly filled batch waits for more configs before it is launched when
-#: the sweep expects more (a fallback: a batch goes as soon as it is full, or holds
-#: every job the sweep still has to run, and at once when the sweep stops).
+#: How long a partly filled batch waits before it looks whether more jobs can join it. A
+#: batch goes as soon as it is full or holds every job the sweep still has to run, at
+#: once when the sweep stops, and otherwise only once no other trial of this process
+#: is in flight (the sampler ran out early), not while a sampled batch-mate is on its way.
 GATHER_SECONDS = 5.0
 
 
@@ -112,9 +115,16 @@ class SweeperError(CompactHydraException, HposamplerError):
 class _Batches:
     """Gathers configs sampled at once by the study's threads into launcher batches."""
 
-    def __init__(self, sweeper: HposamplerSweeper, size: int, planned: int) -> None:
+    def __init__(
+        self,
+        sweeper: HposamplerSweeper,
+        size: int,
+        planned: int,
+        in_flight: Callable[[], int] = lambda: 0,
+    ) -> None:
         self.sweeper = sweeper
         self.size = size
+        self.in_flight = in_flight  # this process's trials sampled and not finished
         self.planned = planned  # the jobs this sweep expects to run ...
         self.started = 0  # ... and those launched so far
         self.cond = threading.Condition()
@@ -128,9 +138,14 @@ class _Batches:
             self.cond.notify_all()
             while not slot["done"]:
                 # a batch goes once full (or holding every job still to run); a partial
-                # one when nobody joined for a while (the study stopped early)
+                # one when no trial that could join it is in flight (the study ran out)
                 want = max(1, min(self.size, self.planned - self.started))
-                if len(self.waiting) >= want or not self.cond.wait(GATHER_SECONDS):
+                full = len(self.waiting) >= want
+                if full or (
+                    not self.cond.wait(GATHER_SECONDS)
+                    and self.waiting
+                    and self.in_flight() <= len(self.waiting)
+                ):
                     batch, self.waiting = self.waiting, []
                     if batch:
                         self.started += len(batch)
@@ -299,7 +314,9 @@ class HposamplerSweeper(Sweeper):
         log.info("hposampler study %s in %s: sampler %s, %d trials", name, study.storage.url,
                  self.sampler, self.n_trials)  # fmt: skip
         finished = sum(r.state.is_finished for r in study.records())
-        batches = _Batches(self, self.n_jobs, max(0, self.n_trials - finished))
+        batches = _Batches(
+            self, self.n_jobs, max(0, self.n_trials - finished), lambda: _in_flight(study)
+        )
         metrics = list(self.optim_metrics)
 
         def objective(config: dict[str, Any], trial: Any) -> Any:
@@ -432,6 +449,12 @@ def _raise_if_every_job_failed(study: Study) -> None:
         f"every job of the sweep failed ({len(records)}); the first: "
         f"{first[-1] if first else 'no error stored'}; the jobs' logs are in the sweep dir"
     )
+
+
+def _in_flight(study: Study) -> int:
+    """This process's trials of ``study`` that are sampled and not finished."""
+    mine = f"{socket.gethostname()}:{os.getpid()}:"
+    return sum(r.state.is_pending and (r.driver or "").startswith(mine) for r in study.records())
 
 
 class _SpaceRecorder:
