@@ -120,7 +120,7 @@ class _Batches:
         sweeper: HposamplerSweeper,
         size: int,
         planned: int,
-        in_flight: Callable[[], int] = lambda: 0,
+        in_flight: Callable[[], int],
     ) -> None:
         self.sweeper = sweeper
         self.size = size
@@ -131,7 +131,7 @@ class _Batches:
         self.waiting: list[dict[str, Any]] = []  # {"overrides", "order", "done", "ret"}
         self.launched: list[list[Any]] = []  # each batch's JobReturns: sweep()'s return value
 
-    def run(self, overrides: list[str], order: int = 0) -> Any:
+    def run(self, overrides: list[str], order: int) -> Any:
         slot: dict[str, Any] = {"overrides": overrides, "done": False, "order": order}
         with self.cond:
             self.waiting.append(slot)
@@ -327,7 +327,10 @@ class HposamplerSweeper(Sweeper):
         study.optimize(objective, self.n_trials, concurrency=self.n_jobs, callbacks=[failures])
         self._write_results(study, sweep_dir)
         failures.raise_if_exceeded()
-        _raise_if_every_job_failed(study)
+        every = _FailureRate(None)  # the whole study, earlier runs of the command included
+        for record in study.records():
+            every.record(record)
+        every.raise_if_exceeded()
         return batches.launched
 
     def _repeat(self, fixed: list[str], sweep_dir: Path) -> list[list[Any]]:
@@ -337,30 +340,20 @@ class HposamplerSweeper(Sweeper):
                  self.n_trials)  # fmt: skip
         metrics = list(self.optim_metrics)
         values: list[Any] = []
-        errors: list[str] = []
+        failures = _FailureRate(self.max_failure_rate)
         left = self.n_trials
         launched: list[list[Any]] = []
-        while left > 0:
+        while left > 0 and not failures.exceeded():
             size = min(self.n_jobs, left)
             launched.append(list(self.launch([list(fixed) for _ in range(size)])))
             for ret in launched[-1]:
                 try:
                     values.append(_result(ret.return_value, metrics))
+                    failures.count(False)
                 except BaseException as exc:  # the job's own error (or a bad return value)
-                    errors.append(f"{type(exc).__name__}: {exc}")
+                    failures.count(True, f"{type(exc).__name__}: {exc}")
             left -= size
-            if self.max_failure_rate is not None and errors:
-                finished = len(values) + len(errors)
-                if len(errors) / finished > self.max_failure_rate:
-                    raise SweeperError(
-                        f"{len(errors)} of {finished} finished jobs failed, more than "
-                        f"max_failure_rate={self.max_failure_rate}; the first: {errors[0]}"
-                    )
-        if not values:
-            raise SweeperError(
-                f"every job of the sweep failed ({len(errors)}); the first: {errors[0]}; "
-                "the jobs' logs are in the sweep dir"
-            )
+        failures.raise_if_exceeded()
         results: dict[str, Any] = {"name": "hposampler", "sampler": None, "best_params": {}}
         if len(metrics) == 1:
             name = metrics[0]
@@ -391,23 +384,33 @@ class HposamplerSweeper(Sweeper):
 
 
 class _FailureRate:
-    """A study callback: stops the study once failed / finished jobs exceed the rate."""
+    """Counts finished jobs and failures; as a study callback, stops the study once
+    failed / finished jobs exceed ``max_failure_rate``."""
 
-    def __init__(self, limit: float | None, batches: _Batches) -> None:
+    def __init__(self, limit: float | None, batches: _Batches | None = None) -> None:
         self.limit, self.failed, self.finished = limit, 0, 0
         self.batches = batches
         self.first_error: str | None = None
 
     def __call__(self, study: Study, record: Any) -> None:
-        self.finished += 1
-        if record.state == TrialState.FAIL:
-            self.failed += 1
-            if self.first_error is None:
-                lines = (record.error or "").strip().splitlines()
-                self.first_error = lines[-1] if lines else "no error stored"
+        self.record(record)
         if self.exceeded():
             study.stop()
-            self.batches.flush()
+            if self.batches is not None:
+                self.batches.flush()
+
+    def record(self, record: Any) -> None:
+        """One finished trial of the study."""
+        lines = (record.error or "").strip().splitlines()
+        self.count(record.state == TrialState.FAIL, lines[-1] if lines else "no error stored")
+
+    def count(self, failed: bool, error: str = "") -> None:
+        """One finished job; ``error`` is kept for the message if it is the first failure."""
+        self.finished += 1
+        if failed:
+            self.failed += 1
+            if self.first_error is None:
+                self.first_error = error
 
     def exceeded(self) -> bool:
         return (
@@ -417,38 +420,25 @@ class _FailureRate:
         )
 
     def raise_if_exceeded(self) -> None:
-        """Raise when the sweep stopped for too many failures.
+        """Raise when the sweep stopped for too many failures, or every job failed
+        (a non-zero exit, as ``hposampler run`` exits 3 then).
 
         Raises
         ------
         SweeperError
-            Naming the rate, the limit and the first failed job's error.
+            Naming the rate, the limit (or the count) and the first failed job's error.
         """
+        where = "the jobs' logs are in the sweep dir"
         if self.exceeded():
             raise SweeperError(
                 f"{self.failed} of {self.finished} finished jobs failed, more than "
-                f"max_failure_rate={self.limit}; the first: {self.first_error}; the jobs' "
-                "logs are in the sweep dir"
+                f"max_failure_rate={self.limit}; the first: {self.first_error}; {where}"
             )
-
-
-def _raise_if_every_job_failed(study: Study) -> None:
-    """End the sweep with an error (a non-zero exit) when no job succeeded, as
-    ``hposampler run`` exits 3 then.
-
-    Raises
-    ------
-    SweeperError
-        With the first job's error.
-    """
-    records = study.records()
-    if not records or any(r.state != TrialState.FAIL for r in records):
-        return
-    first = (records[0].error or "").strip().splitlines()
-    raise SweeperError(
-        f"every job of the sweep failed ({len(records)}); the first: "
-        f"{first[-1] if first else 'no error stored'}; the jobs' logs are in the sweep dir"
-    )
+        if self.finished and self.failed == self.finished:
+            raise SweeperError(
+                f"every job of the sweep failed ({self.failed}); the first: "
+                f"{self.first_error}; {where}"
+            )
 
 
 def _in_flight(study: Study) -> int:
