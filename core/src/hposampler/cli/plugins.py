@@ -135,23 +135,32 @@ def _option_rows(spec: Any) -> list[tuple[str, str, str, str]]:
     return rows
 
 
-def _show_one(name: str) -> None:
-    """``hposampler list NAME``: one sampler's (or pruner's) flags and options."""
-    from rich.table import Table
+def _lookup(name: str) -> tuple[str, Any, Any]:
+    """``(kind, spec, plugin)`` of the sampler, else the pruner, called ``name``.
 
+    Raises
+    ------
+    UnknownPluginError
+        The sampler's (its close matches are the likelier ones).
+    """
     from hposampler.errors import UnknownPluginError
     from hposampler.plugins.registry import get_registry
 
     registry = get_registry()
     try:
-        spec, info = registry.lookup("sampler", name)
-        kind = "sampler"
+        return ("sampler", *registry.lookup("sampler", name))
     except UnknownPluginError as sampler_error:
         try:
-            spec, info = registry.lookup("pruner", name)
-            kind = "pruner"
+            return ("pruner", *registry.lookup("pruner", name))
         except UnknownPluginError:
             raise sampler_error from None
+
+
+def _show_one(name: str) -> None:
+    """``hposampler list NAME``: one sampler's (or pruner's) flags and options."""
+    from rich.table import Table
+
+    kind, spec, info = _lookup(name)
     console = make_console()
     dist = f"{info.distribution} {info.version}" if info.distribution else info.name
     console.print(f"[bold]{spec.name}[/] ({kind}, from {dist}): {spec.description}",
@@ -192,16 +201,9 @@ def list_cmd(name: str | None, as_json: bool) -> None:
         return
     listing = plugin_listing()
     if name is not None:  # --json NAME: that entry of the listing
-        from hposampler.plugins.registry import get_registry
-
-        registry = get_registry()
-        try:
-            wanted = registry.lookup("sampler", name)[0].name
-            entries = [s for s in listing["samplers"] if s["name"] == wanted]
-        except Exception:
-            wanted = registry.lookup("pruner", name)[0].name
-            entries = [p for p in listing["pruners"] if p["name"] == wanted]
-        click.echo(json.dumps(entries[0] if entries else {"name": wanted}, indent=2))
+        kind, spec, _ = _lookup(name)
+        entries = [e for e in listing[f"{kind}s"] if e["name"] == spec.name]
+        click.echo(json.dumps(entries[0] if entries else {"name": spec.name}, indent=2))
         return
     if as_json:
         click.echo(json.dumps(listing, indent=2))

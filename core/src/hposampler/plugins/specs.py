@@ -131,15 +131,25 @@ class OptionSpec:
     high: float | None = None
     validator: Callable[[Any], str | None] | None = None
 
+    def is_default(self, value: Any) -> bool:
+        """Whether ``value`` is the declared default (the same object, or an equal
+        value of the same type): passing it is the same as leaving the option out."""
+        if value is self.default:
+            return True
+        if type(value) is not type(self.default):
+            return False
+        try:
+            return bool(value == self.default)
+        except Exception:  # an object whose == does not give a bool (an array)
+            return False
+
     def check(self, value: Any, sampler: str) -> Any:
         """Return ``value`` if valid for this option, else raise ``SamplerOptionsError``.
 
         The declared default is always valid: passing it is the same as leaving
         the option out.
         """
-        if value is self.default or (
-            type(value) is type(self.default) and _same(value, self.default)
-        ):
+        if self.is_default(value):
             return value
         if self.choices is not None:
             if value not in self.choices:
@@ -177,13 +187,6 @@ class OptionSpec:
             if problem:
                 raise SamplerOptionsError(f"{where} {problem}; got {value!r}")
         return value
-
-
-def _same(value: Any, default: Any) -> bool:
-    try:
-        return bool(value == default)
-    except Exception:  # an object whose == does not give a bool (an array)
-        return False
 
 
 def _check_name(_: Any, attribute: attrs.Attribute[Any], value: str) -> None:

@@ -634,8 +634,7 @@ def check_declared_options(sampler: SamplerLike) -> None:
     declared = {o.name: o.default for o in subject.spec.options if o.name not in subject.options}
     if not declared:
         raise CheckNotApplicable("the spec declares no options")
-    given = _Subject(Configured(subject.spec if not _registered(subject.spec) else subject.label,
-                                {**subject.options, **declared}))  # fmt: skip
+    given = _Subject(Configured(subject.spec, {**subject.options, **declared}))
     try:
         built = given.build(subject.spaces()["nested"])
         _run(built, _n(6, 3))

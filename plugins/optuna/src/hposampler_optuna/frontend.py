@@ -309,7 +309,9 @@ class HposamplerSampler(optuna.samplers.BaseSampler):
             self._native.after_trial(study, trial, state, values)
 
     def _refuse_several_objectives(self, study: optuna.Study) -> None:
-        if len(study.directions) > 1 and self._spec.multi_objective is not True:
+        # the spec first: a multi-objective backend never reads the study's directions
+        # (called for every parameter; an RDB study may query its storage for them)
+        if self._spec.multi_objective is not True and len(study.directions) > 1:
             from hposampler import available_samplers
 
             able = sorted(s.name for s in available_samplers() if s.multi_objective)

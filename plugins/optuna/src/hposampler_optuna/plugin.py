@@ -244,9 +244,6 @@ def _check_listable(search_space: Any) -> None:
             )
 
 
-_NO_DEFAULT = object()
-
-
 def _configured(
     algorithm: str,
     class_name: str,
@@ -266,19 +263,18 @@ def _configured(
 
     cls = optuna_class(optuna.samplers, class_name, f"sampler 'optuna:{algorithm}'")
     accepted = inspect.signature(cls.__init__).parameters
-    defaults = {o.name: o.default for o in options_spec}
+    declared = {o.name: o for o in options_spec}
     kwargs = {}
     for key, value in options.items():
-        default = defaults.get(key, _NO_DEFAULT)
-        is_default = value is default or (type(value) is type(default) and value == default)
+        spec = declared.get(key)
         if key not in accepted:
-            if is_default:  # the declared default of a newer Optuna's option: as left out
-                continue
+            if spec is not None and spec.is_default(value):
+                continue  # the declared default of a newer Optuna's option: as left out
             raise SamplerOptionsError(
                 f"option {key!r} of sampler 'optuna:{algorithm}' is not accepted by the "
                 f"installed optuna {optuna.__version__}'s {class_name}"
             )
-        if value is None and default is None:
+        if value is None and spec is not None and spec.default is None:
             # None for an option declared with default None means "Optuna's own default":
             # left out, so Optuna's default applies (multivariate=None is not False)
             continue
