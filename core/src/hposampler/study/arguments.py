@@ -69,6 +69,19 @@ def seconds(value: Any, what: str, optional: bool = True) -> float | None:
     return float(value)
 
 
+def fraction(value: Any, what: str) -> float | None:
+    """A share from 0.0 to 1.0, or ``None`` (e.g. ``max_failure_rate``)."""
+    if value is None:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not 0.0 <= value <= 1.0  # NaN fails this too
+    ):
+        raise StudyError(f"{what} must be a number from 0.0 to 1.0 (or None), got {value!r}")
+    return float(value)
+
+
 #: The longest user attribute key accepted.
 MAX_KEY_LENGTH = 200
 

@@ -50,6 +50,7 @@ from hposampler import (
     make_sampler,
 )
 from hposampler.errors import StorageError, StudyError
+from hposampler.study.arguments import fraction
 
 __all__ = ["HposamplerSearch", "space_from_tune"]
 
@@ -184,16 +185,7 @@ class HposamplerSearch(Searcher):
         **options: Any,
     ) -> None:
         _check_directions(metric, mode)
-        if max_failure_rate is not None and (
-            isinstance(max_failure_rate, bool)
-            or not isinstance(max_failure_rate, (int, float))
-            or not 0.0 <= max_failure_rate <= 1.0
-        ):
-            raise StudyError(
-                f"max_failure_rate must be a number from 0.0 to 1.0 (or None), "
-                f"got {max_failure_rate!r}"
-            )
-        self._max_failure_rate = max_failure_rate
+        self._max_failure_rate = fraction(max_failure_rate, "max_failure_rate")
         if isinstance(warm_start, str) or not all(isinstance(w, str) for w in warm_start):
             raise StudyError(
                 'warm_start must be a list of studies, e.g. ["earlier.db:study"], got '

@@ -31,7 +31,8 @@ from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf
 
 from hposampler import MetricsError, SearchSpaceError, Study, TrialState
-from hposampler.errors import HposamplerError
+from hposampler.errors import HposamplerError, StudyError
+from hposampler.study.arguments import fraction
 
 from .params import space_from_params
 
@@ -205,16 +206,10 @@ class HposamplerSweeper(Sweeper):
         warm_start: Sequence[str] = (),
         custom_search_space: str | None = None,
     ) -> None:
-        if max_failure_rate is not None and (
-            isinstance(max_failure_rate, bool)
-            or not isinstance(max_failure_rate, (int, float))
-            or not 0.0 <= max_failure_rate <= 1.0
-        ):
-            raise SweeperError(
-                f"hydra.sweeper.max_failure_rate must be a number from 0.0 to 1.0 (or null), "
-                f"got {max_failure_rate!r}"
-            )
-        self.max_failure_rate = max_failure_rate
+        try:
+            self.max_failure_rate = fraction(max_failure_rate, "hydra.sweeper.max_failure_rate")
+        except StudyError as exc:  # Hydra prints a SweeperError as one line
+            raise SweeperError(str(exc)) from None
         self.custom_search_space = custom_search_space
         self.warm_start = list(_plain(warm_start) or [])
         self.sampler = sampler
