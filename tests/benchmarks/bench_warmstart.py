@@ -11,6 +11,13 @@ figures are the median normalised regret (the leaderboard's) after 20 and
 after 100 trials, warm and cold, over the 8 x 5 runs. Goals: at 20 trials warm
 at most half of cold; at 100 trials warm never worse than cold by more than 5 %
 (of cold's regret).
+
+It also prints two ceilings that bound what any warm start from these sources
+can reach at 20 trials: **own optimum**, the target's own best config (highest
+mean over the table's training seeds) evaluated once per run seed, which only an
+oracle could propose; and **sources' optima**, the best of the other seven
+datasets' own best configs, each evaluated once on the target: what perfect
+knowledge of the sources gives in 7 trials.
 """
 
 from __future__ import annotations
@@ -43,6 +50,31 @@ def objective_of(task: Any, seed: int) -> Any:
     return objective
 
 
+def best_config(task: Any) -> dict[str, Any]:
+    """The task's config with the highest mean over the table's training seeds."""
+    from hposampler_bench.hpobench import _benchmark
+
+    bench = _benchmark("hpobench", task.name.split("-", 1)[1])
+    table = bench._dataset  # {"01234": {metric: [one value per training seed]}}
+    key = max(table, key=lambda k: statistics.fmean(table[k][task.metric]))
+    choices = bench._dataset_properties.search_space
+    return {name: values[int(digit)] for (name, values), digit in zip(choices.items(), key)}
+
+
+def ceilings(tasks: list[Any]) -> dict[str, float]:
+    """Median regret of the target's own optimum, and of the best of the sources' optima."""
+    bests = {task.name: best_config(task) for task in tasks}
+    own, transfer = [], []
+    for task in tasks:
+        for seed in SEEDS:
+            value = task.objective(bests[task.name], seed)[task.metric]
+            own.append(task.regret(value))
+            values = [task.objective(bests[t.name], seed)[task.metric]
+                      for t in tasks if t is not task]  # fmt: skip
+            transfer.append(task.regret(max(values) if not task.minimize else min(values)))
+    return {"own_optimum": statistics.median(own), "sources_optima": statistics.median(transfer)}
+
+
 def main() -> None:
     tasks = [t for t in get_suite("hpobench").tasks() if t.family == "hpobench"]
     started = time.perf_counter()
@@ -72,10 +104,11 @@ def main() -> None:
                             regrets.setdefault((label, budget), []).append(task.regret(best))
             medians = {key: statistics.median(v) for key, v in regrets.items()}
             rows.append((sampler, medians))
+    bounds = ceilings(tasks)
     seconds = time.perf_counter() - started
     if "--json" in sys.argv:
         out = Path(sys.argv[sys.argv.index("--json") + 1])
-        data = {"machine": machine(), "seconds": round(seconds),
+        data = {"machine": machine(), "seconds": round(seconds), "ceilings": bounds,
                 "rows": [{"sampler": sampler, **{f"{label}_{budget}": m[(label, budget)]
                                                   for label, budget in m}}
                          for sampler, m in rows]}  # fmt: skip
@@ -88,6 +121,10 @@ def main() -> None:
         r100 = m[("warm", 100)] / m[("cold", 100)] if m[("cold", 100)] else float("nan")
         print(f"| `{sampler}` | {m[('warm', 20)]:.4f} / {m[('cold', 20)]:.4f} | {r20:.2f}x "
               f"| {m[('warm', 100)]:.4f} / {m[('cold', 100)]:.4f} | {r100:.2f}x |")  # fmt: skip
+    print(
+        f"ceilings at 20 trials: own optimum {bounds['own_optimum']:.4f}, "
+        f"best of the sources' optima {bounds['sources_optima']:.4f}"
+    )
 
 
 if __name__ == "__main__":

@@ -86,6 +86,30 @@ def test_warm_trials_are_not_the_studys_and_configs_are_clipped_or_dropped(
     assert f"({clipped} clipped, {30 - inside - clipped} dropped)" in warm.summary()
 
 
+def test_sources_of_different_scales_are_told_on_one_scale(tmp_path: Path) -> None:
+    db = tmp_path / "w.db"
+    # the same bowl on an "easy" task (small losses) and a "hard" one (100x larger)
+    Study.create(db, "easy", "random", SPACE, {"loss": "min"}, seed=0).optimize(bowl, n_trials=30)
+    hard = Study.create(db, "hard", "random", SPACE, {"loss": "min"}, seed=1)
+    hard.optimize(lambda c: 100 * bowl(c) + 1000, n_trials=30)
+    one = Study.create(db, "one", "tpe", SPACE, {"loss": "min"}, warm_start=["hard"])
+    as_stored = [r.metrics[-1]["loss"] for r in hard.records()]
+    assert [t.metrics[-1]["loss"] for t in one.warm_start().trials] == as_stored  # one: as it is
+    both = Study.create(db, "both", "tpe", SPACE, {"loss": "min"}, warm_start=["easy", "hard"])
+    told = [t.metrics[-1]["loss"] for t in both.warm_start().trials]
+    easy_told, hard_told = told[:30], told[30:]
+    pooled = sorted([*[r.metrics[-1]["loss"] for r in Study.load(db, "easy").records()],
+                     *as_stored])  # fmt: skip
+    for values in (easy_told, hard_told):  # each source spans the pooled values, best to worst
+        assert min(values) == pytest.approx(pooled[0])
+        assert max(values) == pytest.approx(pooled[-1])
+    order = sorted(range(30), key=lambda i: as_stored[i])  # order within a source is kept
+    assert [hard_told[i] for i in order] == sorted(hard_told)
+    # a model's best tenth now holds both sources' best trials, not only the easy task's
+    best = sorted(range(60), key=lambda i: told[i])[:6]
+    assert any(i < 30 for i in best) and any(i >= 30 for i in best)
+
+
 def test_a_warm_start_whose_metrics_differ_is_one_line(source: Path, tmp_path: Path) -> None:
     with pytest.raises(
         StudyError, match=r"optimises \{'loss': 'min'\}, this study \{'acc': 'max'\}"

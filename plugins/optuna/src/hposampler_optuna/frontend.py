@@ -44,6 +44,7 @@ from hposampler import (
 )
 from hposampler.space.tree import CategoricalParam, ChoiceParam, IntParam, compile_space
 from hposampler.space.values import LazyGrid
+from hposampler.study.warmstart import pool_scales
 
 __all__ = ["INTERNAL_KEY", "HposamplerSampler", "space_from_distributions"]
 
@@ -199,7 +200,8 @@ class HposamplerSampler(optuna.samplers.BaseSampler):
         warm_start=...)`` does: they are not this study's trials. Their
         directions must be this study's; a trial that lacks one of the
         parameters or lies outside the space is dropped (``warm_dropped``
-        counts them).
+        counts them). Two or more sources are put on one scale first
+        (:func:`hposampler.study.warmstart.pool_scales`).
     **options
         The backend's options, validated as :func:`hposampler.make_sampler`
         validates them.
@@ -423,9 +425,11 @@ class HposamplerSampler(optuna.samplers.BaseSampler):
 
     def _warm(self, study: optuna.Study, space: dict[str, BaseDistribution]) -> list[Trial]:
         """The warm-start sources' COMPLETE trials in ``space``, with ids ``-n .. -1``."""
-        taken = []
+        per_source: list[list[tuple[dict[str, Any], list[dict[str, float | None]]]]] = []
         self.warm_dropped = 0
         for source in self._warm_sources:
+            taken: list[tuple[dict[str, Any], list[dict[str, float | None]]]] = []
+            per_source.append(taken)
             if list(source.directions) != list(study.directions):
                 raise ValueError(
                     f"warm-start study {source.study_name!r} has directions "
@@ -439,8 +443,12 @@ class HposamplerSampler(optuna.samplers.BaseSampler):
                     self.warm_dropped += 1
                     continue
                 taken.append((config, _history(frozen, TrialState.COMPLETE, self._optim)))
-        n = len(taken)
-        return [Trial(i - n, c, TrialState.COMPLETE, m) for i, (c, m) in enumerate(taken)]
+        # two or more sources: one scale, as Study.create(warm_start=...) puts them
+        scaled = pool_scales([[metrics for _, metrics in taken] for taken in per_source])
+        pairs = [(config, metrics) for taken, histories in zip(per_source, scaled)
+                 for (config, _), metrics in zip(taken, histories)]  # fmt: skip
+        n = len(pairs)
+        return [Trial(i - n, c, TrialState.COMPLETE, m) for i, (c, m) in enumerate(pairs)]
 
     def _sync(self, study: optuna.Study, space: dict[str, BaseDistribution], current: int) -> None:
         """Hand the backend every study trial it has not seen in its current state."""
