@@ -123,6 +123,9 @@ def test_ablator_loop_keeps_configs_inside_the_space(name: str, space: dict[str,
     assert [t for t, _ in trials] == list(range(14))
     for _, config in trials:
         assert contained(space, config), config
+    if name == "optuna:random":  # draws straight from RandomSampler: no in-memory trials
+        assert sampler.study.trials == []
+        return
     assert len(sampler.study.trials) == 14
     assert all(t.state == optuna.trial.TrialState.COMPLETE for t in sampler.study.trials)
 
@@ -418,3 +421,38 @@ def test_an_option_of_a_newer_optuna_is_dropped_at_its_default_and_refused_other
     with pytest.raises(SamplerOptionsError, match="'from_a_newer_optuna' of sampler "
                        "'optuna:cmaes' is not accepted by the installed optuna"):  # fmt: skip
         _configured("cmaes", "CmaEsSampler", future, {"from_a_newer_optuna": True})
+
+
+def _random_run(cls: Any, space: dict[str, Any], n: int, trials: Any = None) -> list[Any]:
+    sampler = cls(space, make_sampler=lambda seed: optuna.samplers.RandomSampler(seed=seed),
+                  optim_metrics={"loss": "min"}, seed=3, trials=trials)  # fmt: skip
+    out = []
+    for _ in range(n):
+        trial_id, config, _ = sampler.eager_sample()
+        sampler.unlock(drop=False)
+        sampler.update_trial(trial_id, {"loss": 1.0}, TrialState.COMPLETE)
+        out.append((trial_id, config, sampler.internal_repr(trial_id)))
+    return out
+
+
+@pytest.mark.parametrize("space", [FLAT, NESTED], ids=["flat", "nested"])
+def test_random_draws_without_an_optuna_trial_are_the_in_memory_studys(
+    space: dict[str, Any],
+) -> None:
+    from hposampler_optuna.sampler import IndependentDraws, OptunaSampler
+
+    plain = _random_run(OptunaSampler, space, 40)
+    direct = _random_run(IndependentDraws, space, 40)
+    assert [c for _, c, _ in direct] == [c for _, c, _ in plain]
+    assert [i for _, _, i in direct] == [{k: v for k, v in i.items() if k != "number"}
+                                         for _, _, i in plain]  # fmt: skip
+    # either path resumes from the other's stored trials and continues the stream
+    history = [Trial(t, c, TrialState.COMPLETE, [{"loss": 1.0}], internal=i)
+               for t, c, i in plain[:13]]  # fmt: skip
+    resumed = _random_run(IndependentDraws, space, 10, history)
+    assert [(t, c) for t, c, _ in resumed] == [(t, c) for t, c, _ in plain[13:23]]
+    back = [Trial(t, c, TrialState.COMPLETE, [{"loss": 1.0}], internal=i) for t, c, i in direct[:7]]
+    assert [c for _, c, _ in _random_run(OptunaSampler, space, 5, back)] == [
+        c for _, c, _ in plain[7:12]
+    ]
+    assert type(make_sampler("random", space, seed=0)) is IndependentDraws

@@ -9,7 +9,6 @@ new module's. The aliases go away in the release after 0.3.
 from __future__ import annotations
 
 import importlib
-import importlib.abc
 import importlib.machinery
 import sys
 import warnings
@@ -38,7 +37,7 @@ MOVED = {
 }
 
 
-class _Alias(importlib.abc.Loader):
+class _Alias:  # the loader protocol (importlib.abc costs some 8 ms to import)
     def __init__(self, target: str) -> None:
         self.target = target
         self.spec: importlib.machinery.ModuleSpec | None = None
@@ -60,7 +59,7 @@ class _Alias(importlib.abc.Loader):
         module.__spec__ = self.spec
 
 
-class _Finder(importlib.abc.MetaPathFinder):
+class _Finder:  # the meta path finder protocol
     def find_spec(
         self, fullname: str, path: object = None, target: object = None
     ) -> importlib.machinery.ModuleSpec | None:

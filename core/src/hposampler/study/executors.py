@@ -17,14 +17,12 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import logging
-import multiprocessing
 import os
 import queue
 import signal
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol, runtime_checkable
 
 import attrs
@@ -283,6 +281,8 @@ class ProcessExecutor(concurrent.futures.Executor):
         self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
     ) -> concurrent.futures.Future[Any]:
         """Run ``fn(*args, **kwargs)`` in a worker, replacing the pool if a worker died."""
+        from concurrent.futures.process import BrokenProcessPool
+
         try:
             return self._pool.submit(fn, *args, **kwargs)
         except BrokenProcessPool:
@@ -341,6 +341,8 @@ def _ignore_sigint() -> None:
 
 
 def _process_executor(max_workers: int, start_method: str = "spawn") -> Executor:
+    import multiprocessing  # here: a study of threads never pays for its import
+
     return ProcessExecutor(max_workers, multiprocessing.get_context(start_method))
 
 

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import concurrent.futures
 import logging
+import sys
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Generic, TypeVar
 
 from hposampler.errors import HposamplerError
@@ -232,7 +232,7 @@ class Runner(Generic[S]):
         if isinstance(exc, ChannelLost):
             alone = False  # not the trial's fault: it re-runs without counting
             error = f"ChannelLost: {exc}; it runs again\n"
-        if isinstance(exc, BrokenProcessPool):
+        if _broken_pool(exc):
             error = (
                 f"WorkerDied: the worker process running trial {record.trial_id} died (killed, "
                 "out of memory, or crashed in native code) on attempt "
@@ -394,3 +394,9 @@ class Runner(Generic[S]):
             took = time.time() - (record.started_at or 0.0)
             self.fast = self.fast + 1 if took < INLINE_UNDER * self.interval else 0
             self.finish(record, outcome)
+
+
+def _broken_pool(exc: BaseException) -> bool:
+    """A dead worker process (its pool's module is imported only where pools run)."""
+    process = sys.modules.get("concurrent.futures.process")
+    return process is not None and isinstance(exc, process.BrokenProcessPool)

@@ -301,7 +301,7 @@ def _factory(
     ) -> Any:
         import optuna
 
-        from .sampler import OptunaSampler, constraints_reader
+        from .sampler import IndependentDraws, OptunaSampler, constraints_reader
 
         cls, kwargs = _configured(algorithm, class_name, options_spec, options)
         if class_name == "BruteForceSampler":
@@ -322,6 +322,11 @@ def _factory(
             with quiet_experimental():  # the user chose this sampler knowingly
                 return cls(seed=seed, **kwargs)
 
+        if class_name == "RandomSampler" and pruner is None:
+            return IndependentDraws(
+                search_space, make_sampler=make, optim_metrics=optim_metrics, trials=trials,
+                seed=seed,
+            )  # fmt: skip
         return OptunaSampler(
             search_space, make_sampler=make, optim_metrics=optim_metrics, trials=trials,
             seed=seed, pruner=pruner, constraints=constraints, constraint_values=told,

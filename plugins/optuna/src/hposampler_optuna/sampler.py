@@ -18,7 +18,7 @@ from .common import STUDY_NAME, quiet_optuna
 from .distributions import Mapping as ParamMapping
 from .distributions import mapping_for, suggest
 
-__all__ = ["OptunaSampler", "constraints_reader"]
+__all__ = ["IndependentDraws", "OptunaSampler", "constraints_reader"]
 
 #: Where Optuna's samplers keep a trial's constraint values (``optuna.samplers._base``).
 _CONSTRAINTS_KEY = "constraints"
@@ -394,3 +394,92 @@ def constraints_reader(
 def _is_qmc_counter(key: str) -> bool:
     """QMC's sample counter key: ``qmc:<hash>`` (Optuna >= 3.2) or ``"... last sample id"``."""
     return key.startswith("qmc:") or key.endswith("'s last sample id")
+
+
+class IndependentDraws(OptunaSampler):
+    """``optuna:random`` without an Optuna trial per proposal.
+
+    Optuna's ``RandomSampler`` draws each parameter from its own generator and
+    reads nothing of the study, so its ``sample_independent`` is called
+    directly: the same draws in the same order as ``study.ask()`` and
+    ``trial.suggest_*`` make (single-valued parameters draw nothing, as in
+    Optuna), without creating, filling and telling an in-memory trial for each
+    proposal. A random sampler learns nothing from results, so nothing is told
+    back. Used when the study has no pruner (an Optuna pruner reads the
+    in-memory study); the internal state keeps Optuna's params and
+    distributions, so a study resumes on either path.
+    """
+
+    def __init__(self, search_space: Mapping[str, Any], **kwargs: Any) -> None:
+        super().__init__(search_space, **kwargs)
+        self._params: dict[int, dict[str, Any]] = {}
+
+    def _draw(self, name: str, dist: Any) -> Any:
+        if dist.single():
+            value = dist.to_external_repr(dist.to_internal_repr(_single_value(dist)))
+        else:
+            value = self.optuna_sampler.sample_independent(self.study, None, name, dist)
+            value = dist.to_external_repr(dist.to_internal_repr(value))
+        if isinstance(dist, optuna.distributions.IntDistribution):
+            return int(value)
+        if isinstance(dist, optuna.distributions.FloatDistribution):
+            return float(value)
+        return value
+
+    def _sample_params(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        params: dict[str, Any] = {}
+        maps = self._maps
+
+        def ask(param: Param) -> Any:
+            mapping = maps[param.name]
+            params[param.name] = value = self._draw(param.name, mapping.distribution)
+            return mapping.to_config(value)
+
+        _, config = self.tree.sample(ask)
+        self._position += 1
+        return params, config
+
+    def _fast_forward(self, position: int) -> None:
+        while self._position < position:
+            self._sample_params()
+
+    def _eager_sample(self) -> tuple[int, dict[str, Any]]:
+        trial_id = self.new_trial_id()
+        self._fast_forward(trial_id)
+        params, config = self._sample_params()
+        self._params[trial_id] = params
+        return trial_id, config
+
+    def _drop(self) -> None:
+        self._params.pop(self.locked_trial_id or -1, None)
+
+    def _resume_trial(self, trial: Trial, params: dict[str, Any]) -> None:
+        stored = self._stored_params(trial)
+        if stored is None:
+            stored = {n: self._maps[n].to_optuna(v) for n, v in params.items()}
+        self._params[trial.trial_id] = stored
+
+    def _resume_done(self) -> None:
+        """Nothing to add: the stream is fast-forwarded to each new trial's id."""
+
+    def _report(self, trial_id: int, step: int, metrics: dict[str, float | None]) -> None:
+        """A random draw does not depend on results: nothing to keep."""
+
+    def _update_trial(
+        self, trial_id: int, metrics: dict[str, float | None] | None, state: TrialState
+    ) -> None:
+        """A random draw does not depend on results: nothing to keep."""
+
+    def internal_repr(self, trial_id: int) -> dict[str, Any] | None:
+        """Optuna's internal params and distributions of the trial (Optuna's JSON)."""
+        params = self._params.get(trial_id)
+        if params is None:
+            return None
+        return {"params": dict(params),
+                "distributions": {name: self._dist_json[name] for name in params}}  # fmt: skip
+
+
+def _single_value(dist: Any) -> Any:
+    if isinstance(dist, optuna.distributions.CategoricalDistribution):
+        return dist.choices[0]
+    return dist.low
