@@ -418,7 +418,8 @@ class IndependentDraws(OptunaSampler):
         if dist.single():
             value = dist.to_external_repr(dist.to_internal_repr(_single_value(dist)))
         else:
-            value = self.optuna_sampler.sample_independent(self.study, None, name, dist)
+            # RandomSampler reads neither the study nor the trial: no trial is made
+            value = self.optuna_sampler.sample_independent(self.study, None, name, dist)  # type: ignore[arg-type]
             value = dist.to_external_repr(dist.to_internal_repr(value))
         if isinstance(dist, optuna.distributions.IntDistribution):
             return int(value)
