@@ -1,4 +1,4 @@
-"""Two repairs for nevergrad 1.0 (only nevergrad's own module globals are touched).
+"""Three repairs for nevergrad 1.0 (nevergrad's own module globals, and one warning).
 
 1. NGOpt's metamodel on NumPy 2.x.
    ``nevergrad.optimization.metamodel.learn_on_k_best`` minimises a surrogate
@@ -16,6 +16,11 @@
    stopped asking before the budget was spent (a timeout, Ctrl-C, a resumable
    study) hung at exit. These threads are made daemons: at exit the
    interpreter drops them.
+3. A warning users cannot act on. NGOpt's COBYLA asks scipy for a final trust
+   radius larger than its first, and scipy says so on every such run
+   ("COBYLA: Invalid RHOEND ... it is set to 1e-06", a ``UserWarning`` from
+   ``scipy._lib.pyprima``), so every ``auto`` study on continuous parameters
+   printed it. That one message, from that module, is ignored.
 
 :func:`apply` is idempotent.
 """
@@ -23,6 +28,7 @@
 from __future__ import annotations
 
 import builtins
+import warnings
 from typing import Any
 
 __all__ = ["apply", "scalar_float"]
@@ -39,7 +45,7 @@ def scalar_float(value: Any = 0.0) -> float:
 
 
 def apply() -> None:
-    """Install both repairs."""
+    """Install the three repairs."""
     global _applied
     if _applied:
         return
@@ -53,4 +59,7 @@ def apply() -> None:
         self.daemon = True
 
     recaster._MessagingThread.__init__ = daemon_init
+    warnings.filterwarnings(
+        "ignore", message="COBYLA: Invalid RHOEND", category=UserWarning, module=r"scipy\."
+    )
     _applied = True
