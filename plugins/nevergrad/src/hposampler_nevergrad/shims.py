@@ -45,8 +45,13 @@ def scalar_float(value: Any = 0.0) -> float:
 
 
 def apply() -> None:
-    """Install the three repairs."""
+    """Install the three repairs (the warning filter again on every call: a
+    ``warnings.catch_warnings()`` block around an earlier call restores the
+    filters it found, dropping it)."""
     global _applied
+    warnings.filterwarnings(  # the same filter is replaced, never stacked
+        "ignore", message="COBYLA: Invalid RHOEND", category=UserWarning, module=r"scipy\."
+    )
     if _applied:
         return
     from nevergrad.optimization import metamodel, recaster
@@ -59,7 +64,4 @@ def apply() -> None:
         self.daemon = True
 
     recaster._MessagingThread.__init__ = daemon_init
-    warnings.filterwarnings(
-        "ignore", message="COBYLA: Invalid RHOEND", category=UserWarning, module=r"scipy\."
-    )
     _applied = True
