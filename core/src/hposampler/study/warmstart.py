@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import bisect
 import logging
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,14 @@ from hposampler.space.tree import CategoricalParam, FloatParam, IntParam, SpaceT
 from hposampler.storage import Storage, make_storage
 from hposampler.study.records import RecordReader
 
-__all__ = ["WarmStart", "pool_scales", "split_source", "warm_history", "warm_trials"]
+__all__ = [
+    "WarmStart",
+    "numbered_history",
+    "pool_scales",
+    "split_source",
+    "warm_history",
+    "warm_trials",
+]
 
 logger = logging.getLogger("hposampler.study")
 
@@ -139,7 +147,7 @@ Metrics = list[dict[str, float | None]]
 
 
 def _finite(value: Any) -> bool:
-    return isinstance(value, (int, float)) and value == value and abs(value) != float("inf")
+    return isinstance(value, (int, float)) and math.isfinite(value)
 
 
 def _ranks(values: list[float]) -> tuple[list[float], list[float]]:
@@ -169,11 +177,14 @@ def _interpolate(x: float, xs: list[float], ys: list[float]) -> float:
 
 
 def _quantile(pooled: list[float], q: float) -> float:
+    """The sorted values' quantile ``q`` (0 .. 1), linear between them."""
     position = q * (len(pooled) - 1)
-    i = min(int(position), len(pooled) - 2) if len(pooled) > 1 else 0
-    if len(pooled) == 1:
-        return pooled[0]
-    return pooled[i] + (pooled[i + 1] - pooled[i]) * (position - i)
+    i = min(int(position), len(pooled) - 1)
+    return (
+        pooled[i]
+        if i == len(pooled) - 1
+        else pooled[i] + (pooled[i + 1] - pooled[i]) * (position - i)
+    )
 
 
 def pool_scales(sources: Sequence[Sequence[Metrics]]) -> list[list[Metrics]]:
@@ -209,15 +220,15 @@ def pool_scales(sources: Sequence[Sequence[Metrics]]) -> list[list[Metrics]]:
                     for name in step})  # fmt: skip
     maps: list[dict[str, tuple[list[float], list[float]]]] = [{} for _ in sources]
     for name in names:
-        finals = [[v for history in source if history
-                   for v in [history[-1].get(name)] if _finite(v)]
+        finals = [[float(v) for history in source if history
+                   for v in [history[-1].get(name)] if v is not None and _finite(v)]
                   for source in sources]  # fmt: skip
-        pooled = sorted(v for values in finals for v in values if v is not None)
+        pooled = sorted(v for values in finals for v in values)
         if not pooled:
             continue
         for i, values in enumerate(finals):
             if values:
-                xs, qs = _ranks([float(v) for v in values if v is not None])
+                xs, qs = _ranks(values)
                 maps[i][name] = (xs, [_quantile(pooled, q) for q in qs])
 
     def rescale(step: dict[str, float | None], mapping: dict[str, Any]) -> dict[str, float | None]:
@@ -227,6 +238,19 @@ def pool_scales(sources: Sequence[Sequence[Metrics]]) -> list[list[Metrics]]:
 
     return [[[rescale(step, maps[i]) for step in history] for history in source]
             for i, source in enumerate(sources)]  # fmt: skip
+
+
+def numbered_history(
+    sources: Sequence[Sequence[tuple[dict[str, Any], Metrics]]],
+) -> list[Trial]:
+    """The sources' ``(config, metric history)`` pairs as COMPLETE trials on one scale
+    (:func:`pool_scales`), in source order, with ids ``-n .. -1``."""
+    scaled = pool_scales([[metrics for _, metrics in source] for source in sources])
+    pairs = [(config, metrics) for source, histories in zip(sources, scaled)
+             for (config, _), metrics in zip(source, histories)]  # fmt: skip
+    n = len(pairs)
+    return [Trial(i - n, config, TrialState.COMPLETE, metrics)
+            for i, (config, metrics) in enumerate(pairs)]  # fmt: skip
 
 
 def warm_trials(
@@ -277,15 +301,7 @@ def warm_trials(
             else:
                 taken.append((moved, list(record.metrics)))
                 clipped += 1
-    scaled = pool_scales([[metrics for _, metrics in taken] for taken in per_source])
-    pairs = [(config, metrics) for taken, histories in zip(per_source, scaled)
-             for (config, _), metrics in zip(taken, histories)]  # fmt: skip
-    n = len(pairs)
-    trials = [
-        Trial(i - n, config, TrialState.COMPLETE, metrics)
-        for i, (config, metrics) in enumerate(pairs)
-    ]
-    result = WarmStart(trials, kept, clipped, dropped, tuple(sources))
+    result = WarmStart(numbered_history(per_source), kept, clipped, dropped, tuple(sources))
     logger.info("%s", result.summary())
     return result
 

@@ -44,7 +44,7 @@ from hposampler import (
 )
 from hposampler.space.tree import CategoricalParam, ChoiceParam, IntParam, compile_space
 from hposampler.space.values import LazyGrid
-from hposampler.study.warmstart import pool_scales
+from hposampler.study.warmstart import numbered_history
 
 __all__ = ["INTERNAL_KEY", "HposamplerSampler", "space_from_distributions"]
 
@@ -443,12 +443,7 @@ class HposamplerSampler(optuna.samplers.BaseSampler):
                     self.warm_dropped += 1
                     continue
                 taken.append((config, _history(frozen, TrialState.COMPLETE, self._optim)))
-        # two or more sources: one scale, as Study.create(warm_start=...) puts them
-        scaled = pool_scales([[metrics for _, metrics in taken] for taken in per_source])
-        pairs = [(config, metrics) for taken, histories in zip(per_source, scaled)
-                 for (config, _), metrics in zip(taken, histories)]  # fmt: skip
-        n = len(pairs)
-        return [Trial(i - n, c, TrialState.COMPLETE, m) for i, (c, m) in enumerate(pairs)]
+        return numbered_history(per_source)  # one scale, as Study.create(warm_start=...)
 
     def _sync(self, study: optuna.Study, space: dict[str, BaseDistribution], current: int) -> None:
         """Hand the backend every study trial it has not seen in its current state."""
