@@ -171,12 +171,13 @@ def _warm_lines() -> list[str]:
     if bounds:
         lines += [
             "",
-            "What a warm start from these sources can reach at 20 trials: the target's "
-            "own best config (best mean over the table's training seeds), evaluated once, "
-            f"has median regret {bounds['own_optimum']:.4f}; the best of the other 7 "
-            "datasets' own best configs, each evaluated once, "
-            f"{bounds['sources_optima']:.4f}. Knowing every source's optimum exactly "
-            "would give that in 7 trials.",
+            "Two reference points at 20 trials: the target's own best config (best "
+            "mean over the table's training seeds), evaluated once, has median regret "
+            f"{bounds['own_optimum']:.4f}; the best of the other 7 datasets' own best "
+            f"configs, each evaluated once, {bounds['sources_optima']:.4f} (knowing "
+            "every source's optimum exactly would give that in 7 trials). The warm "
+            "figures move with the sources' random draws: with Optuna's random stream "
+            "as the sources, `tpe` warm / cold at 20 trials was 0.83x.",
         ]
     return lines
 

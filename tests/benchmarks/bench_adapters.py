@@ -65,11 +65,11 @@ def native_objective(trial):
     return branin({"x": trial.suggest_float("x", -5, 10), "y": trial.suggest_float("y", 0, 15)})
 folder = tempfile.mkdtemp()
 if who == "ours":  # warm up imports and caches outside the measurement
-    Study.create(os.path.join(folder, "w.db"), "w", "random", space, {"loss": "min"}, seed=1
-                 ).optimize(branin, 5)
+    Study.create(os.path.join(folder, "w.db"), "w", "optuna:random", space, {"loss": "min"},
+                 seed=1).optimize(branin, 5)
     tracemalloc.start()
-    Study.create(os.path.join(folder, "s.db"), "s", "random", space, {"loss": "min"}, seed=0
-                 ).optimize(branin, n)
+    Study.create(os.path.join(folder, "s.db"), "s", "optuna:random", space, {"loss": "min"},
+                 seed=0).optimize(branin, n)
 else:
     optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1)).optimize(
         native_objective, 5)
@@ -104,7 +104,7 @@ def run() -> list[Row]:
         ))  # fmt: skip
     mem_ours, mem_native = memory_per_trial("ours"), memory_per_trial("native")
     rows.append((
-        "memory: 5 000-trial random study, peak Python allocations per trial, "
+        "memory: 5 000-trial optuna:random study, peak Python allocations per trial, "
         "ours (SQLite study) / Optuna in-memory study.optimize",
         f"{mem_ours:.0f} B / {mem_native:.0f} B = {mem_ours / mem_native:.3f}x",
         "<= 1.0x",

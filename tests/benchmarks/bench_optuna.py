@@ -53,7 +53,7 @@ def native_tpe(n: int, seed: int = 0) -> list[float]:
 
 
 def random_identity(n: int = 200, seed: int = 42) -> bool:
-    sampler = make_sampler("random", FLAT, seed=seed)
+    sampler = make_sampler("optuna:random", FLAT, seed=seed)
     ours = []
     for _ in range(n):
         _, config, _ = sampler.eager_sample()

@@ -17,6 +17,10 @@ Two figures per run, in trials per second: **wall**, from starting the processes
 to the last one's exit (interpreter start-up, imports, opening the study
 included), and **span**, from the first trial's start to the last trial's end as
 each storage recorded them. Printed with the ratio ours / JournalStorage.
+
+First, one worker's **CPU per trial** (objective excluded) for ``random`` and
+``optuna:random``, then **start-up**: one process of each of the first three setups (median of 7
+turns), from starting it to its first trial's start as the storage recorded it.
 """
 
 from __future__ import annotations
@@ -200,9 +204,86 @@ def _bytecode() -> None:
         compileall.compile_dir(str(root), quiet=1)
 
 
+def _first_trial_at(setup: str, folder: Path, turn: int) -> float:
+    """When the first trial of a one-process run of ``setup`` started (``time.time()``)."""
+    if setup == "Optuna JournalStorage":
+        from optuna.storages import JournalStorage
+
+        try:
+            from optuna.storages.journal import JournalFileBackend as Backend
+        except ImportError:  # Optuna < 4
+            from optuna.storages import JournalFileStorage as Backend  # type: ignore
+
+        storage = JournalStorage(Backend(str(folder / f"journal-{turn}.log")))
+        return _optuna_first(storage)
+    from hposampler import Study
+
+    db = folder / f"{'cli' if setup.startswith('hposampler') else 'api'}-{turn}.db"
+    return min(r.started_at or 0.0 for r in Study.load(db, "shared").records())
+
+
+def _optuna_first(storage: object) -> float:
+    import optuna
+
+    study = optuna.load_study(study_name="shared", storage=storage)  # type: ignore[arg-type]
+    return min(t.datetime_start.timestamp() for t in study.trials if t.datetime_start)
+
+
+def startup(turns: int) -> list[Row]:
+    """One process of each setup, 3 trials: from starting it to its first trial's start
+    (interpreter, imports, plugin discovery, opening or creating the study)."""
+    folder = Path(tempfile.mkdtemp(prefix="bench-startup-"))
+    table = setups(folder, 3, 1)
+    names = ["hposampler run --resume", "Study.optimize", "Optuna JournalStorage"]
+    took: dict[str, list[float]] = {n: [] for n in names}
+    for turn in range(turns):
+        for name in names[turn % 3 :] + names[: turn % 3]:
+            launched = time.time()
+            table[name](turn)
+            took[name].append(_first_trial_at(name, folder, turn) - launched)
+    optuna = statistics.median(took["Optuna JournalStorage"])
+    return [
+        (
+            f"start-up: one process, launch to first trial started, {name}",
+            f"{statistics.median(took[name]) * 1e3:.0f} ms "
+            f"({statistics.median(took[name]) / optuna:.2f}x Optuna JournalStorage)",
+            "<= Optuna's" if name.startswith("hposampler") else "",
+        )
+        for name in names
+    ]
+
+
+def cpu_per_trial(runs: int = 3, trials: int = 2000) -> list[Row]:
+    """One worker's CPU per trial (runner, storage and sampler; the objective returns a
+    constant): ``time.process_time`` over ``trials`` trials after 50, median of ``runs``."""
+    from hposampler import Study
+
+    space = {"x": {"value_range": [0.0, 1.0], "value_type": "float"},
+             "y": {"value_range": [0.0, 1.0], "value_type": "float"}}  # fmt: skip
+    rows: list[Row] = []
+    for sampler in ("random", "optuna:random"):
+        took = []
+        for turn in range(runs):
+            folder = Path(tempfile.mkdtemp(prefix="bench-cpu-"))
+            study = Study.create(folder / "cpu.db", "cpu", sampler, space, {"loss": "min"},
+                                 seed=turn)  # fmt: skip
+            study.optimize(lambda config: 0.0, 50)
+            start = time.process_time()
+            study.optimize(lambda config: 0.0, 50 + trials)
+            took.append((time.process_time() - start) / trials)
+            study.storage.close()
+        rows.append((
+            f"CPU per trial, one worker, {sampler}, objective excluded "
+            f"({trials} trials after 50, median of {runs})",
+            f"{statistics.median(took) * 1e6:.0f} µs",
+            "stated",
+        ))  # fmt: skip
+    return rows
+
+
 def run(trial_counts: list[int], worker_counts: list[int], turns: int) -> list[Row]:
     _bytecode()
-    rows: list[Row] = []
+    rows: list[Row] = cpu_per_trial() + startup(max(turns, 7))
     for trials in trial_counts:
         for workers in worker_counts:
             folder = Path(tempfile.mkdtemp(prefix="bench-shared-"))

@@ -53,7 +53,9 @@ def test_auto_options_exclude_families_and_cap_the_cost() -> None:
     assert pick(CONTINUOUS, exclude=["nevergrad"]) == "optuna:cmaes"
     assert pick(CONTINUOUS, exclude=["nevergrad", "optuna:cmaes"]) == "optuna:tpe"
     everything = ["nevergrad", "optuna:cmaes", "optuna:tpe", "hyperopt"]
-    assert pick(CONTINUOUS, exclude=everything) == "optuna:random"
+    assert pick(CONTINUOUS, exclude=everything) == "hposampler:random"
+    with pytest.raises(SamplerOptionsError, match="auto found no usable backend: exclude fewer"):
+        pick(CONTINUOUS, exclude=[*everything, "hposampler", "optuna:random"])
     assert pick(MIXED, max_ms_per_trial=2.0) not in ("optuna:tpe", "hyperopt:tpe")
     with pytest.raises(SamplerOptionsError, match="exclude.*list of family or sampler names"):
         make_sampler("auto", MIXED, optim_metrics={"loss": "min"}, exclude=[3])

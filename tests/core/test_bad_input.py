@@ -60,7 +60,7 @@ def one_line_error(proc: subprocess.CompletedProcess[str], fragment: str) -> Non
         ("timeout = nan", "", "timeout must be a positive, finite number of seconds, got nan"),
         ("", 'options = { gamma = "os.system" }',
          "option 'gamma' of sampler 'optuna:tpe' must be a Python callable or None"),
-        ("", 'options = { exhausted = "never" }', "sampler 'optuna:random' has no option"),
+        ("", 'options = { exhausted = "never" }', "sampler 'hposampler:random' has no option"),
     ],
 )  # fmt: skip
 def test_refused_runs_store_nothing(

@@ -155,3 +155,12 @@ def test_a_schema_committed_between_two_reads_is_not_another_programs(
     assert not failures, failures
     monkeypatch.undo()
     assert Study.create(path, "s", "random", {"x": {"value_range": [0, 1]}}, {"loss": "min"})
+
+
+def test_a_worker_waiting_on_others_looks_at_the_pace_of_its_own_trials() -> None:
+    from hposampler.study.runner import OTHERS_POLL, OTHERS_POLL_MIN, others_poll
+
+    assert others_poll(None) == OTHERS_POLL  # no trial of its own yet
+    assert others_poll(0.010) == 0.0025  # 10 ms trials: every 2.5 ms, not every 50 ms
+    assert others_poll(0.0001) == OTHERS_POLL_MIN
+    assert others_poll(600.0) == OTHERS_POLL

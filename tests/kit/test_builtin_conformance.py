@@ -44,7 +44,8 @@ if importlib.util.find_spec("hposampler_nevergrad") is not None:
     BUILTIN += [f"nevergrad:{a}" for a in ("ngopt", "de", "oneplusone", "cma", "pso", "random")]
 if importlib.util.find_spec("hposampler_hyperopt") is not None:
     BUILTIN += ["hyperopt:tpe", "hyperopt:anneal", "hyperopt:random"]
-BUILTIN.append("hposampler:auto")  # the core's own; it picks among the samplers above
+BUILTIN.append("hposampler:random")  # the core's own, as is auto
+BUILTIN.append("hposampler:auto")  # it picks among the samplers above
 if importlib.util.find_spec("hposampler_bench") is not None:
     BUILTIN.append("optuna-native:tpe")
 

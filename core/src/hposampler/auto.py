@@ -20,9 +20,10 @@ anything with categorical values           ``optuna:tpe``, ``hyperopt:tpe``
 =========================================  ==================================
 
 ``optuna:cmaes`` needs at least two dimensions and a budget of 30; the last
-resort is ``random``. Options: ``exclude`` (families or names never to use,
-e.g. ``["nevergrad"]``) and ``max_ms_per_trial`` (leave out backends whose
-measured sampler time per trial is above it).
+resort is ``random`` (the core's ``hposampler:random``). Options: ``exclude``
+(families or names never to use, e.g. ``["nevergrad"]``) and
+``max_ms_per_trial`` (leave out backends whose measured sampler time per trial
+is above it).
 
 Every trial records the backend that proposed it and why (its internal state
 holds ``{"auto": {"backend": ..., "why": ...}, "state": <the backend's own>}``),
@@ -52,8 +53,8 @@ AUTO_KEY = "auto"
 
 #: Sampler milliseconds per trial measured on the leaderboard (100 trials, 2 cores).
 MEASURED_MS: dict[str, float] = {
-    "grid:shuffled": 0.3, "optuna:random": 0.6, "optuna:qmc": 0.8, "optuna:cmaes": 1.2,
-    "optuna:tpe": 3.0, "hyperopt:tpe": 6.4, "nevergrad:ngopt": 6.8,
+    "grid:shuffled": 0.3, "hposampler:random": 0.5, "optuna:random": 0.7, "optuna:qmc": 0.8,
+    "optuna:cmaes": 1.2, "optuna:tpe": 3.0, "hyperopt:tpe": 6.4, "nevergrad:ngopt": 6.8,
 }  # fmt: skip
 
 
@@ -154,11 +155,14 @@ def choose(
             found = first(names, why)
             if found is not None:
                 return found
-    fallback = first(["optuna:random", "nevergrad:random", "hyperopt:random"], "nothing better")
+    fallback = first(
+        ["hposampler:random", "optuna:random", "nevergrad:random", "hyperopt:random"],
+        "nothing better",
+    )
     if fallback is None:
         raise SamplerOptionsError(
-            "auto found no usable backend: install hposampler-optuna, or exclude fewer "
-            f"families (exclude={list(exclude)}, max_ms_per_trial={max_ms_per_trial})"
+            "auto found no usable backend: exclude fewer families or raise "
+            f"max_ms_per_trial (exclude={list(exclude)}, max_ms_per_trial={max_ms_per_trial})"
         )
     return fallback
 

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import functools
+import os
 import sqlite3
+import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -14,6 +16,12 @@ from hposampler import __version__
 from hposampler.errors import HposamplerError
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def draws_live() -> bool:
+    """Whether standard output is a terminal (or ``FORCE_COLOR`` asks for one), where a
+    live progress bar can be drawn: rich, the bar's library, decides the same way."""
+    return sys.stdout.isatty() or bool(os.environ.get("FORCE_COLOR"))
 
 
 def make_console() -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -12,6 +13,7 @@ from typing import Any
 import click
 
 from hposampler.cli.base import (
+    draws_live,
     make_console,
     user_errors,
 )
@@ -139,18 +141,21 @@ def run(
     }
     _check_before_storing(run_args, trials)
     study = _study(spec, storage, resume)
-    console = make_console()
-    console.print(
-        f"study [bold]{spec.name}[/] in {study.storage.url}: sampler {study.config.sampler}, "
+    # piped or captured output gets no live bar, and rich (some 25 ms of imports)
+    # waits until the run has ended: workers reach their first trial sooner
+    console = make_console() if draws_live() else None
+    header = [
+        f"study {spec.name} in {study.storage.url}: sampler {study.config.sampler}, "
         + (f"pruner {study.config.pruner}, " if study.config.pruner else "")
         + f"{run_args['n_trials']} trials, executor {run_args['executor']}, "
-        f"concurrency {run_args['concurrency']}",
-        highlight=False,
-    )
+        f"concurrency {run_args['concurrency']}"
+    ]
     if study.config.warm_start:
-        console.print(study.warm_start().summary(), highlight=False)
+        header.append(study.warm_start().summary())
+    for line in header:
+        click.echo(line)
     _optimize(study, run_args, console, spec.objective)
-    _report_end(study, console, spec.objective)
+    _report_end(study, console or make_console(), spec.objective)
 
 
 def _objective(spec: Any) -> Any:
@@ -200,16 +205,21 @@ def _study(spec: Any, storage: str | None, resume: bool) -> Any:
 
 
 def _optimize(study: Any, run_args: dict[str, Any], console: Any, objective: str) -> None:
-    """Run the study with a progress bar; Ctrl-C stores running trials WAITING, exit 130."""
+    """Run the study (with a progress bar on a terminal's ``console``, none when it is
+    ``None``); Ctrl-C stores running trials WAITING, exit 130."""
     from hposampler.study.progress import progress_bar
 
-    done_before = sum(1 for r in study.records() if r.state.is_finished)
-    total = run_args["n_trials"]
-    with progress_bar(study.optim_metrics, total, done_before, console) as on_trial:
+    bar: contextlib.AbstractContextManager[Any] = contextlib.nullcontext(None)
+    if console is not None:
+        done_before = sum(1 for r in study.records() if r.state.is_finished)
+        bar = progress_bar(study.optim_metrics, run_args["n_trials"], done_before, console)
+    with bar as on_trial:
         try:
-            study.optimize(**run_args, callbacks=[on_trial])
+            study.optimize(**run_args, callbacks=[on_trial] if on_trial else ())
         except KeyboardInterrupt:
-            on_trial.stop()
+            if on_trial:
+                on_trial.stop()
+            console = console or make_console()
             console.print(
                 "[yellow]interrupted:[/] running trials are stored WAITING; "
                 "`hposampler run STUDY_FILE --resume` re-runs them",

@@ -75,6 +75,7 @@ _BUILTIN_PLUGINS = (
     "hposampler.study.executors",
     "hposampler.storage",
     "hposampler.bench",
+    "hposampler.randomsearch",
     "hposampler.auto",
 )
 

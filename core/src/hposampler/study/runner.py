@@ -59,9 +59,12 @@ S = TypeVar("S", bound=RunnerStudy)
 #: ``callback(study, record)``, called after each trial is stored as finished.
 Callback = Callable[[S, TrialRecord], None]
 
-#: Seconds between looks at the storage while only other workers' trials run (each look
-#: is one revision query when nothing changed).
+#: The longest wait between looks at the storage while only other workers' trials run
+#: (each look is one revision query when nothing changed); shorter when this worker's
+#: own trials are short (a quarter of their typical time, at least
+#: :data:`OTHERS_POLL_MIN`), so a study of short trials ends soon after its last one.
 OTHERS_POLL = 0.05
+OTHERS_POLL_MIN = 0.001
 
 #: Seconds past ``trial_timeout`` the runner waits for a worker process to interrupt a
 #: late objective itself before abandoning the trial.
@@ -165,6 +168,7 @@ class Runner(Generic[S]):
         # one at a time until each either finishes or dies alone (then it is to blame)
         self.suspects: set[int] = set()
         self.fast = 0  # trials in a row that took under INLINE_UNDER seconds
+        self.typical: float | None = None  # smoothed seconds of this worker's trials
         self.hub = Hub()  # reports and pruning questions from running objectives
 
     # -- requests from running objectives -----------------------------------------------
@@ -343,8 +347,8 @@ class Runner(Generic[S]):
         """Wait for a trial, a request, a heartbeat or a deadline; do what is due."""
         now = time.monotonic()
         wait_for = max(0.0, flight.next_beat - now)
-        if waiting_on_others:
-            wait_for = min(wait_for, OTHERS_POLL)  # poll for the others' results
+        if waiting_on_others:  # poll for the others' results
+            wait_for = min(wait_for, others_poll(self.typical))
         if flight.deadline is not None:
             wait_for = min(wait_for, max(0.0, flight.deadline - now))
         if flight.late:
@@ -393,7 +397,16 @@ class Runner(Generic[S]):
             self.suspects.discard(record.trial_id)
             took = time.time() - (record.started_at or 0.0)
             self.fast = self.fast + 1 if took < INLINE_UNDER * self.interval else 0
+            self.typical = took if self.typical is None else 0.8 * self.typical + 0.2 * took
             self.finish(record, outcome)
+
+
+def others_poll(typical: float | None) -> float:
+    """Seconds between looks at the storage while only other workers' trials run, for a
+    worker whose own trials typically take ``typical`` seconds (``None``: none yet)."""
+    if typical is None:
+        return OTHERS_POLL
+    return max(OTHERS_POLL_MIN, min(typical / 4, OTHERS_POLL))
 
 
 def _broken_pool(exc: BaseException) -> bool:

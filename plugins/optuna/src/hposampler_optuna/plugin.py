@@ -130,8 +130,8 @@ BACKENDS: list[tuple[str, str, tuple[str, ...], str, tuple[OptionSpec, ...], dic
     (
         "random",
         "RandomSampler",
-        ("random",),
-        "independent uniform (log-uniform) sampling",
+        (),
+        "Optuna's RandomSampler: its independent uniform (log-uniform) draws, seed for seed",
         (),
         {"multi_objective": True, "needs_metrics": False},
     ),
