@@ -337,3 +337,11 @@ def tiny_sleep(config: dict[str, Any]) -> float:
 
     time.sleep(0.001 + 0.002 * config["x"])
     return float(config["x"])
+
+
+def rich_loaded(config: dict[str, Any]) -> float:
+    """1.0 if rich is imported while the trial runs, else 0.0 (for `hposampler run`'s
+    start-up: piped, it imports rich only once the run has ended)."""
+    import sys
+
+    return 1.0 if "rich" in sys.modules else 0.0

@@ -357,3 +357,23 @@ def test_delete_refuses_while_a_worker_runs_a_trial(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "has 1 live worker(s) (elsewhere:1:a); stop them first" in result.output
     assert len(Study.load(db, "busy").records()) == 1
+
+
+def test_run_draws_its_bar_only_on_a_terminal_and_loads_rich_after_the_trials(
+    tmp_path: Path,
+) -> None:
+    path = study_file(tmp_path, trials=3, objective="support:rich_loaded")
+    env = {k: v for k, v in os.environ.items() if k != "FORCE_COLOR"}
+    env["PYTHONPATH"] = os.pathsep.join([str(TESTS), env.get("PYTHONPATH", "")])
+    piped = subprocess.run(
+        [sys.executable, "-m", "hposampler", "run", str(path)],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
+    assert piped.returncode == 0, piped.stderr
+    assert "ETA" not in piped.stdout  # no bar
+    assert "best loss=0 " in piped.stdout  # no trial saw rich imported; the summary is there
+    forced = CliRunner().invoke(
+        main, ["run", str(path), "--resume", "--trials", "5"], env={"FORCE_COLOR": "1"}
+    )
+    assert forced.exit_code == 0, forced.output
+    assert "ETA" in forced.output and "5/5" in forced.output

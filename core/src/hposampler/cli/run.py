@@ -112,6 +112,11 @@ def run(
     continues until the study has its total number of finished trials.
 
     \b
+    On a terminal a progress bar shows the finished trials and the best
+    value; piped or captured output gets the header line, then the summary
+    (the best trial) once the run ends.
+
+    \b
     Exit codes: 0 done, 2 bad input (one line on stderr), 3 every trial
     failed, 130 interrupted (Ctrl-C; running trials are stored WAITING).
     """
