@@ -133,6 +133,7 @@ def render() -> str:
             ]
             cells.append(_f(statistics.median(values)) if values else "skipped")
         lines.append(f"| `{row.sampler}` | " + " | ".join(cells) + " |")
+    lines += _auto_lines(results, fams)
     skipped = [(row.sampler, task, why) for row in rows for task, why in row.skipped.items()]
     if skipped:
         lines += ["", "Skipped (the sampler cannot take the task's space):", ""]
@@ -145,6 +146,42 @@ def render() -> str:
     lines += ["", "![Median normalised regret per task family](images/leaderboard-regret.png)",
               "", "![Mean rank against budget](images/leaderboard-rank.png)", "", END]  # fmt: skip
     return "\n".join(lines)
+
+
+def _auto_lines(results: object, fams: list[str]) -> list[str]:
+    """``auto`` against each family's best fixed sampler on the runs both made (the same
+    tasks and seeds: the slow samplers ran seed 0 only)."""
+    from hposampler.bench.summary import regret_at
+
+    final: dict[tuple[str, str, int], float] = {}
+    for run in results.runs:  # type: ignore[attr-defined]
+        if run.status == "done":
+            final[(run.sampler, run.task_key, run.seed)] = regret_at(results, run, 1.0)
+    lines = ["", "`auto` against the best fixed sampler of each family, on the runs both made "
+             "(median final regret over the same tasks and seeds):", "",
+             "| family | best fixed sampler | its median | `auto`'s median | ratio | runs |",
+             "| --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+    others = sorted({s for s, _, _ in final} - {"auto"})
+    for family in fams:
+        best = None
+        for sampler in others:
+            pairs = [
+                (value, final[("auto", task, seed)])
+                for (name, task, seed), value in final.items()
+                if name == sampler
+                and ("auto", task, seed) in final
+                and results.tasks[task].family == family  # type: ignore[attr-defined]
+            ]
+            if pairs:
+                theirs = statistics.median(p[0] for p in pairs)
+                ours = statistics.median(p[1] for p in pairs)
+                if best is None or theirs < best[1]:
+                    best = (sampler, theirs, ours, len(pairs))
+        if best is not None:
+            sampler, theirs, ours, n = best
+            ratio = f"{ours / theirs:.2f}x" if theirs > 0 else ("1.00x" if ours <= 0 else "-")
+            lines.append(f"| {family} | `{sampler}` | {_f(theirs)} | {_f(ours)} | {ratio} | {n} |")
+    return lines
 
 
 def _warm_lines() -> list[str]:

@@ -19,6 +19,7 @@ pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("hposampler_optuna") is None, reason="auto picks Optuna's samplers"
 )
 HAS_NEVERGRAD = importlib.util.find_spec("hposampler_nevergrad") is not None
+HAS_GP = all(importlib.util.find_spec(m) is not None for m in ("torch", "scipy"))
 
 CONTINUOUS = {f"x{i}": {"value_range": [-5.0, 5.0]} for i in range(4)}
 ORDERED = {"bs": {"values": [4, 8, 16, 32, 64, 128]}, "width": {"values": list(range(16, 200))},
@@ -40,13 +41,33 @@ def pick(space: dict[str, Any], **kwargs: Any) -> str:
 def test_auto_picks_by_the_kind_of_space() -> None:
     assert pick(CONTINUOUS) == ("nevergrad:ngopt" if HAS_NEVERGRAD else "optuna:cmaes")
     assert pick(ORDERED) == "optuna:cmaes"
-    assert pick(MIXED) == "optuna:tpe"
+    assert pick(MIXED) == ("optuna:gp" if HAS_GP else "optuna:tpe")
     assert pick(CONDITIONAL) == "optuna:tpe"
     assert pick(SMALL) == "grid:shuffled"  # 6 points, budget 100: each once
-    assert pick(SMALL, budget=4) == "optuna:tpe"
+    assert pick(SMALL, budget=4) == ("optuna:gp" if HAS_GP else "optuna:tpe")
     assert pick(CONTINUOUS, n_objectives=2) == "optuna:tpe"
     assert pick(ORDERED, budget=10) == "optuna:tpe"  # too few trials for CMA-ES
     assert pick({"x": {"value_range": [0.0, 1.0]}}, exclude=["nevergrad"]) == "optuna:tpe"
+
+
+def test_auto_picks_a_gaussian_process_for_categorical_values_when_torch_is_there(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import hposampler.auto as auto
+
+    installed = auto._installed
+    monkeypatch.setattr(auto, "_installed", lambda name: name == "optuna:gp" or installed(name))
+    assert choose(compile_space(MIXED), budget=100) == auto.Choice(
+        "optuna:gp", "1 categorical of 2 parameters, budget 100"
+    )
+    assert pick(MIXED, budget=auto.GP_BUDGET + 1) == "optuna:tpe"  # refits grow with trials
+    assert pick(MIXED, budget=None) == "optuna:tpe"
+    assert pick(MIXED, max_ms_per_trial=100.0) == "optuna:tpe"
+    assert pick(MIXED, exclude=["optuna:gp"]) == "optuna:tpe"
+    assert pick(CONDITIONAL) == pick(MIXED, n_objectives=2) == "optuna:tpe"
+    assert pick(ORDERED) == "optuna:cmaes"  # ordered values only: unchanged
+    monkeypatch.setattr(auto, "_installed", lambda name: name != "optuna:gp" and installed(name))
+    assert pick(MIXED) == "optuna:tpe"  # no torch: TPE
 
 
 def test_auto_options_exclude_families_and_cap_the_cost() -> None:
@@ -80,8 +101,11 @@ def test_auto_is_deterministic_and_records_its_backend_per_trial() -> None:
     first, internals = run(MIXED, 12)
     again, _ = run(MIXED, 12)
     assert first == again
-    assert explain(internals) == ["trials 0-11: optuna:tpe (1 categorical of 2 parameters)"]
-    assert all(i["auto"]["backend"] == "optuna:tpe" and "state" in i for _, i in internals)
+    backend = "optuna:gp" if HAS_GP else "optuna:tpe"
+    assert explain(internals) == [
+        f"trials 0-11: {backend} (1 categorical of 2 parameters, budget 12)"
+    ]
+    assert all(i["auto"]["backend"] == backend and "state" in i for _, i in internals)
 
 
 def test_a_study_of_auto_resumes_on_its_backend_and_show_explains_it(tmp_path: Path) -> None:

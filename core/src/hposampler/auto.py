@@ -16,7 +16,9 @@ a warm start (earlier studies' trials)     ``optuna:tpe``, ``hyperopt:tpe``
 finite and no larger than the budget       ``grid``: every point once
 only continuous ranges (floats, ints)      ``nevergrad:ngopt``, ``optuna:cmaes``
 only ordered values (``values``, grids)    ``optuna:cmaes``, ``optuna:tpe``
-anything with categorical values           ``optuna:tpe``, ``hyperopt:tpe``
+anything with categorical values           ``optuna:gp`` (budget <= 200, with
+                                           torch), ``optuna:tpe``,
+                                           ``hyperopt:tpe``
 =========================================  ==================================
 
 ``optuna:cmaes`` needs at least two dimensions and a budget of 30; the last
@@ -55,7 +57,14 @@ AUTO_KEY = "auto"
 MEASURED_MS: dict[str, float] = {
     "grid:shuffled": 0.3, "hposampler:random": 0.5, "optuna:random": 0.7, "optuna:qmc": 0.8,
     "optuna:cmaes": 1.2, "optuna:tpe": 3.0, "hyperopt:tpe": 6.4, "nevergrad:ngopt": 6.8,
+    "optuna:gp": 892.0,
 }  # fmt: skip
+
+
+#: The largest budget for which ``auto`` picks ``optuna:gp`` on a space with categorical
+#: values: a Gaussian process refits on every trial, at a cost that grows with the
+#: trials (about 1.5 s a trial at 100 on the leaderboard's tabular tasks, 2 cores).
+GP_BUDGET = 200
 
 
 @attrs.frozen
@@ -147,8 +156,9 @@ def choose(
             f"{kinds['ordered']} ordered and {kinds['continuous']} continuous parameters, "
             f"{budget_text}",
         ),
-        (True, ["optuna:tpe", "hyperopt:tpe"],
-         f"{kinds['categorical']} categorical of {dims} parameters"),
+        (True, (["optuna:gp"] if kinds["categorical"] and budget and budget <= GP_BUDGET
+                else []) + ["optuna:tpe", "hyperopt:tpe"],
+         f"{kinds['categorical']} categorical of {dims} parameters, {budget_text}"),
     ]  # fmt: skip
     for applies, names, why in rules:
         if applies:
