@@ -95,6 +95,16 @@ def build_registry(*plugins: tuple[str, object], strict: bool = False) -> Plugin
 # -- objectives for study tests (importable as support:<name>, also in subprocesses) --------
 
 
+def draw_all(sampler: Any, n: int) -> list[dict[str, Any]]:
+    """The configs of ``n`` samples, each accepted (``unlock(drop=False)``) in turn."""
+    out = []
+    for _ in range(n):
+        _, config, _ = sampler.eager_sample()
+        sampler.unlock(drop=False)
+        out.append(config)
+    return out
+
+
 def quadratic(config: dict[str, Any]) -> float:
     """(x - 0.3)^2: a trivial, fast objective."""
     return float((config["x"] - 0.3) ** 2)

@@ -161,24 +161,20 @@ def _auto_lines(results: object, fams: list[str]) -> list[str]:
              "(median final regret over the same tasks and seeds):", "",
              "| family | best fixed sampler | its median | `auto`'s median | ratio | runs |",
              "| --- | --- | --- | --- | --- | --- |"]  # fmt: skip
-    others = sorted({s for s, _, _ in final} - {"auto"})
+    # family -> fixed sampler -> (its final regret, auto's) on each run both made
+    pairs: dict[str, dict[str, list[tuple[float, float]]]] = defaultdict(lambda: defaultdict(list))
+    for (sampler, task, seed), value in final.items():
+        if sampler != "auto" and ("auto", task, seed) in final:
+            family = results.tasks[task].family  # type: ignore[attr-defined]
+            pairs[family][sampler].append((value, final[("auto", task, seed)]))
     for family in fams:
-        best = None
-        for sampler in others:
-            pairs = [
-                (value, final[("auto", task, seed)])
-                for (name, task, seed), value in final.items()
-                if name == sampler
-                and ("auto", task, seed) in final
-                and results.tasks[task].family == family  # type: ignore[attr-defined]
-            ]
-            if pairs:
-                theirs = statistics.median(p[0] for p in pairs)
-                ours = statistics.median(p[1] for p in pairs)
-                if best is None or theirs < best[1]:
-                    best = (sampler, theirs, ours, len(pairs))
-        if best is not None:
-            sampler, theirs, ours, n = best
+        scored = [
+            (statistics.median(t for t, _ in both), statistics.median(a for _, a in both),
+             sampler, len(both))
+            for sampler, both in sorted(pairs[family].items())
+        ]  # fmt: skip
+        if scored:
+            theirs, ours, sampler, n = min(scored, key=lambda row: row[0])
             ratio = f"{ours / theirs:.2f}x" if theirs > 0 else ("1.00x" if ours <= 0 else "-")
             lines.append(f"| {family} | `{sampler}` | {_f(theirs)} | {_f(ours)} | {ratio} | {n} |")
     return lines

@@ -13,7 +13,7 @@ import pytest
 import hposampler
 from hposampler import Study, make_sampler
 from hposampler.randomsearch import RandomSearch
-from support import run_py
+from support import draw_all, run_py
 
 SPACE = {
     "lr": {"value_range": [1e-4, 1.0], "value_type": "float", "log": True},
@@ -30,15 +30,6 @@ SPACE = {
 }  # fmt: skip
 
 
-def _configs(sampler: hposampler.BaseSampler, n: int) -> list[dict]:
-    out = []
-    for _ in range(n):
-        _, config, _ = sampler.eager_sample()
-        sampler.unlock(drop=False)
-        out.append(config)
-    return out
-
-
 def test_the_random_name_is_the_cores_own_sampler() -> None:
     sampler = make_sampler("random", SPACE, seed=0)
     assert isinstance(sampler, RandomSearch)
@@ -46,7 +37,7 @@ def test_the_random_name_is_the_cores_own_sampler() -> None:
 
 
 def test_draws_are_uniform_per_parameter_kind() -> None:
-    configs = _configs(RandomSearch(SPACE, seed=3), 3000)
+    configs = draw_all(RandomSearch(SPACE, seed=3), 3000)
     # log-uniform: half the draws below the geometric middle 1e-2
     below = sum(c["lr"] < 1e-2 for c in configs) / len(configs)
     assert 0.45 < below < 0.55
@@ -68,11 +59,11 @@ def test_a_dropped_trial_is_drawn_afresh_and_seeds_differ() -> None:
     again_id, again, _ = sampler.eager_sample()
     assert again_id == first_id and again != first
     sampler.unlock(drop=False)
-    assert _configs(RandomSearch(SPACE, seed=0), 5) != _configs(RandomSearch(SPACE, seed=1), 5)
-    assert _configs(RandomSearch(SPACE), 5) != _configs(RandomSearch(SPACE), 5)
-    negative = _configs(RandomSearch(SPACE, seed=-1), 5)
-    assert negative == _configs(RandomSearch(SPACE, seed=-1), 5)
-    assert negative != _configs(RandomSearch(SPACE, seed=1), 5)
+    assert draw_all(RandomSearch(SPACE, seed=0), 5) != draw_all(RandomSearch(SPACE, seed=1), 5)
+    assert draw_all(RandomSearch(SPACE), 5) != draw_all(RandomSearch(SPACE), 5)
+    negative = draw_all(RandomSearch(SPACE, seed=-1), 5)
+    assert negative == draw_all(RandomSearch(SPACE, seed=-1), 5)
+    assert negative != draw_all(RandomSearch(SPACE, seed=1), 5)
 
 
 def test_workers_sharing_a_study_propose_what_one_worker_would(tmp_path: Path) -> None:
@@ -114,5 +105,5 @@ def test_a_random_study_needs_no_plugin_and_imports_nothing_heavy(tmp_path: Path
 @pytest.mark.parametrize("seed", [0, 12345])
 def test_every_float_is_inside_its_bounds(seed: int) -> None:
     space = {"tiny": {"value_range": [1e-300, 1e-299], "value_type": "float", "log": True}}
-    for config in _configs(RandomSearch(space, seed=seed), 200):
+    for config in draw_all(RandomSearch(space, seed=seed), 200):
         assert 1e-300 <= config["tiny"] <= 1e-299 and math.isfinite(config["tiny"])

@@ -23,6 +23,7 @@ from hposampler import (
 )
 from hposampler.testing.strategies import search_spaces
 from hposampler_grid import FeistelPermutation, GridIndex
+from support import draw_all
 
 
 def reference_grid(value: Any) -> list[Any]:
@@ -46,15 +47,6 @@ def reference_grid(value: Any) -> list[Any]:
 
 def key(config: Any) -> str:
     return json.dumps(config, sort_keys=True)
-
-
-def draw_all(sampler: Any, n: int) -> list[dict[str, Any]]:
-    out = []
-    for _ in range(n):
-        _, config, _ = sampler.eager_sample()
-        sampler.unlock(drop=False)
-        out.append(config)
-    return out
 
 
 small_finite_spaces = search_spaces(depth=2, finite=True, max_params=3).filter(
