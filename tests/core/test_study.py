@@ -251,3 +251,26 @@ def test_ctrl_c_leaves_in_flight_trials_waiting_and_resume_finishes_them(
     assert all(r.state == TrialState.COMPLETE for r in after.values())
     for r in waiting:
         assert after[r.trial_id].config == r.config
+
+
+def test_ctrl_c_while_a_trial_is_handed_to_the_pool_leaves_it_waiting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the interrupt lands after the trial is stored RUNNING, before the pool has it
+    from hposampler.study.executors import ThreadExecutor
+
+    submit = ThreadExecutor.submit
+    calls = []
+
+    def interrupted_submit(self: ThreadExecutor, *args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return submit(self, *args, **kwargs)
+
+    monkeypatch.setattr(ThreadExecutor, "submit", interrupted_submit)
+    study = make(tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        study.optimize(support.slow_quadratic, 10, concurrency=3)
+    states = [r.state for r in study.records()]
+    assert states == [TrialState.WAITING] * 3

@@ -280,13 +280,15 @@ class Runner(Generic[S]):
                 done = self._wait(flight, waiting_on_others)
                 self._collect(flight, done)
         except BaseException:
-            # Ctrl-C or a re-raised objective error: trials still in flight go back to
-            # WAITING so that the next run (or another worker) re-runs them.
-            for future, trial_id in flight.futures.items():
+            # Ctrl-C or a re-raised objective error: this worker's running trials go back
+            # to WAITING so that the next run (or another worker) re-runs them -- every
+            # one the ledger holds, including one stored RUNNING whose objective was not
+            # handed to the pool yet when the interrupt came
+            for future in flight.futures:
                 future.cancel()
-                record = ledger.running.pop(trial_id, None)
-                if record is not None:
-                    ledger.settle(record, TrialState.WAITING, tell=False)
+            while ledger.running:
+                _, record = ledger.running.popitem()
+                ledger.settle(record, TrialState.WAITING, tell=False)
             raise
         finally:
             ledger.close()
