@@ -351,7 +351,7 @@ def tiny_sleep(config: dict[str, Any]) -> float:
 
 def rich_loaded(config: dict[str, Any]) -> float:
     """1.0 if rich is imported while the trial runs, else 0.0 (for `hposampler run`'s
-    start-up: piped, it imports rich only once the run has ended)."""
+    start-up: piped, it never imports rich)."""
     import sys
 
     return 1.0 if "rich" in sys.modules else 0.0

@@ -359,19 +359,32 @@ def test_delete_refuses_while_a_worker_runs_a_trial(tmp_path: Path) -> None:
     assert len(Study.load(db, "busy").records()) == 1
 
 
-def test_run_draws_its_bar_only_on_a_terminal_and_loads_rich_after_the_trials(
+def test_run_draws_its_bar_only_on_a_terminal_and_never_loads_rich_or_bench_when_piped(
     tmp_path: Path,
 ) -> None:
     path = study_file(tmp_path, trials=3, objective="support:rich_loaded")
     env = {k: v for k, v in os.environ.items() if k != "FORCE_COLOR"}
     env["PYTHONPATH"] = os.pathsep.join([str(TESTS), env.get("PYTHONPATH", "")])
+    at_exit = (
+        "import atexit, sys\n"
+        "never = ('rich', 'hposampler.bench.tasks', 'hposampler.bench.inmemory')\n"
+        "atexit.register(lambda: print('at exit:', [m for m in never if m in sys.modules]))\n"
+        "from hposampler.cli import main\n"
+        "main()\n"
+    )
     piped = subprocess.run(
-        [sys.executable, "-m", "hposampler", "run", str(path)],
+        [sys.executable, "-c", at_exit, "run", str(path)],
         capture_output=True, text=True, env=env, timeout=120, check=False,
     )  # fmt: skip
     assert piped.returncode == 0, piped.stderr
     assert "ETA" not in piped.stdout  # no bar
     assert "best loss=0 " in piped.stdout  # no trial saw rich imported; the summary is there
+    assert "at exit: []" in piped.stdout  # neither rich nor the benchmark code
+    lines = piped.stdout.splitlines()
+    table = lines.index("Best trial")  # the summary table, as plain aligned text
+    assert lines[table + 1].split() == ["trial", "state", "loss", "(min)", "x"]
+    assert lines[table + 2].split()[:3] == ["0", "COMPLETE", "0"]
+    assert not any(box in piped.stdout for box in "│┃━─")
     forced = CliRunner().invoke(
         main, ["run", str(path), "--resume", "--trials", "5"], env={"FORCE_COLOR": "1"}
     )

@@ -15,16 +15,18 @@
     Normalised regret, mean rank with a bootstrap interval, wins per family.
 :mod:`~hposampler.bench.inmemory`
     :func:`run_bench`, the 0.3 in-memory loop over the built-in problems.
+:mod:`~hposampler.bench.hooks`
+    The core's plugin that registers the ``builtin`` suite.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from hposampler.bench.inmemory import BenchRun, plot_bench, run_bench, summarize
-from hposampler.bench.tasks import Suite, Task, get_suite, resolve_tasks, suite_names
-from hposampler.plugins.hookspecs import hookimpl
-from hposampler.plugins.specs import SuiteSpec
+if TYPE_CHECKING:
+    from hposampler.bench.inmemory import BenchRun, plot_bench, run_bench, summarize
+    from hposampler.bench.tasks import Suite, Task, get_suite, resolve_tasks, suite_names
 
 __all__ = [
     "BenchRun",
@@ -38,20 +40,18 @@ __all__ = [
     "summarize",
 ]
 
+# the names above are imported on first use: plugin discovery imports this package
+# (for its ``hooks`` module) in every process, which needs none of them
+_HOME = {
+    "BenchRun": "inmemory", "plot_bench": "inmemory", "run_bench": "inmemory",
+    "summarize": "inmemory", "Suite": "tasks", "Task": "tasks", "get_suite": "tasks",
+    "resolve_tasks": "tasks", "suite_names": "tasks",
+}  # fmt: skip
 
-def _builtin() -> Suite:
-    from hposampler.bench.builtin import builtin_suite
 
-    return builtin_suite()
-
-
-@hookimpl
-def register_suites(register: Callable[[SuiteSpec], None]) -> None:
-    """Register the core's ``builtin`` suite."""
-    register(
-        SuiteSpec(
-            "builtin",
-            _builtin,
-            description="the built-in test problems (Branin, Hartmann6, Rosenbrock, ...)",
-        )
-    )
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_HOME[name]}"), name)
+    globals()[name] = value
+    return value

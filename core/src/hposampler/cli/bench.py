@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -206,6 +205,8 @@ def bench(
             seed_list = parse_seeds(seeds)  # fewer seeds for a slow sampler: say so
         budget = base.budget
     bench_plan = plan(suite_names, _names(samplers), seed_list, budget, task_names)
+    import tempfile
+
     with tempfile.TemporaryDirectory() as scratch:
         where = storage if storage is not None else str(Path(scratch) / "bench.db")
         results = _run(console, bench_plan, where, workers, suite_names, task_names)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
+
 from hposampler.errors import HposamplerError
 
 
@@ -14,28 +16,56 @@ def metric_text(record: Any, metrics: dict[str, str]) -> str:
     )
 
 
+@attrs.frozen
+class ResultsTable:
+    """A table of trials: rich draws it (``__rich__``); :meth:`plain` writes it as text."""
+
+    title: str
+    columns: list[tuple[str, bool]]  # (header, right-justified)
+    rows: list[list[str]]
+
+    def __rich__(self) -> Any:
+        from rich.table import Table
+
+        table = Table(title=self.title, title_justify="left")
+        for header, right in self.columns:
+            table.add_column(header, justify="right" if right else "left",
+                             overflow="ellipsis" if right else "fold")  # fmt: skip
+        for row in self.rows:
+            table.add_row(*row)
+        return table
+
+    def plain(self) -> str:
+        """The title, then one line per row in aligned columns (no width limit)."""
+        widths = [max([len(header)] + [len(row[i]) for row in self.rows])
+                  for i, (header, _) in enumerate(self.columns)]  # fmt: skip
+
+        def line(cells: list[str]) -> str:
+            return "  ".join(
+                cell.rjust(width) if right else cell.ljust(width)
+                for cell, width, (_, right) in zip(cells, widths, self.columns)
+            ).rstrip()
+
+        return "\n".join([self.title, line([h for h, _ in self.columns]),
+                          *(line(row) for row in self.rows)])  # fmt: skip
+
+
 def results_table(
     title: str, records: list[Any], metrics: dict[str, str], constraints: tuple[str, ...] = ()
-) -> Any:
-    from rich.table import Table
-
+) -> ResultsTable:
     from hposampler.study.results import flatten_config, is_feasible
 
-    table = Table(title=title, title_justify="left")
-    table.add_column("trial", justify="right")
-    table.add_column("state")
+    columns = [("trial", True), ("state", False)]
     steps = any(getattr(r, "intermediate", None) for r in records)
     if steps:
-        table.add_column("last step", justify="right")
-    for metric in metrics:
-        table.add_column(f"{metric} ({metrics[metric]})", justify="right")
-    for name in constraints:
-        table.add_column(f"{name} (<= 0)", justify="right")
+        columns.append(("last step", True))
+    columns += [(f"{metric} ({metrics[metric]})", True) for metric in metrics]
+    columns += [(f"{name} (<= 0)", True) for name in constraints]
     if constraints:
-        table.add_column("feasible")
+        columns.append(("feasible", False))
     params = sorted({k for r in records for k in flatten_config(r.config)})
-    for param in params:
-        table.add_column(param, overflow="fold")
+    columns += [(param, False) for param in params]
+    rows = []
     for record in records:
         final = record.final_metrics or {}
         flat = flatten_config(record.config)
@@ -48,8 +78,8 @@ def results_table(
             done = record.state.name == "COMPLETE"
             cells.append(("yes" if is_feasible(record, constraints) else "no") if done else "")
         cells += [short(flat.get(p, "")) for p in params]
-        table.add_row(*cells)
-    return table
+        rows.append(cells)
+    return ResultsTable(title, columns, rows)
 
 
 #: Table cells longer than this are cut (the full values are in `hposampler export`).

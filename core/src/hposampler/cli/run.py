@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from hposampler.cli.base import (
+    PlainConsole,
     draws_live,
     make_console,
     user_errors,
@@ -114,7 +115,7 @@ def run(
     \b
     On a terminal a progress bar shows the finished trials and the best
     value; piped or captured output gets the header line, then the summary
-    (the best trial) once the run ends.
+    (the best trial) as plain text once the run ends.
 
     \b
     Exit codes: 0 done, 2 bad input (one line on stderr), 3 every trial
@@ -146,8 +147,8 @@ def run(
     }
     _check_before_storing(run_args, trials)
     study = _study(spec, storage, resume)
-    # piped or captured output gets no live bar, and rich (some 25 ms of imports)
-    # waits until the run has ended: workers reach their first trial sooner
+    # piped or captured output gets no live bar and a plain-text summary: no rich
+    # (some 35 ms of imports in every worker process)
     console = make_console() if draws_live() else None
     header = [
         f"study {spec.name} in {study.storage.url}: sampler {study.config.sampler}, "
@@ -160,7 +161,7 @@ def run(
     for line in header:
         click.echo(line)
     _optimize(study, run_args, console, spec.objective)
-    _report_end(study, console or make_console(), spec.objective)
+    _report_end(study, console or PlainConsole(), spec.objective)
 
 
 def _objective(spec: Any) -> Any:
@@ -224,7 +225,7 @@ def _optimize(study: Any, run_args: dict[str, Any], console: Any, objective: str
         except KeyboardInterrupt:
             if on_trial:
                 on_trial.stop()
-            console = console or make_console()
+            console = console or PlainConsole()
             console.print(
                 "[yellow]interrupted:[/] running trials are stored WAITING; "
                 "`hposampler run STUDY_FILE --resume` re-runs them",

@@ -74,7 +74,7 @@ ENV_EXTRA = "HPOSAMPLER_PLUGINS"
 _BUILTIN_PLUGINS = (
     "hposampler.study.executors",
     "hposampler.storage",
-    "hposampler.bench",
+    "hposampler.bench.hooks",
     "hposampler.randomsearch",
     "hposampler.auto",
 )
