@@ -15,9 +15,13 @@ import statistics
 import sys
 from collections import defaultdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generated_section import update
+
+if TYPE_CHECKING:
+    from hposampler.bench.results import BenchResults
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "leaderboard.md"
@@ -133,6 +137,7 @@ def render() -> str:
             ]
             cells.append(_f(statistics.median(values)) if values else "skipped")
         lines.append(f"| `{row.sampler}` | " + " | ".join(cells) + " |")
+    lines += _group_rank_lines(results)
     lines += _auto_lines(results, fams)
     skipped = [(row.sampler, task, why) for row in rows for task, why in row.skipped.items()]
     if skipped:
@@ -148,13 +153,52 @@ def render() -> str:
     return "\n".join(lines)
 
 
-def _auto_lines(results: object, fams: list[str]) -> list[str]:
+def _group_rank_lines(results: BenchResults, top: int = 5) -> list[str]:
+    """Mean rank on BBOB and on the tabular tasks (every other family) apart: the
+    leaderboard's ranking with only that group's tasks, its first ``top`` samplers
+    and where ``auto`` stands."""
+    import attrs
+
+    from hposampler.bench.summary import summarize_results
+
+    groups = (("BBOB", True), ("tabular", False))  # BBOB, or every other family
+    lines = ["", "Mean rank on each group of tasks alone (ranked as above, on that group's "
+             "tasks only; the first five):", "",
+             "| group | tasks | first five: mean rank (95% interval) | `auto` |",
+             "| --- | --- | --- | --- |"]  # fmt: skip
+    for label, bbob in groups:
+        tasks = {k: t for k, t in results.tasks.items() if (t.family == "bbob") == bbob}
+        if not tasks:
+            continue
+        runs = [r for r in results.runs if r.task_key in tasks]
+        rows = [r for r in summarize_results(attrs.evolve(results, tasks=tasks, runs=runs))
+                if r.runs]  # fmt: skip
+        shown = ", ".join(f"`{r.sampler}` {r.mean_rank:.2f} ({r.rank_low:.2f}-{r.rank_high:.2f})"
+                          for r in rows[:top])  # fmt: skip
+        mine = [i for i, r in enumerate(rows) if r.sampler == "auto"]
+        if not mine:
+            verdict = "not run"
+        else:
+            i = mine[0]
+            best = rows[0]
+            if rows[i].mean_rank <= best.mean_rank:
+                verdict = "first" + (" (tied)" if sum(r.mean_rank == best.mean_rank
+                                                     for r in rows) > 1 else "")  # fmt: skip
+            elif rows[i].rank_low <= best.rank_high:
+                verdict = f"#{i + 1}, a tie: the intervals overlap"
+            else:
+                verdict = f"#{i + 1}, behind the first"
+        lines.append(f"| {label} | {len(tasks)} | {shown} | {verdict} |")
+    return lines
+
+
+def _auto_lines(results: BenchResults, fams: list[str]) -> list[str]:
     """``auto`` against each family's best fixed sampler on the runs both made (the same
     tasks and seeds: the slow samplers ran seed 0 only)."""
     from hposampler.bench.summary import regret_at
 
     final: dict[tuple[str, str, int], float] = {}
-    for run in results.runs:  # type: ignore[attr-defined]
+    for run in results.runs:
         if run.status == "done":
             final[(run.sampler, run.task_key, run.seed)] = regret_at(results, run, 1.0)
     lines = ["", "`auto` against the best fixed sampler of each family, on the runs both made "
@@ -165,7 +209,7 @@ def _auto_lines(results: object, fams: list[str]) -> list[str]:
     pairs: dict[str, dict[str, list[tuple[float, float]]]] = defaultdict(lambda: defaultdict(list))
     for (sampler, task, seed), value in final.items():
         if sampler != "auto" and ("auto", task, seed) in final:
-            family = results.tasks[task].family  # type: ignore[attr-defined]
+            family = results.tasks[task].family
             pairs[family][sampler].append((value, final[("auto", task, seed)]))
     for family in fams:
         scored = [
