@@ -390,3 +390,40 @@ def test_run_draws_its_bar_only_on_a_terminal_and_never_loads_rich_or_bench_when
     )
     assert forced.exit_code == 0, forced.output
     assert "ETA" in forced.output and "5/5" in forced.output
+
+
+def test_run_piped_prints_the_pareto_front_as_aligned_plain_text(tmp_path: Path) -> None:
+    path = tmp_path / "study.toml"
+    path.write_text(
+        textwrap.dedent("""
+        [study]
+        name = "front"
+        objective = "support:two_metrics"
+        trials = 30
+        storage = "front.db"
+
+        [sampler]
+        name = "random"
+        seed = 0
+
+        [metrics]
+        loss = "min"
+        cost = "min"
+
+        [search_space]
+        x = { value_range = [0, 1], value_type = "float" }
+        y = { value_range = [0, 1], value_type = "float" }
+    """)
+    )
+    result = CliRunner().invoke(main, ["run", str(path)])  # not a terminal: plain text
+    assert result.exit_code == 0, result.output
+    front = Study.load(tmp_path / "front.db", "front").best_trials
+    lines = result.output.splitlines()
+    title = lines.index(f"Pareto front ({len(front)} trials)")
+    header, rows = lines[title + 1], lines[title + 2 : title + 2 + len(front)]
+    assert header.split() == ["trial", "state", "loss", "(min)", "cost", "(min)", "x", "y"]
+    assert sorted(int(row.split()[0]) for row in rows) == sorted(t.trial_id for t in front)
+    for row in rows:  # every cell starts under its header (numbers end under it)
+        assert row[header.index("state") :].startswith("COMPLETE")
+        assert row.index(row.split()[0]) + len(row.split()[0]) == len("trial")
+    assert not any(box in result.output for box in "│┃━─")
