@@ -239,6 +239,38 @@ def test_a_third_party_plugin_is_placed_against_a_committed_results_file(tmp_pat
         assert kept[(run.task_key, run.sampler, run.seed)] == run
 
 
+def test_against_with_tasks_runs_the_new_sampler_on_those_tasks_only(tmp_path: Path) -> None:
+    out = tmp_path / "placed.json"
+    result = bench("--against", str(SMALL), "--samplers", "hposampler:random", "--tasks",
+                   "hartmann6", "--seeds", "1", "--json", str(out),
+                   "--storage", str(tmp_path / "b.db"))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    base, placed = BenchResults.read(SMALL), BenchResults.read(out)
+    new = [(r.task_key, r.seed) for r in placed.runs if r.sampler == "hposampler:random"]
+    assert new == [("builtin/hartmann6", 1)]
+    assert len(placed.runs) == len(base.runs) + 1 and placed.tasks == base.tasks
+    bad = bench("--against", str(SMALL), "--samplers", "random", "--tasks", "rosenbrock")
+    assert bad.exit_code == 2
+    assert ("--tasks 'rosenbrock' is not one of its tasks; with --against, give some of: "
+            "builtin/branin, builtin/hartmann6") in bad.output  # fmt: skip
+
+
+def test_against_refuses_results_whose_tasks_had_other_reference_values(tmp_path: Path) -> None:
+    # regrets normalised by two references would not compare: refused, not re-normalised
+    data = json.loads(SMALL.read_text())
+    data["tasks"]["builtin/hartmann6"]["worst"] = -0.5
+    stale = tmp_path / "stale.json"
+    stale.write_text(json.dumps(data))
+    bad = bench("--against", str(stale), "--samplers", "hposampler:random", "--seeds", "0",
+                "--storage", str(tmp_path / "b.db"))  # fmt: skip
+    assert bad.exit_code == 2
+    assert (
+        "task builtin/hartmann6: the results hold loss (min), optimum -3.32237, "
+        "reference -0.5, this run loss (min), optimum -3.32237, reference -0.1245" in bad.output
+    )
+    assert "re-run the results file's samplers with this version" in bad.output
+
+
 def test_bad_input_is_one_line_that_says_what_to_do(tmp_path: Path) -> None:
     bad = bench("--suite", "hpobnch")
     assert bad.exit_code == 2 and "unknown suite 'hpobnch'" in bad.output

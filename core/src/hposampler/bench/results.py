@@ -48,6 +48,19 @@ class TaskInfo:
         """``suite/name``."""
         return f"{self.suite}/{self.name}"
 
+    def same_reference(self, other: TaskInfo) -> bool:
+        """Whether ``other`` normalises regret as this does (floats within 1e-9)."""
+        return (
+            (self.metric, self.minimize) == (other.metric, other.minimize)
+            and math.isclose(self.optimum, other.optimum, rel_tol=1e-9, abs_tol=1e-12)
+            and math.isclose(self.worst, other.worst, rel_tol=1e-9, abs_tol=1e-12)
+        )
+
+    def describe(self) -> str:
+        """E.g. ``"loss (min), optimum -3.32237, reference -0.1245"``."""
+        return (f"{self.metric} ({'min' if self.minimize else 'max'}), optimum "
+                f"{self.optimum:.6g}, reference {self.worst:.6g}")  # fmt: skip
+
     @classmethod
     def of(cls, suite: str, task: Task) -> TaskInfo:
         """The info of a suite's task."""
@@ -155,12 +168,27 @@ class BenchResults:
         return cls(budget, tasks, runs)
 
     def merged(self, other: BenchResults) -> BenchResults:
-        """These runs and ``other``'s (same budget; ``other`` wins on the same run)."""
+        """These runs and ``other``'s (same budget; ``other`` wins on the same run).
+
+        Raises
+        ------
+        BenchError
+            When the budgets differ, or a task both hold has other reference values
+            (its regrets would not be comparable: the suite changed in between).
+        """
         if other.budget != self.budget:
             raise BenchError(
                 f"budgets differ ({self.budget} and {other.budget}); run with --budget "
                 f"{self.budget} to compare against these results"
             )
+        for key, theirs in other.tasks.items():
+            mine = self.tasks.get(key)
+            if mine is not None and not mine.same_reference(theirs):
+                raise BenchError(
+                    f"task {key}: the results hold {mine.describe()}, this run "
+                    f"{theirs.describe()}; the suite has changed since, so its regrets "
+                    "would not compare: re-run the results file's samplers with this version"
+                )
         mine = {(r.task_key, r.sampler, r.seed): r for r in self.runs}
         mine.update({(r.task_key, r.sampler, r.seed): r for r in other.runs})
         return BenchResults(self.budget, {**self.tasks, **other.tasks}, list(mine.values()))

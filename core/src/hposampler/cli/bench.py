@@ -62,6 +62,28 @@ def _list_suites(console: Any) -> None:
     console.print("(* = run when --tasks is not given)")
 
 
+def _tasks_of(base: Any, names: list[str]) -> list[str]:
+    """The keys (``suite/task``) of a results file's tasks named ``suite/task`` or ``task``.
+
+    Raises
+    ------
+    BenchError
+        For a name that is not one of its tasks, or that names several.
+    """
+    keys = []
+    for name in names:
+        found = [name] if name in base.tasks else [k for k in base.tasks
+                                                   if k.split("/", 1)[-1] == name]  # fmt: skip
+        if len(found) != 1:
+            what = "is not one of its tasks" if not found else f"names {', '.join(found)}"
+            raise BenchError(
+                f"--tasks {name!r} {what}; with --against, give some of: "
+                + ", ".join(base.tasks)
+            )
+        keys.append(found[0])
+    return list(dict.fromkeys(keys))
+
+
 def _print_table(console: Any, rows: list[Any], title: str) -> None:
     from rich.table import Table
 
@@ -102,7 +124,7 @@ def _print_table(console: Any, rows: list[Any], title: str) -> None:
     "--tasks",
     default=None,
     help="Comma-separated tasks of those suites (suite/task or task); default: "
-    "each suite's default tasks.",
+    "each suite's default tasks. With --against: some of its tasks.",
 )
 @click.option(
     "--samplers",
@@ -144,7 +166,8 @@ def _print_table(console: Any, rows: list[Any], title: str) -> None:
     type=click.Path(dir_okay=False, exists=True),
     default=None,
     help="A results file (e.g. docs/leaderboard.json): run only --samplers on its "
-    "tasks, seeds and budget, and rank them against its runs.",
+    "tasks (or the --tasks given), seeds (or the --seeds given) and budget, and rank "
+    "them against its runs.",
 )
 @click.option(
     "--html",
@@ -197,8 +220,8 @@ def bench(
     base = None
     if against is not None:
         base = BenchResults.read(against)
-        suite_names = list(dict.fromkeys(t.suite for t in base.tasks.values()))
-        task_names = list(base.tasks)
+        task_names = _tasks_of(base, task_names) if task_names else list(base.tasks)
+        suite_names = list(dict.fromkeys(base.tasks[k].suite for k in task_names))
         seed_list = sorted({r.seed for r in base.runs})
         source = click.get_current_context().get_parameter_source("seeds")
         if source is not None and source.name != "DEFAULT":
