@@ -182,10 +182,10 @@ class BenchResults:
                 f"{self.budget} to compare against these results"
             )
         for key, theirs in other.tasks.items():
-            mine = self.tasks.get(key)
-            if mine is not None and not mine.same_reference(theirs):
+            held = self.tasks.get(key)
+            if held is not None and not held.same_reference(theirs):
                 raise BenchError(
-                    f"task {key}: the results hold {mine.describe()}, this run "
+                    f"task {key}: the results hold {held.describe()}, this run "
                     f"{theirs.describe()}; the suite has changed since, so its regrets "
                     "would not compare: re-run the results file's samplers with this version"
                 )
