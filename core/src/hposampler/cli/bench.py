@@ -77,8 +77,7 @@ def _tasks_of(base: Any, names: list[str]) -> list[str]:
         if len(found) != 1:
             what = "is not one of its tasks" if not found else f"names {', '.join(found)}"
             raise BenchError(
-                f"--tasks {name!r} {what}; with --against, give some of: "
-                + ", ".join(base.tasks)
+                f"--tasks {name!r} {what}; with --against, give some of: " + ", ".join(base.tasks)
             )
         keys.append(found[0])
     return list(dict.fromkeys(keys))
