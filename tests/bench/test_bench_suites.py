@@ -249,6 +249,13 @@ def test_against_with_tasks_runs_the_new_sampler_on_those_tasks_only(tmp_path: P
     new = [(r.task_key, r.seed) for r in placed.runs if r.sampler == "hposampler:random"]
     assert new == [("builtin/hartmann6", 1)]
     assert len(placed.runs) == len(base.runs) + 1 and placed.tasks == base.tasks
+    same = bench("--against", str(SMALL), "--samplers", "hposampler:random", "--suite",
+                 "builtin", "--seeds", "1", "--storage", str(tmp_path / "b.db"))  # fmt: skip
+    assert same.exit_code == 0, same.output  # the suite's two tasks (one of them stored)
+    assert "hposampler:random" in same.output
+    bad = bench("--against", str(SMALL), "--samplers", "random", "--suite", "bbob")
+    assert bad.exit_code == 2
+    assert f"--suite bbob: not in {SMALL}; with --against, give some of: builtin" in bad.output
     bad = bench("--against", str(SMALL), "--samplers", "random", "--tasks", "rosenbrock")
     assert bad.exit_code == 2
     assert ("--tasks 'rosenbrock' is not one of its tasks; with --against, give some of: "

@@ -62,6 +62,12 @@ def _list_suites(console: Any) -> None:
     console.print("(* = run when --tasks is not given)")
 
 
+def _given(param: str) -> bool:
+    """Whether the command line (not the default) gave ``param``."""
+    source = click.get_current_context().get_parameter_source(param)
+    return source is not None and source.name != "DEFAULT"
+
+
 def _tasks_of(base: Any, names: list[str]) -> list[str]:
     """The keys (``suite/task``) of a results file's tasks named ``suite/task`` or ``task``.
 
@@ -165,8 +171,8 @@ def _print_table(console: Any, rows: list[Any], title: str) -> None:
     type=click.Path(dir_okay=False, exists=True),
     default=None,
     help="A results file (e.g. docs/leaderboard.json): run only --samplers on its "
-    "tasks (or the --tasks given), seeds (or the --seeds given) and budget, and rank "
-    "them against its runs.",
+    "tasks (or those of the --suite or --tasks given), seeds (or the --seeds given) "
+    "and budget, and rank them against its runs.",
 )
 @click.option(
     "--html",
@@ -220,10 +226,19 @@ def bench(
     if against is not None:
         base = BenchResults.read(against)
         task_names = _tasks_of(base, task_names) if task_names else list(base.tasks)
+        if _given("suites"):  # some of its suites: their tasks
+            unknown = [name for name in suite_names
+                       if not any(base.tasks[k].suite == name for k in base.tasks)]  # fmt: skip
+            if unknown:
+                held = ", ".join(dict.fromkeys(t.suite for t in base.tasks.values()))
+                raise BenchError(
+                    f"--suite {', '.join(unknown)}: not in {against}; with --against, give "
+                    f"some of: {held}"
+                )
+            task_names = [k for k in task_names if base.tasks[k].suite in suite_names]
         suite_names = list(dict.fromkeys(base.tasks[k].suite for k in task_names))
         seed_list = sorted({r.seed for r in base.runs})
-        source = click.get_current_context().get_parameter_source("seeds")
-        if source is not None and source.name != "DEFAULT":
+        if _given("seeds"):
             seed_list = parse_seeds(seeds)  # fewer seeds for a slow sampler: say so
         budget = base.budget
     bench_plan = plan(suite_names, _names(samplers), seed_list, budget, task_names)
