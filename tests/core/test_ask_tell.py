@@ -195,6 +195,35 @@ def test_ask_on_a_used_up_grid_stops(tmp_path: Path) -> None:
         study.ask()
 
 
+def test_askers_sharing_a_study_stop_at_exactly_its_budget(tmp_path: Path) -> None:
+    one = create(tmp_path)
+    other = Study.load(tmp_path / "s.db", "s")  # a second worker on the same file
+    asked = [one.ask(budget=5), other.ask(budget=5), one.ask(budget=5), other.ask(budget=5)]
+    asked.append(one.ask(budget=5))
+    for study in (one, other):  # five held, none finished: no sixth, for either worker
+        with pytest.raises(StopIteration, match="holds its budget of 5 trials"):
+            study.ask(budget=5)
+    for trial in asked:
+        one.tell(trial, loss(trial.config))
+    with pytest.raises(StopIteration, match="holds its budget of 5"):
+        other.ask(budget=5)
+    assert [t.trial_id for t in one.trials] == [0, 1, 2, 3, 4]
+    assert other.ask(budget=6).trial_id == 5  # a larger budget: one more
+    with pytest.raises(StopIteration, match="holds its budget of 6"):
+        other.ask()  # the budget given last still holds
+
+
+def test_a_budget_still_hands_out_trials_to_run_again(tmp_path: Path) -> None:
+    study = create(tmp_path)
+    for _ in range(2):
+        trial = study.ask(budget=3)
+        study.tell(trial, loss(trial.config))
+    study.enqueue({"x": 0.5, "y": 0.0})  # the third trial, waiting
+    assert study.ask(budget=3).config == {"x": 0.5, "y": 0.0}
+    with pytest.raises(StopIteration, match="holds its budget of 3"):
+        study.ask(budget=3)
+
+
 def test_ask_tell_and_optimize_share_a_study(tmp_path: Path) -> None:
     study = create(tmp_path, "tpe")
     for _ in range(3):

@@ -7,7 +7,9 @@ unfinished is taken over when its claim is stale: its process is gone from this
 host (a live one keeps its run, however slow), or, on another host, it has
 not stamped for :data:`STALE_AFTER` seconds. So an interrupted
 bench resumes where it stopped (no run repeated or lost), and several processes
-or machines share one bench.
+or machines share one bench. Taking over is not atomic: two workers that find
+the same stale claim at once both run it, and then share it. Every ``ask``
+passes the run's budget, so together they stop at exactly that many trials.
 
 Every trial goes through :meth:`hposampler.Study.ask` / :meth:`~hposampler.Study.tell`;
 the time spent in them (the sampler, plus the storage) is recorded apart from
@@ -145,6 +147,11 @@ def _finished(study: Any) -> int:
     return sum(1 for r in study.records() if r.state in _FINISHED)
 
 
+def _held(study: Any) -> int:
+    """The run's trials that count towards its budget (every state but duplicates)."""
+    return sum(1 for r in study.records() if r.state != TrialState.PRUNED_DUPLICATE)
+
+
 def claim_and_run(
     storage: Any,
     key: RunKey,
@@ -209,9 +216,10 @@ def _run(
         start = time.perf_counter()
         try:
             trial = study.ask(budget=budget)
-        except StopIteration:  # a finite sampler used up its space
-            bench["exhausted"] = True
-            break
+        except StopIteration:
+            if _held(study) < budget:  # a finite sampler used up its space
+                bench["exhausted"] = True
+            break  # else the run holds its budget: another worker finishes its trials
         except HposamplerError as exc:
             bench["error"] = str(exc).splitlines()[0]
             study.set_user_attr("bench", bench)

@@ -65,8 +65,9 @@ def resumed_ledger(study: RunnerStudy, reader: RecordReader, budget: int | None 
         trials=[*warm, *(r.trial for r in records)], pruner=pruner, budget=budget
     )
     return Ledger(
-        study, sampler, records, revision=revision, pruner=pruner, driver=driver_id(ASKER)
-    )
+        study, sampler, records, revision=revision, pruner=pruner, driver=driver_id(ASKER),
+        n_trials=budget,
+    )  # fmt: skip
 
 
 class _AskChannel:
@@ -103,7 +104,7 @@ class AskTell:
         self.study = study
         self._make_ledger = make_ledger
         #: The study's planned total of trials (``Study.ask(budget=...)``), told to the
-        #: sampler when it is built on the first ask.
+        #: sampler when it is built on the first ask; ``ask`` stops at it.
         self.budget: int | None = None
         self._ledger: Ledger | None = None
         self._lock = threading.RLock()
@@ -135,9 +136,17 @@ class AskTell:
         """The next trial to evaluate, stored RUNNING (see :meth:`Study.ask`)."""
         with self._lock:
             ledger = self._open()
+            ledger.n_trials = self.budget  # a total for every worker: exact, as optimize's
             self._beat_if_due()
             ledger.take_over_stale()
             record = ledger.next_trial()
+            if record is None and ledger.full() and self._forget_told_elsewhere(ledger):
+                record = ledger.next_trial()
+            if record is None and ledger.full():
+                raise StopIteration(
+                    f"study {self.study.name!r} holds its budget of {self.budget} trials "
+                    "(finished, running or waiting, every worker's)"
+                )
             if record is None:
                 raise StopIteration(
                     f"study {self.study.name!r}: sampler {self.study.config.sampler!r} has "
@@ -146,6 +155,24 @@ class AskTell:
             if len(ledger.running) == 1:
                 self._last_beat = record.heartbeat_at or time.time()
             return TrialHandle(record.trial_id, record.config, record.attempts, _AskChannel(self))
+
+    def _forget_told_elsewhere(self, ledger: Ledger) -> bool:
+        """Take in this object's asked trials that were told through another study
+        object (their rows say so: they no longer count as running here); whether
+        there were any. Read only when the budget looks reached."""
+        if not ledger.running:
+            return False
+        rows = {r.trial_id: r for r in self.study.storage.load_trials(self.study.name)}
+        gone = [
+            rows[trial_id] for trial_id in list(ledger.running)
+            if trial_id in rows and (rows[trial_id].state != TrialState.RUNNING
+                                     or rows[trial_id].driver != ledger.driver)
+        ]  # fmt: skip
+        for row in gone:
+            ledger.running.pop(row.trial_id)
+        ledger.absorb(gone)
+        ledger.sampler.sync_trials([row.trial for row in gone])
+        return bool(gone)
 
     def answer(self, message: Request) -> Reply:
         """Answer a request of an asked trial's handle (report, should_prune, ...)."""

@@ -384,10 +384,14 @@ class Study:
         Parameters
         ----------
         budget : int, optional
-            The total number of trials you plan, for samplers that plan from it
-            (``optuna:*`` do not; NGOpt and ``auto`` do), as ``optimize``'s
-            ``n_trials`` tells them. Read when the sampler is built, on this
-            object's first ``ask``.
+            The study's total number of trials, as ``optimize``'s ``n_trials``:
+            once the study holds that many (finished, running or waiting, every
+            worker's), ``ask`` raises :class:`StopIteration`, so workers asking
+            together stop at exactly ``budget``; a waiting trial (one to re-run)
+            is still handed out. It holds for this object's later calls until
+            another is given. Samplers that plan from it (NGOpt, ``auto``; not
+            ``optuna:*``) read it when they are built, on this object's first
+            ``ask``.
 
         Returns
         -------
@@ -397,8 +401,9 @@ class Study:
         Raises
         ------
         StopIteration
-            When the sampler has nothing more to propose (a grid with
-            ``exhausted="stop"`` used up), as ``eager_sample`` does.
+            When the study holds its ``budget`` of trials, or the sampler has
+            nothing more to propose (a grid with ``exhausted="stop"`` used up), as
+            ``eager_sample`` does.
 
         Notes
         -----
