@@ -256,6 +256,14 @@ def test_against_with_tasks_runs_the_new_sampler_on_those_tasks_only(tmp_path: P
     bad = bench("--against", str(SMALL), "--samplers", "random", "--suite", "bbob")
     assert bad.exit_code == 2
     assert f"--suite bbob: not in {SMALL}; with --against, give some of: builtin" in bad.output
+    data = json.loads(SMALL.read_text())  # a file of two suites
+    data["tasks"]["other/branin"] = {**data["tasks"]["builtin/branin"], "suite": "other"}
+    two = tmp_path / "two.json"
+    two.write_text(json.dumps(data))
+    bad = bench("--against", str(two), "--samplers", "random", "--suite", "other",
+                "--tasks", "hartmann6")  # fmt: skip
+    assert bad.exit_code == 2
+    assert f"--suite other and --tasks leave none of {two}'s tasks to run" in bad.output
     bad = bench("--against", str(SMALL), "--samplers", "random", "--tasks", "rosenbrock")
     assert bad.exit_code == 2
     assert ("--tasks 'rosenbrock' is not one of its tasks; with --against, give some of: "

@@ -236,6 +236,11 @@ def bench(
                     f"some of: {held}"
                 )
             task_names = [k for k in task_names if base.tasks[k].suite in suite_names]
+            if not task_names:
+                raise BenchError(
+                    f"--suite {', '.join(suite_names)} and --tasks leave none of {against}'s "
+                    "tasks to run; give tasks of those suites"
+                )
         suite_names = list(dict.fromkeys(base.tasks[k].suite for k in task_names))
         seed_list = sorted({r.seed for r in base.runs})
         if _given("seeds"):
