@@ -29,7 +29,13 @@ def study_file(
     objective: str = "support:quadratic",
     sampler: str = "random",
     extra: str = "",
+    metrics: tuple[str, ...] = ("loss",),
+    params: tuple[str, ...] = ("x",),
 ) -> Path:
+    """A study file: every metric minimised, every parameter a float in [0, 1]."""
+    indent = "\n        "
+    minimised = indent.join(f'{m} = "min"' for m in metrics)
+    space = indent.join(f'{p} = {{ value_range = [0, 1], value_type = "float" }}' for p in params)
     path = tmp_path / "study.toml"
     path.write_text(
         textwrap.dedent(f"""
@@ -46,10 +52,10 @@ def study_file(
         seed = 0
 
         [metrics]
-        loss = "min"
+        {minimised}
 
         [search_space]
-        x = {{ value_range = [0, 1], value_type = "float" }}
+        {space}
     """)
     )
     return path
@@ -393,31 +399,11 @@ def test_run_draws_its_bar_only_on_a_terminal_and_never_loads_rich_or_bench_when
 
 
 def test_run_piped_prints_the_pareto_front_as_aligned_plain_text(tmp_path: Path) -> None:
-    path = tmp_path / "study.toml"
-    path.write_text(
-        textwrap.dedent("""
-        [study]
-        name = "front"
-        objective = "support:two_metrics"
-        trials = 30
-        storage = "front.db"
-
-        [sampler]
-        name = "random"
-        seed = 0
-
-        [metrics]
-        loss = "min"
-        cost = "min"
-
-        [search_space]
-        x = { value_range = [0, 1], value_type = "float" }
-        y = { value_range = [0, 1], value_type = "float" }
-    """)
-    )
+    path = study_file(tmp_path, trials=30, objective="support:two_metrics",
+                      metrics=("loss", "cost"), params=("x", "y"))  # fmt: skip
     result = CliRunner().invoke(main, ["run", str(path)])  # not a terminal: plain text
     assert result.exit_code == 0, result.output
-    front = Study.load(tmp_path / "front.db", "front").best_trials
+    front = Study.load(tmp_path / "demo.db", "demo").best_trials
     lines = result.output.splitlines()
     title = lines.index(f"Pareto front ({len(front)} trials)")
     header, rows = lines[title + 1], lines[title + 2 : title + 2 + len(front)]

@@ -210,6 +210,8 @@ def bench(
           --seeds 0-4 --budget 100 --workers 2 --storage bench.db --json bench.json
       hposampler bench --against docs/leaderboard.json --samplers mypkg:xyz
     """
+    import tempfile
+
     from hposampler.bench.harness import plan
     from hposampler.bench.results import BenchResults
     from hposampler.bench.summary import summarize_results
@@ -227,13 +229,12 @@ def bench(
         base = BenchResults.read(against)
         task_names = _tasks_of(base, task_names) if task_names else list(base.tasks)
         if _given("suites"):  # some of its suites: their tasks
-            unknown = [name for name in suite_names
-                       if not any(base.tasks[k].suite == name for k in base.tasks)]  # fmt: skip
+            held = list(dict.fromkeys(t.suite for t in base.tasks.values()))
+            unknown = [name for name in suite_names if name not in held]
             if unknown:
-                held = ", ".join(dict.fromkeys(t.suite for t in base.tasks.values()))
                 raise BenchError(
                     f"--suite {', '.join(unknown)}: not in {against}; with --against, give "
-                    f"some of: {held}"
+                    f"some of: {', '.join(held)}"
                 )
             task_names = [k for k in task_names if base.tasks[k].suite in suite_names]
             if not task_names:
@@ -247,8 +248,6 @@ def bench(
             seed_list = parse_seeds(seeds)  # fewer seeds for a slow sampler: say so
         budget = base.budget
     bench_plan = plan(suite_names, _names(samplers), seed_list, budget, task_names)
-    import tempfile
-
     with tempfile.TemporaryDirectory() as scratch:
         where = storage if storage is not None else str(Path(scratch) / "bench.db")
         results = _run(console, bench_plan, where, workers, suite_names, task_names)
