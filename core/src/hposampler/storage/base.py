@@ -453,9 +453,29 @@ def _check_plain(row: Sequence[Any]) -> None:
             )
 
 
+#: Stored texts of empty columns (most rows' ``extra``, ``intermediate``,
+#: ``user_attrs``): built directly, without the JSON parser's per-call cost.
+_EMPTY_JSON: dict[Any, Callable[[], Any]] = {"{}": dict, "[]": list}
+
+_DECODE = json.JSONDecoder().decode
+
+
 def _json_column(study: str, tid: Any, column: str, value: Any, kind: type) -> Any:
     """A JSON column's value (text parsed here, or parsed by the driver), shape checked."""
-    if isinstance(value, (str, bytes)):
+    if type(value) is str:
+        empty = _EMPTY_JSON.get(value)
+        if empty is not None:
+            value = empty()
+        elif len(value) <= MAX_JSON_CHARS:
+            try:
+                value = _DECODE(value)
+            except (ValueError, RecursionError) as exc:
+                raise StorageError(
+                    f"study {study!r}, trial {tid}: column {column} is not valid JSON ({exc})"
+                ) from None
+        else:
+            value = _loads(value, f"study {study!r}, trial {tid}: column {column}")
+    elif isinstance(value, (str, bytes)):
         value = _loads(value, f"study {study!r}, trial {tid}: column {column}")
     if not isinstance(value, kind):
         raise StorageError(

@@ -406,6 +406,8 @@ class Ledger:
             return
         rows = self.storage.load_trials(self.study.name, after_revision=self.synced)
         self.synced = revision
+        if not force:  # this worker's own rows among them are known already
+            rows = [r for r in rows if r.driver != self.driver]
         self.absorb(rows)
         self.pruning.feed(r for r in rows if r.trial_id not in self.running)
         self.sampler.sync_trials([r.trial for r in rows])
