@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,6 +26,13 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 # test that takes 5 s idle took 8 min at load 10. The tests' local clusters (and the
 # subprocesses they start, which inherit this) run their workers at normal priority.
 os.environ.setdefault("RAY_worker_niceness", "0")
+
+# The entry-point cache of this run (and of the processes it starts) is its own, not
+# the user's ~/.cache/hposampler.
+if "HPOSAMPLER_CACHE_DIR" not in os.environ:
+    _cache = tempfile.mkdtemp(prefix="hposampler-test-cache-")
+    atexit.register(shutil.rmtree, _cache, True)
+    os.environ["HPOSAMPLER_CACHE_DIR"] = _cache
 
 
 @pytest.fixture

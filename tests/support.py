@@ -253,7 +253,11 @@ def make_dist(
 
 
 def run_py(site: Path, code: str, **env: str) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("HPOSAMPLER_")}
+    full_env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("HPOSAMPLER_") or k == "HPOSAMPLER_CACHE_DIR"
+    }
     full_env["PYTHONPATH"] = str(site)
     full_env.update(env)
     return subprocess.run(

@@ -1,6 +1,6 @@
 """Shared studies as users run them: N worker processes on one SQLite file.
 
-Run: python tests/benchmarks/bench_shared.py [--trials 100,400] [--workers 4,8] [--turns 3]
+Run: python tests/benchmarks/bench_shared.py [--trials 100,400] [--workers 4,8] [--turns 5]
 
 Each turn starts N processes at once and waits for them; the four setups go in
 turns (order rotated every turn), median of the turns:
@@ -315,7 +315,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", default="100,400")
     parser.add_argument("--workers", default="4,8")
-    parser.add_argument("--turns", type=int, default=3)
+    parser.add_argument("--turns", type=int, default=5)
     ns = parser.parse_args()
     print_table(run([int(t) for t in ns.trials.split(",")],
                     [int(w) for w in ns.workers.split(",")], ns.turns))  # fmt: skip

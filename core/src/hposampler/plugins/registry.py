@@ -27,17 +27,17 @@ from __future__ import annotations
 import difflib
 import importlib
 import os
-import re
 import threading
 from collections.abc import Callable, Iterator
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 import pluggy
 
 from hposampler.errors import PluginError, UnknownPluginError
 from hposampler.plugins import hookspecs
+from hposampler.plugins.discovery import ENTRY_POINT_GROUP, canonical_name, find_entry_points
 from hposampler.plugins.specs import (
     CommandSpec,
     ExecutorSpec,
@@ -46,9 +46,6 @@ from hposampler.plugins.specs import (
     StorageSpec,
     SuiteSpec,
 )
-
-if TYPE_CHECKING:
-    from importlib import metadata
 
 __all__ = [
     "BUNDLED",
@@ -64,8 +61,6 @@ __all__ = [
     "reset_plugins",
 ]
 
-#: The entry-point group plugins declare themselves in.
-ENTRY_POINT_GROUP = "hposampler"
 ENV_STRICT = "HPOSAMPLER_STRICT_PLUGINS"
 ENV_DISABLE = "HPOSAMPLER_DISABLE_PLUGINS"
 ENV_EXTRA = "HPOSAMPLER_PLUGINS"
@@ -182,8 +177,7 @@ def _split_env(name: str) -> list[str]:
     return [part.strip() for part in os.environ.get(name, "").split(",") if part.strip()]
 
 
-def _canon(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
+_canon = canonical_name
 
 
 def _describe(exc: BaseException) -> str:
@@ -245,10 +239,8 @@ class PluginRegistry:
                 importlib.import_module(modname), PluginInfo(modname, modname, source="builtin")
             )
         blocked = {_canon(n) for n in _split_env(ENV_DISABLE)}
-        for ep in _entry_points():
-            dist = getattr(ep, "dist", None)
-            dist_name = dist.metadata["Name"] if dist is not None else None
-            version = dist.version if dist is not None else None
+        for ep in find_entry_points(BUNDLED):
+            dist_name, version = ep.distribution, ep.version
             if _canon(ep.name) in blocked or (dist_name and _canon(dist_name) in blocked):
                 self.disabled.append(DisabledPlugin(ep.name, dist_name))
                 self.pm.set_blocked(ep.name)
@@ -446,27 +438,6 @@ class PluginRegistry:
             f"Plugins that failed to load or clashed ({', '.join(broken)}) may provide it: "
             "`hposampler list` shows why."
         )
-
-
-def _entry_points() -> list[metadata.EntryPoint]:
-    from importlib import metadata
-
-    eps = metadata.entry_points(group=ENTRY_POINT_GROUP)
-    seen: set[tuple[str, str]] = set()
-    out = []
-    for ep in eps:  # the same distribution can be visible twice on sys.path
-        key = (ep.name, ep.value)
-        if key not in seen:
-            seen.add(key)
-            out.append(ep)
-
-    def precedence(ep: metadata.EntryPoint) -> tuple[int, str, str]:
-        dist = getattr(ep, "dist", None)
-        name = _canon(dist.metadata["Name"]) if dist is not None else ""
-        return (0 if name in BUNDLED else 1, name, ep.name)
-
-    # a documented, deterministic order: this project's distributions first, then by name
-    return sorted(out, key=precedence)
 
 
 _registry: PluginRegistry | None = None
