@@ -141,3 +141,25 @@ def test_an_entry_point_value_is_imported_like_importlib_metadata_does() -> None
         FoundEntryPoint("p", "not a module!").load()
     with pytest.raises(AttributeError):
         FoundEntryPoint("p", "json:nowhere").load()
+
+
+def test_a_finder_that_reports_distributions_of_its_own_turns_the_cache_off(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import sys
+
+    from hposampler.plugins import discovery
+
+    class OwnFinder:  # e.g. a zip-app's importer: its distributions have no stamp
+        def find_spec(self, *args: object) -> None:
+            return None
+
+        def find_distributions(self, *args: object) -> list[object]:
+            return []
+
+    monkeypatch.setenv("HPOSAMPLER_CACHE_DIR", str(tmp_path / "cache"))
+    assert discovery._stamp() is not None
+    monkeypatch.setattr(sys, "meta_path", [*sys.meta_path, OwnFinder()])
+    assert discovery._stamp() is None
+    assert [e.name for e in discovery.find_entry_points()]  # read afresh, every time
+    assert not (tmp_path / "cache").exists()
