@@ -14,12 +14,12 @@ after 100 trials, warm and cold, over the 8 x 5 runs. Goals: at 20 trials warm
 at most half of cold; at 100 trials warm never worse than cold by more than 5 %
 (of cold's regret).
 
-It also prints two ceilings that bound what any warm start from these sources
-can reach at 20 trials: **own optimum**, the target's own best config (highest
-mean over the table's training seeds) evaluated once per run seed, which only an
-oracle could propose; and **sources' optima**, the best of the other seven
-datasets' own best configs, each evaluated once on the target: what perfect
-knowledge of the sources gives in 7 trials.
+It also prints what knowing the answer would give at 20 trials (see
+:func:`ceilings`): the target's own best config tried once; the seven sources'
+best configs; the 20 configs of best mean rank over the sources' *whole* tables
+(the best fixed start that perfect knowledge of the sources can pick); the
+target's own 20 best configs (an oracle). With ``--json`` an existing file's rows
+of samplers not run this time are kept.
 """
 
 from __future__ import annotations
@@ -52,29 +52,64 @@ def objective_of(task: Any, seed: int) -> Any:
     return objective
 
 
-def best_config(task: Any) -> dict[str, Any]:
-    """The task's config with the highest mean over the table's training seeds."""
+def _table(task: Any) -> tuple[dict[str, float], Any]:
+    """``({config key: mean over the table's training seeds}, config of a key)``."""
     from hposampler_bench.hpobench import _benchmark
 
     bench = _benchmark("hpobench", task.name.split("-", 1)[1])
     table = bench._dataset  # {"01234": {metric: [one value per training seed]}}
-    key = max(table, key=lambda k: statistics.fmean(table[k][task.metric]))
+    means = {key: statistics.fmean(row[task.metric]) for key, row in table.items()}
     choices = bench._dataset_properties.search_space
-    return {name: values[int(digit)] for (name, values), digit in zip(choices.items(), key)}
+
+    def config(key: str) -> dict[str, Any]:
+        return {name: values[int(digit)] for (name, values), digit in zip(choices.items(), key)}
+
+    return means, config
 
 
-def ceilings(tasks: list[Any]) -> dict[str, float]:
-    """Median regret of the target's own optimum, and of the best of the sources' optima."""
-    bests = {task.name: best_config(task) for task in tasks}
-    own, transfer = [], []
+def _best_of(task: Any, configs: list[dict[str, Any]], seed: int) -> float:
+    """The regret of the best of ``configs``, each evaluated once with ``seed``."""
+    values = [task.objective(config, seed)[task.metric] for config in configs]
+    return float(task.regret(min(values) if task.minimize else max(values)))
+
+
+def ceilings(tasks: list[Any], k: int = 20) -> dict[str, float]:
+    """What knowing the answer would give: median regrets (8 targets x 5 seeds) of
+
+    - ``own_optimum``: the target's best config (by its table's mean), tried once;
+    - ``sources_optima``: the 7 sources' best configs, each tried once on the target;
+    - ``sources_tables_top20``: the ``k`` configs of best mean rank over the 7
+      sources' *whole* tables (every config, not a study's 100 trials), each tried
+      once: the best fixed ``k``-trial start that perfect knowledge of the sources
+      can pick;
+    - ``target_top20``: the target's own ``k`` best configs by its table's mean,
+      each tried once (an oracle).
+    """
+    tables = {task.name: _table(task) for task in tasks}
+    ranked = {}
     for task in tasks:
+        means, config = tables[task.name]
+        order = sorted(means, key=means.__getitem__, reverse=not task.minimize)
+        ranked[task.name] = ([config(key) for key in order[:k]],
+                             {key: r / len(order) for r, key in enumerate(order)})  # fmt: skip
+    found: dict[str, list[float]] = {}
+    for task in tasks:
+        others = [t for t in tasks if t is not task]
+        score: dict[str, float] = {}
+        for other in others:
+            for key, rank in ranked[other.name][1].items():
+                score[key] = score.get(key, 0.0) + rank
+        config = tables[task.name][1]
+        portfolio = [config(key) for key in sorted(score, key=score.__getitem__)[:k]]
         for seed in SEEDS:
-            value = task.objective(bests[task.name], seed)[task.metric]
-            own.append(task.regret(value))
-            values = [task.objective(bests[t.name], seed)[task.metric]
-                      for t in tasks if t is not task]  # fmt: skip
-            transfer.append(task.regret(max(values) if not task.minimize else min(values)))
-    return {"own_optimum": statistics.median(own), "sources_optima": statistics.median(transfer)}
+            for name, configs in (
+                ("own_optimum", ranked[task.name][0][:1]),
+                ("sources_optima", [ranked[t.name][0][0] for t in others]),
+                ("sources_tables_top20", portfolio),
+                ("target_top20", ranked[task.name][0]),
+            ):
+                found.setdefault(name, []).append(_best_of(task, configs, seed))
+    return {name: statistics.median(values) for name, values in found.items()}
 
 
 def samplers_to_run() -> list[str]:
@@ -103,6 +138,7 @@ def main() -> None:
                                   dict(task.metrics), seed=0)  # fmt: skip
             source.optimize(objective_of(task, 0), n_trials=100)
         for sampler in samplers:
+            began = time.perf_counter()
             regrets: dict[tuple[str, int], list[float]] = {}
             for task in tasks:
                 others = [f"src-{t.name}" for t in tasks if t is not task]
@@ -119,17 +155,25 @@ def main() -> None:
                                 max(values[:budget]) if not task.minimize else min(values[:budget])
                             )
                             regrets.setdefault((label, budget), []).append(task.regret(best))
-            medians = {key: statistics.median(v) for key, v in regrets.items()}
+            medians: dict[Any, float] = {key: statistics.median(v) for key, v in regrets.items()}
+            medians["seconds"] = round(time.perf_counter() - began)
             rows.append((sampler, medians))
             print(f"{sampler}: done at {time.perf_counter() - started:.0f} s", flush=True)
     bounds = ceilings(tasks)
     seconds = time.perf_counter() - started
     if "--json" in sys.argv:
         out = Path(sys.argv[sys.argv.index("--json") + 1])
+        fresh = {sampler: {"sampler": sampler, "seconds": m["seconds"],
+                           **{f"{key[0]}_{key[1]}": value for key, value in m.items()
+                              if key != "seconds"}}
+                 for sampler, m in rows}  # fmt: skip
+        # rows of samplers not run this time stay (optuna:gp alone takes about an hour)
+        kept = json.loads(out.read_text(encoding="utf-8"))["rows"] if out.exists() else []
+        merged = {row["sampler"]: row for row in kept} | fresh
+        order = [*SAMPLERS, *sorted(set(merged) - set(SAMPLERS))]
+        seconds = sum(row.get("seconds", 0) for row in merged.values())
         data = {"machine": machine(), "seconds": round(seconds), "ceilings": bounds,
-                "rows": [{"sampler": sampler, **{f"{label}_{budget}": m[(label, budget)]
-                                                  for label, budget in m}}
-                         for sampler, m in rows]}  # fmt: skip
+                "rows": [merged[name] for name in order if name in merged]}  # fmt: skip
         out.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     print(f"machine: {machine()}; {seconds:.0f} s")
     print("| sampler | 20 trials: warm / cold | ratio | 100 trials: warm / cold | ratio |")
@@ -140,8 +184,10 @@ def main() -> None:
         print(f"| `{sampler}` | {m[('warm', 20)]:.4f} / {m[('cold', 20)]:.4f} | {r20:.2f}x "
               f"| {m[('warm', 100)]:.4f} / {m[('cold', 100)]:.4f} | {r100:.2f}x |")  # fmt: skip
     print(
-        f"ceilings at 20 trials: own optimum {bounds['own_optimum']:.4f}, "
-        f"best of the sources' optima {bounds['sources_optima']:.4f}"
+        f"at 20 trials, knowing the answer: own optimum {bounds['own_optimum']:.4f}; "
+        f"best of the sources' optima {bounds['sources_optima']:.4f}; the 20 best configs "
+        f"of the sources' whole tables {bounds['sources_tables_top20']:.4f}; the target's "
+        f"own 20 best {bounds['target_top20']:.4f}"
     )
 
 
