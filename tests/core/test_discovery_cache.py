@@ -163,3 +163,21 @@ def test_a_finder_that_reports_distributions_of_its_own_turns_the_cache_off(
     assert discovery._stamp() is None
     assert [e.name for e in discovery.find_entry_points()]  # read afresh, every time
     assert not (tmp_path / "cache").exists()
+
+
+def test_writing_a_cache_file_deletes_those_written_over_30_days_ago(
+    site: Path, tmp_path: Path
+) -> None:
+    import os
+    import time
+
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    old, recent = cache / "entry-points-0000000000000000.json", cache / "entry-points-1.json"
+    for path, days in ((old, 31), (recent, 29)):
+        path.write_text("{}")
+        when = time.time() - days * 86400
+        os.utime(path, (when, when))
+    probe(site, cache)
+    assert not old.exists() and recent.exists()
+    assert len(list(cache.glob("entry-points-*.json"))) == 2  # the recent one, the new one

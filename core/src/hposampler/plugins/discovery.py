@@ -59,6 +59,9 @@ ENV_CACHE_DIR = "HPOSAMPLER_CACHE_DIR"
 #: The cache file's format; a file of another format is rewritten.
 CACHE_FORMAT = 1
 
+#: Days after which a cache file is deleted (when another one is written).
+KEEP_DAYS = 30
+
 # module, then an optional ":attr.path", then optional "[extras]" (as entry points allow)
 _VALUE = re.compile(r"^(?P<module>[\w.]+)\s*(?::\s*(?P<attr>[\w.]+)\s*)?(?:\[[^\]]*\]\s*)?$")
 
@@ -264,3 +267,20 @@ def _write(path: Path, stamp: str, found: list[FoundEntryPoint]) -> None:
             raise
     except OSError as exc:  # a read-only home, a full disk: run without the cache
         logger.debug("entry-point cache not written to %s: %s", path, exc)
+        return
+    _forget_old(path.parent)
+
+
+def _forget_old(folder: Path) -> None:
+    """Delete cache files written more than :data:`KEEP_DAYS` ago (there is one per
+    interpreter and ``sys.path``, so scripts run from many folders leave many; one
+    still in use is written again on its next use)."""
+    import time
+
+    limit = time.time() - KEEP_DAYS * 86400
+    for old in folder.glob("entry-points-*.json"):
+        try:
+            if old.stat().st_mtime < limit:
+                old.unlink()
+        except OSError:
+            pass
