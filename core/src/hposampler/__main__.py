@@ -1,5 +1,5 @@
 """``python -m hposampler`` runs the command line."""
 
-from hposampler.cli import main
+from hposampler.cli import console_main
 
-main()
+console_main()
