@@ -181,3 +181,18 @@ def test_writing_a_cache_file_deletes_those_written_over_30_days_ago(
     probe(site, cache)
     assert not old.exists() and recent.exists()
     assert len(list(cache.glob("entry-points-*.json"))) == 2  # the recent one, the new one
+
+
+def test_no_home_and_odd_path_entries_mean_no_cache_not_a_crash(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sys
+
+    from hposampler.plugins import discovery
+
+    monkeypatch.delenv("HPOSAMPLER_CACHE_DIR", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(discovery.os.path, "expanduser", lambda path: path)
+    assert discovery.cache_dir() is None  # not a folder named "~" in the working folder
+    monkeypatch.setattr(sys, "path", [*sys.path, Path("/not/a/str/entry")])
+    assert discovery._stamp() is None

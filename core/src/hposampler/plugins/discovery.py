@@ -120,7 +120,12 @@ def cache_dir() -> Path | None:
         return None if configured.strip().lower() in ("off", "0", "") else Path(configured)
     if os.name == "nt" and os.environ.get("LOCALAPPDATA"):
         return Path(os.environ["LOCALAPPDATA"]) / "hposampler"
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        home = os.path.expanduser("~")
+        if home == "~":  # no home to find: no cache, rather than a "~" folder here
+            return None
+        base = os.path.join(home, ".cache")
     return Path(base) / "hposampler"
 
 
@@ -142,7 +147,7 @@ def find_entry_points(first: tuple[str, ...] = ()) -> list[FoundEntryPoint]:
     stamp = _stamp() if folder is not None else None
     if folder is None or stamp is None:
         return _scan(first)
-    where = [sys.executable, sys.path, list(first)]
+    where = [sys.executable, [str(entry) for entry in sys.path], list(first)]
     key = hashlib.sha256(json.dumps(where).encode()).hexdigest()[:16]
     path = folder / f"entry-points-{key}.json"
     cached = _read(path, stamp)
@@ -163,6 +168,8 @@ def _stamp() -> str | None:
             return None
     parts: list[Any] = []
     for entry in sys.path:
+        if not isinstance(entry, str):  # importlib.metadata reads str entries; be safe
+            return None
         folder = entry or "."
         try:
             with os.scandir(folder) as children:
