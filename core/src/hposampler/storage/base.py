@@ -276,6 +276,9 @@ def claim_key(record: TrialRecord) -> tuple[Any, ...]:
     return (int(record.state), record.driver, record.attempts, record.heartbeat_at)
 
 
+_DECODE = json.JSONDecoder().decode
+
+
 def _loads(text: Any, where: str) -> Any:
     """Parse stored JSON text of bounded size; :class:`StorageError` naming ``where``."""
     if isinstance(text, (str, bytes)) and len(text) > MAX_JSON_CHARS:
@@ -284,7 +287,8 @@ def _loads(text: Any, where: str) -> Any:
             "the database looks tampered with"
         )
     try:
-        return json.loads(text)
+        # str: the decoder itself, without json.loads' per-call checks (most reads)
+        return _DECODE(text) if type(text) is str else json.loads(text)
     except (TypeError, ValueError, RecursionError) as exc:
         raise StorageError(f"{where} is not valid JSON ({exc})") from None
 
@@ -457,24 +461,12 @@ def _check_plain(row: Sequence[Any]) -> None:
 #: ``user_attrs``): built directly, without the JSON parser's per-call cost.
 _EMPTY_JSON: dict[Any, Callable[[], Any]] = {"{}": dict, "[]": list}
 
-_DECODE = json.JSONDecoder().decode
-
 
 def _json_column(study: str, tid: Any, column: str, value: Any, kind: type) -> Any:
     """A JSON column's value (text parsed here, or parsed by the driver), shape checked."""
-    if type(value) is str:
-        empty = _EMPTY_JSON.get(value)
-        if empty is not None:
-            value = empty()
-        elif len(value) <= MAX_JSON_CHARS:
-            try:
-                value = _DECODE(value)
-            except (ValueError, RecursionError) as exc:
-                raise StorageError(
-                    f"study {study!r}, trial {tid}: column {column} is not valid JSON ({exc})"
-                ) from None
-        else:
-            value = _loads(value, f"study {study!r}, trial {tid}: column {column}")
+    empty = _EMPTY_JSON.get(value) if type(value) is str else None
+    if empty is not None:
+        value = empty()
     elif isinstance(value, (str, bytes)):
         value = _loads(value, f"study {study!r}, trial {tid}: column {column}")
     if not isinstance(value, kind):
