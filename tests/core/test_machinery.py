@@ -25,7 +25,7 @@ from hposampler import (
     parse_search_space,
 )
 from hposampler.plugins.specs import OptionSpec, infer_options
-from hposampler.space.tree import CategoricalParam, ChoiceParam, FloatParam, IntParam
+from hposampler.space.tree import CategoricalParam, ChoiceParam, FloatParam, IntParam, SpaceTree
 from hposampler.testing import space_violation
 
 SPACE = {
@@ -91,6 +91,38 @@ def test_resume_loop_runs_once_in_id_order_with_encoded_params(
     assert "trial 1: config is not in the search space (x: value 0.3" in caplog.text
     assert sampler.resumed[1][1].is_pending and not TrialState.COMPLETE.is_pending
     assert sampler.new_trial_id() == 3
+
+
+class Forgetful(BaseSampler):
+    """Learns nothing from earlier trials: no ``_resume_trial`` of its own."""
+
+    def _eager_sample(self) -> tuple[int, dict[str, Any]]:
+        return self.new_trial_id(), self.tree.sample(lambda p: p.from_unit(0.5))[1]
+
+    def internal_repr(self, trial_id: int) -> dict[str, Any] | None:
+        return None
+
+
+def test_a_backend_without_resume_trial_is_not_given_encoded_configs(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trials = [
+        Trial(0, {"x": 0.5, "opt": {"name": "a", "lr": 0.01}}, 1, [{"loss": 1.0}]),
+        Trial(3, {"x": 0.3, "opt": {"name": "a", "lr": 0.01}}, TrialState.FAIL),  # off-grid
+    ]
+    encoded: list[Any] = []
+    monkeypatch.setattr(SpaceTree, "encode", lambda self, config: encoded.append(config) or {})
+    sampler = Forgetful(SPACE, optim_metrics={"loss": "min"}, trials=trials)
+    sampler.sync_trials([Trial(4, {"x": 0.25, "opt": {"name": "a", "lr": 0.1}}, 0)])
+    assert encoded == []  # nothing to hand the encoding to
+    assert "not in the search space" not in caplog.text  # not "ignored": never used
+    assert sampler.trial_states == {0: TrialState.COMPLETE, 3: TrialState.FAIL,
+                                    4: TrialState.RUNNING}  # fmt: skip
+    assert sampler.eager_sample()[0] == 5
+    with pytest.raises(MetricsError, match="missing: \\['loss'\\]"):  # still checked
+        Forgetful(SPACE, optim_metrics={"loss": "min"}, trials=[Trial(0, {}, 1, [{"a": 1}])])
+    Minimal(SPACE, optim_metrics={"loss": "min"}, trials=trials)
+    assert len(encoded) == 2  # a backend that learns gets them encoded
 
 
 def test_resumed_metrics_must_match_optim_metrics() -> None:

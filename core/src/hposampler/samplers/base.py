@@ -236,9 +236,14 @@ class BaseSampler(metaclass=_SamplerMeta):
         self._take(sorted(self.trials, key=lambda t: t.trial_id))
 
     def _take(self, trials: list[Trial]) -> None:
+        # a backend that learns nothing from earlier trials (no _resume_trial of its
+        # own) is not handed their encoded configs: encoding them is then wasted work
+        learns = type(self)._resume_trial is not BaseSampler._resume_trial
         for trial in trials:
             if trial.metrics:
                 self.check_metrics(trial.final_metrics)  # names must match optim_metrics
+            if not learns:
+                continue
             try:
                 params = self.tree.encode(trial.config)
             except SearchSpaceError as exc:
@@ -534,6 +539,12 @@ class BaseSampler(metaclass=_SamplerMeta):
             ``trial.config`` encoded through :attr:`tree`: the active parameters by
             name, float grid values snapped to the exact grid point. Trials whose
             config is not in the space are logged and never reach this method.
+
+        Notes
+        -----
+        A backend that learns nothing from earlier trials leaves this method out:
+        their configs are then not encoded at all (resuming and syncing a shared
+        study cost only the bookkeeping of ids and states).
         """
 
     def _resume_done(self) -> None:
