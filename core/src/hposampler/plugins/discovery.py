@@ -7,10 +7,11 @@ every CLI command start with it. So the list found is written to a small JSON
 file, and a later process reuses it while the **stamp** of what
 :mod:`importlib.metadata` would read is unchanged: for each ``sys.path`` entry
 in order, its ``*.dist-info``, ``*.egg-info`` and ``*.egg`` children with the
-modification times of their ``entry_points.txt`` and ``METADATA`` (``PKG-INFO``);
-for a zip file on the path, its own time and size. Installing, removing,
-upgrading or editing a distribution changes the stamp; a new interpreter or
-``sys.path`` uses another file. Reading the stamp takes well under a millisecond.
+modification time and size of each child's folder, ``entry_points.txt``,
+``METADATA`` and ``PKG-INFO``; for a zip file on the path, its own time and size.
+Installing, removing, upgrading or editing a distribution changes the stamp; a
+new interpreter or ``sys.path`` uses another file. Reading the stamp takes about
+1.4 ms on a typical virtual environment.
 
 The cache is skipped (entry points are read afresh every time) when a finder
 other than the standard path finder can report distributions, since its

@@ -177,9 +177,6 @@ def _split_env(name: str) -> list[str]:
     return [part.strip() for part in os.environ.get(name, "").split(",") if part.strip()]
 
 
-_canon = canonical_name
-
-
 def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
@@ -238,10 +235,12 @@ class PluginRegistry:
             self.add(
                 importlib.import_module(modname), PluginInfo(modname, modname, source="builtin")
             )
-        blocked = {_canon(n) for n in _split_env(ENV_DISABLE)}
+        blocked = {canonical_name(n) for n in _split_env(ENV_DISABLE)}
         for ep in find_entry_points(BUNDLED):
             dist_name, version = ep.distribution, ep.version
-            if _canon(ep.name) in blocked or (dist_name and _canon(dist_name) in blocked):
+            if canonical_name(ep.name) in blocked or (
+                dist_name and canonical_name(dist_name) in blocked
+            ):
                 self.disabled.append(DisabledPlugin(ep.name, dist_name))
                 self.pm.set_blocked(ep.name)
                 continue
